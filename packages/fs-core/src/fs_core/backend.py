@@ -1,0 +1,238 @@
+"""``BaseBackend``: what a storage backend implements, and what it gets for free.
+
+A backend keeps Flask-FS's method names. It must implement five primitives:
+
+* :meth:`~BaseBackend.exists`, :meth:`~BaseBackend.open_read`, :meth:`~BaseBackend.save`,
+  :meth:`~BaseBackend.delete`, :meth:`~BaseBackend.list_files`,
+  :meth:`~BaseBackend.get_metadata`;
+
+and may override the rest (``open`` for writing, ``read``, ``write``, ``copy``, ``move``,
+``serve``, ``signed_url``) where its service does better than the generic version. The rules
+every backend follows are checked by the contract suite in :mod:`fs_core.testing`:
+
+* names arrive validated (see :mod:`fs_core.naming`): never re-check or rewrite them;
+* ``save`` streams in bounded chunks, and a failed save leaves nothing under the name and the
+  previous file intact; with ``overwrite=False`` it raises :class:`FileExists` and, where
+  :data:`ATOMIC_CREATE` is in :attr:`capabilities`, exactly one of concurrent creators wins;
+* ``delete(name)`` removes the file, or everything under ``name/`` (whole segments);
+* metadata has ``checksum`` (``'algo:value'``), ``size``, ``mime`` and ``modified`` (UTC);
+* failures of the service are raised as :class:`BackendError`, never as the client's errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import IO, Any, BinaryIO
+
+from werkzeug.wrappers import Response
+
+from . import files, streams
+from .config import Config
+from .errors import FileExists, FileNotFound, OperationNotSupported
+
+__all__ = ["ATOMIC_CREATE", "DEFAULT_BACKEND", "SERVER_SIDE_COPY", "SIGNED_URLS", "BaseBackend"]
+
+#: Default backend name (provided by fs-local).
+DEFAULT_BACKEND = "local"
+
+#: Capability: a create-only save is atomic (of concurrent creators exactly one wins).
+ATOMIC_CREATE = "atomic_create"
+#: Capability: copy and move happen inside the service, without passing the bytes through.
+SERVER_SIDE_COPY = "server_side_copy"
+#: Capability: :meth:`BaseBackend.signed_url` returns URLs of the service itself.
+SIGNED_URLS = "signed_urls"
+
+
+class BaseBackend:
+    """Abstract class to implement a backend (Flask-FS's ``BaseBackend(name, config)``).
+
+    ``name`` is the storage's name, ``config`` its resolved configuration (a
+    :class:`~fs_core.config.Config`). The constructor must not contact the service: storages
+    are configured when the app starts, and a service that is down then must not stop it.
+    """
+
+    #: Local directory of the storage, for backends that keep files on disk.
+    root: str | None = None
+    DEFAULT_MIME = "application/octet-stream"
+    #: What this backend guarantees beyond the basic contract (see the module constants).
+    capabilities: frozenset[str] = frozenset()
+    #: Name the backend was registered under; set by the core when a storage is configured.
+    backend_name: str | None = None
+    #: Chunk size for streaming copies.
+    chunk_size: int = streams.CHUNK_SIZE
+
+    def __init__(self, name: str, config: Mapping[str, Any] | None = None) -> None:
+        self.name = name
+        self.config = config if isinstance(config, Config) else Config(config or {})
+
+    # -- primitives ---------------------------------------------------------------------
+
+    def exists(self, filename: str) -> bool:
+        """Whether a file of that name exists (folders do not count)."""
+        raise NotImplementedError
+
+    def open_read(self, filename: str) -> BinaryIO:
+        """A binary stream of the file's content; :class:`FileNotFound` if missing.
+
+        Return a seekable stream if the service can read ranges, so serving can answer
+        ``Range`` requests without reading the skipped bytes.
+        """
+        raise NotImplementedError
+
+    def save(
+        self,
+        file_or_wfs: Any,
+        filename: str,
+        overwrite: bool = False,
+        content_type: str | None = None,
+    ) -> str:
+        """Store a file object or a werkzeug ``FileStorage`` as ``filename``; return the name.
+
+        Read from the stream's current position to its end, in bounded chunks. With
+        ``overwrite=False`` an existing file is left untouched and :class:`FileExists`
+        raised. An exception from the stream (an interrupted upload, a size limit) must
+        propagate and leave no file under ``filename``.
+        """
+        raise NotImplementedError
+
+    def delete(self, filename: str) -> None:
+        """Delete the file, or every file under the folder ``filename/``.
+
+        Whole segments only: deleting ``a`` never touches ``ab`` or ``a.txt``. Deleting a
+        name that does not exist is not an error.
+        """
+        raise NotImplementedError
+
+    def list_files(self, prefix: str | None = None) -> Iterator[str]:
+        """Names of the stored files (in no particular order), under the folder ``prefix``."""
+        raise NotImplementedError
+
+    def get_metadata(self, filename: str) -> dict[str, Any]:
+        """``checksum``, ``size``, ``mime`` and ``modified``; :class:`FileNotFound` if missing."""
+        raise NotImplementedError
+
+    # -- built on the primitives ----------------------------------------------------------
+
+    def open(self, filename: str, mode: str = "r", **kwargs: Any) -> IO[Any]:
+        """Open a file: ``r``/``rb`` read, ``w``/``wb`` replace, ``x``/``xb`` create only.
+
+        Writers are atomic: the content appears when the file is closed, not before, and is
+        discarded if the ``with`` block raises. Text modes take ``encoding`` (utf8).
+        """
+        encoding = kwargs.pop("encoding", None)
+        if "r" in mode and "+" not in mode:
+            return streams.text_wrapper(self.open_read(filename), mode, encoding, **kwargs)
+        if ("w" in mode or "x" in mode) and "+" not in mode:
+            writer = self.open_write(filename, overwrite="x" not in mode, **kwargs)
+            return streams.text_wrapper(writer, mode, encoding)
+        raise ValueError(f"Unsupported mode {mode!r}: use r, rb, w, wb, x or xb")
+
+    def open_write(
+        self, filename: str, overwrite: bool = True, content_type: str | None = None
+    ) -> streams.AtomicWriter:
+        """An atomic binary writer for ``filename`` (spooled, then :meth:`save`)."""
+        if not overwrite and self.exists(filename):
+            raise FileExists(filename)
+
+        def commit(stream: BinaryIO) -> None:
+            self.save(stream, filename, overwrite=overwrite, content_type=content_type)
+
+        return streams.SpoolingWriter(commit)
+
+    def read(self, filename: str) -> bytes:
+        """The whole content as bytes (use :meth:`open` for large files)."""
+        with self.open_read(filename) as stream:
+            return stream.read()
+
+    def write(self, filename: str, content: Any, overwrite: bool = True, **kwargs: Any) -> str:
+        """Store ``content`` (bytes, str or a file object) as ``filename``."""
+        return self.save(streams.as_stream(content), filename, overwrite=overwrite, **kwargs)
+
+    def copy(self, filename: str, target: str, overwrite: bool = False) -> str:
+        """Copy ``filename`` to ``target`` (streamed through the app unless overridden)."""
+        mime = self.metadata(filename)["mime"]
+        with self.open_read(filename) as stream:
+            return self.save(stream, target, overwrite=overwrite, content_type=mime)
+
+    def move(self, filename: str, target: str, overwrite: bool = False) -> str:
+        """Move ``filename`` to ``target``: a copy, then deleting the source."""
+        self.copy(filename, target, overwrite=overwrite)
+        self.delete(filename)
+        return target
+
+    def metadata(self, filename: str) -> dict[str, Any]:
+        """:meth:`get_metadata`, with ``mime`` guessed from the name when the service has none
+        and ``modified`` made timezone-aware (UTC)."""
+        meta = dict(self.get_metadata(filename))
+        if not meta.get("mime") or meta["mime"] == self.DEFAULT_MIME:
+            meta["mime"] = files.mime(filename) or meta.get("mime") or self.DEFAULT_MIME
+        modified = meta.get("modified")
+        if isinstance(modified, dt.datetime):
+            if modified.tzinfo is None:
+                modified = modified.replace(tzinfo=dt.timezone.utc)
+            meta["modified"] = modified.astimezone(dt.timezone.utc)
+        return meta
+
+    def serve(self, filename: str) -> Response:
+        """An HTTP response for the file, with ``ETag``, ``Last-Modified``, ``304`` and ``206``.
+
+        Called inside the request. The default streams :meth:`open_read` through the app;
+        a backend may instead return a redirect to the service or an offload header.
+        """
+        from .serving import send_stream
+
+        meta = self.metadata(filename)
+        etag = str(meta.get("checksum") or "").partition(":")[2] or None
+        return send_stream(
+            lambda: self.open_read(filename),
+            size=meta["size"],
+            mimetype=meta["mime"],
+            etag=etag,
+            last_modified=meta.get("modified"),
+        )
+
+    def signed_url(
+        self,
+        filename: str,
+        expires: int,
+        *,
+        method: str = "GET",
+        download_name: str | None = None,
+        as_attachment: bool = False,
+    ) -> str | None:
+        """A URL of the service that grants ``method`` on the file for ``expires`` seconds.
+
+        ``None`` means the service has none; the core then signs a URL of its own view.
+        """
+        return None
+
+    def path(self, filename: str) -> str:
+        """The local path of a file, for backends that have one."""
+        raise OperationNotSupported(f"Direct file access is not supported by {self.__class__.__name__}")
+
+    def as_binary(self, content: Any, encoding: str = "utf8") -> Any:
+        """Bytes for ``str``; the content of a file object; anything else unchanged."""
+        if hasattr(content, "read"):
+            return content.read()
+        if isinstance(content, str):
+            return content.encode(encoding)
+        return content
+
+    # -- helpers for implementations ------------------------------------------------------
+
+    @staticmethod
+    def not_found(filename: str) -> FileNotFound:
+        """The :class:`FileNotFound` to raise for ``filename``."""
+        return FileNotFound(filename)
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} {self.name!r}>"
+
+
+def checksum_of(stream: Any, algorithm: str = "sha256", chunk_size: int = streams.CHUNK_SIZE) -> str:
+    """``'algo:hex'`` of a stream's remaining content, computed chunk by chunk."""
+    hasher = hashlib.new(algorithm)
+    streams.copy_stream(stream, hasher.update, chunk_size)
+    return f"{algorithm}:{hasher.hexdigest()}"

@@ -1,0 +1,75 @@
+"""``flask fs``: commands to inspect plugins and storages; plugins add their own."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import click
+from flask.cli import with_appcontext
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .state import FSState
+
+__all__ = ["make_cli"]
+
+
+def _storage_or_fail(state: FSState, name: str):
+    storage = state.get(name)
+    if storage is None:
+        known = ", ".join(sorted(state)) or "none"
+        raise click.UsageError(f"No storage named {name!r}. Configured storages: {known}.")
+    return storage
+
+
+def make_cli(state: FSState) -> click.Group:
+    """The ``flask fs`` group of one application, with the plugins' commands added."""
+
+    @click.group("fs", help="File storages: plugins, storages and files.")
+    def fs() -> None:
+        pass
+
+    @fs.command("plugins")
+    @click.option("--all", "include_core", is_flag=True, help="Include fs-core's built-in plugin.")
+    def plugins(include_core: bool) -> None:
+        """List installed plugins, their versions, hooks and backends as JSON."""
+        click.echo(json.dumps(state.plugins.describe(include_core=include_core), indent=2))
+
+    @fs.command("storages")
+    @with_appcontext
+    def storages() -> None:
+        """List the app's storages and their backends as JSON."""
+        rows = []
+        for name, storage in sorted(state.items()):
+            st = state.states[name]
+            rows.append(
+                {
+                    "name": name,
+                    "backend": st.backend_name,
+                    "root": st.backend.root,
+                    "private": storage.private,
+                    "capabilities": sorted(st.backend.capabilities),
+                }
+            )
+        click.echo(json.dumps(rows, indent=2))
+
+    @fs.command("ls")
+    @click.argument("storage")
+    @click.argument("prefix", required=False)
+    @click.option("-l", "--long", "long_", is_flag=True, help="Show size and modification time.")
+    @with_appcontext
+    def ls(storage: str, prefix: str | None, long_: bool) -> None:
+        """List the files of STORAGE, optionally under the folder PREFIX."""
+        store = _storage_or_fail(state, storage)
+        count = 0
+        for name in sorted(store.list_files(prefix)):
+            if long_:
+                meta = store.backend.metadata(name)
+                click.echo(f"{meta['size']:>12} {meta['modified']:%Y-%m-%d %H:%M:%S} {name}")
+            else:
+                click.echo(name)
+            count += 1
+        click.echo(f"{count} file(s)", err=True)
+
+    state.plugins.hook.register_commands(cli=fs)
+    return fs

@@ -1,0 +1,147 @@
+"""Configuration of one storage, read from the Flask config through the documented cascade.
+
+For a storage ``avatars`` on backend ``s3``, a key ``K`` is looked up, last one winning:
+
+1. the core default, or the backend plugin's default;
+2. ``FS_K``, for the storage-policy keys listed in :data:`GLOBAL_KEYS` only (a generic
+   ``FS_*`` level would turn ``FS_URL`` or ``FS_ROOT`` into every storage's own value);
+3. ``FS_S3_K``: every storage on the backend (``FS_S3_BACKEND``, ``_URL`` and ``_ROOT``
+   excepted, as in Flask-FS: they are parents, joined with the storage name);
+4. ``AVATARS_FS_K``: this storage.
+
+Keys reach the backend lowercased, without their prefix: ``AVATARS_FS_ROOT`` is ``root``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import ConfigurationError
+
+__all__ = ["GLOBAL_KEYS", "Config", "as_bool", "backend_prefix", "resolve", "storage_prefix"]
+
+#: Keys that may be set for every storage at once as ``FS_{KEY}``.
+GLOBAL_KEYS = frozenset(
+    {
+        "ALLOW",
+        "DENY",
+        "OVERWRITE",
+        "ON_CONFLICT",
+        "MAX_SIZE",
+        "PRIVATE",
+        "SERVE",
+        "OFFLOAD",
+        "OFFLOAD_PREFIX",
+        "MAX_AGE",
+        "INLINE_ACTIVE_CONTENT",
+        "SIGNED_URL_EXPIRES",
+        "ASCII_NAMES",
+    }
+)
+
+# Backend-level keys that are not passed through (Flask-FS's BACKEND_EXCLUDED_CONFIG).
+_BACKEND_EXCLUDED = frozenset({"BACKEND", "URL", "ROOT"})
+
+
+class Config(dict):
+    """A dict with attribute access, handed to every backend (Flask-FS's ``Config``).
+
+    ``Config({'root': '/x'})`` and ``Config(root='/x')`` both work; ``cfg.root`` is
+    ``cfg['root']``, and a missing attribute raises ``AttributeError('Unknown attribute: …')``.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"Unknown attribute: {name}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(f"Unknown attribute: {name}") from None
+
+    def get_bool(self, key: str, default: bool = False) -> bool:
+        """``key`` as a boolean; strings such as ``'false'`` or ``'0'`` from the environment count."""
+        return as_bool(self.get(key, default), key)
+
+    def get_int(self, key: str, default: int | None = None) -> int | None:
+        """``key`` as an integer (``None`` stays ``None``); a bad value names the key."""
+        value = self.get(key, default)
+        if value is None or value == "":
+            return default
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{key.upper()} must be an integer, not {value!r}") from None
+
+    def require(self, *keys: str, prefix: str = "") -> None:
+        """Raise :class:`ConfigurationError` naming every missing key, as ``{prefix}{KEY}``."""
+        missing = [k for k in keys if self.get(k) in (None, "")]
+        if missing:
+            names = ", ".join(f"{prefix}{k.upper()}" for k in missing)
+            raise ConfigurationError(f"Missing configuration: {names}")
+
+
+def as_bool(value: Any, key: str = "value") -> bool:
+    """Interpret booleans written in Python or in an environment variable."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, int):
+        return bool(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off", ""):
+            return False
+    raise ConfigurationError(f"{key.upper()} must be a boolean, not {value!r}")
+
+
+def storage_prefix(name: str) -> str:
+    """``'avatars'`` → ``'AVATARS_FS_'``."""
+    return f"{name.upper()}_FS_"
+
+
+def backend_prefix(backend: str) -> str:
+    """``'s3'`` → ``'FS_S3_'``."""
+    return f"FS_{backend.upper()}_"
+
+
+def resolve(
+    app_config: Mapping[str, Any],
+    name: str,
+    backend: str,
+    defaults: Mapping[str, Any] | None = None,
+) -> Config:
+    """The configuration of storage ``name`` on ``backend``, through the cascade above.
+
+    ``root`` is always set: ``{NAME}_FS_ROOT`` as is, else ``FS_{BACKEND}_ROOT`` or
+    ``FS_ROOT`` joined with the storage name. Backends that keep no local files ignore it.
+    """
+    cfg = Config(defaults or {})
+    for key in GLOBAL_KEYS:
+        if f"FS_{key}" in app_config:
+            cfg[key.lower()] = app_config[f"FS_{key}"]
+    bprefix = backend_prefix(backend)
+    for key, value in app_config.items():
+        if key.startswith(bprefix):
+            short = key[len(bprefix) :]
+            if short and short not in _BACKEND_EXCLUDED:
+                cfg[short.lower()] = value
+    sprefix = storage_prefix(name)
+    for key, value in app_config.items():
+        if key.startswith(sprefix) and len(key) > len(sprefix):
+            cfg[key[len(sprefix) :].lower()] = value
+    if not cfg.get("root"):
+        parent = app_config.get(f"{bprefix}ROOT") or app_config.get("FS_ROOT")
+        cfg["root"] = os.path.join(parent, name) if parent else None
+    return cfg

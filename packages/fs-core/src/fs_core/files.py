@@ -1,0 +1,179 @@
+"""Extension presets, the ``ALL``/``NONE``/``AllExcept`` sets, and name helpers.
+
+The presets keep Flask-FS's names and members (``DOCUMENTS`` still holds ``odf``) and add
+the formats people store today (``pdf``, ``odt``, ``webp``, ``avif``…). ``DEFAULTS`` is
+``TEXT + DOCUMENTS + IMAGES + DATA``, as in Flask-FS.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterable
+
+__all__ = [
+    "ACTIVE_CONTENT_TYPES",
+    "ALL",
+    "ARCHIVES",
+    "AUDIO",
+    "DATA",
+    "DEFAULTS",
+    "DOCUMENTS",
+    "EXECUTABLES",
+    "IMAGES",
+    "NONE",
+    "SCRIPTS",
+    "TEXT",
+    "VIDEO",
+    "All",
+    "AllExcept",
+    "DisallowAll",
+    "content_type_for",
+    "extension",
+    "lower_extension",
+    "mime",
+]
+
+#: Plain text.
+TEXT = ["txt", "md"]
+#: Office documents.
+DOCUMENTS = [
+    *("rtf", "odf", "odt", "ods", "odp", "gnumeric", "abw"),
+    *("doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf"),
+]
+#: Images (SVG can carry script: it is served as an attachment unless a storage allows it).
+IMAGES = ["jpg", "jpe", "jpeg", "png", "gif", "svg", "bmp", "webp", "avif", "tif", "tiff", "ico"]
+#: Audio.
+AUDIO = ["wav", "mp3", "aac", "ogg", "oga", "flac", "m4a", "opus"]
+#: Video.
+VIDEO = ["mp4", "m4v", "webm", "mov", "mkv", "ogv"]
+#: Structured data.
+DATA = ["csv", "ini", "json", "plist", "xml", "yaml", "yml", "toml"]
+#: Source files that can run somewhere.
+SCRIPTS = ["js", "php", "pl", "py", "rb", "sh", "bat"]
+#: Archives.
+ARCHIVES = ["gz", "bz2", "zip", "tar", "tgz", "txz", "7z", "xz", "zst"]
+#: Native executables.
+EXECUTABLES = ["so", "exe", "dll"]
+#: What a storage accepts when it is given no extensions.
+DEFAULTS = TEXT + DOCUMENTS + IMAGES + DATA
+
+#: MIME types a browser may execute; served as attachments unless a storage allows them inline.
+ACTIVE_CONTENT_TYPES = frozenset(
+    {
+        "text/html",
+        "application/xhtml+xml",
+        "image/svg+xml",
+        "text/xml",
+        "application/xml",
+        "application/javascript",
+        "text/javascript",
+        "application/x-shockwave-flash",
+    }
+)
+
+
+class All:
+    """Contains every extension: ``Storage('x', ALL)`` accepts any file type."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+class DisallowAll:
+    """Contains no extension: a storage that takes no uploads."""
+
+    def __contains__(self, item: object) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NONE"
+
+
+class AllExcept:
+    """Every extension except the given ones, e.g. ``AllExcept(SCRIPTS + EXECUTABLES)``.
+
+    A single string is one extension (Flask-FS tested substrings of it, so ``AllExcept('exe')``
+    also refused ``'ex'``).
+    """
+
+    def __init__(self, items: Iterable[str] | str) -> None:
+        if isinstance(items, str):
+            items = (items,)
+        self.items = frozenset(item.lower().lstrip(".") for item in items)
+
+    def __contains__(self, item: object) -> bool:
+        return item not in self.items
+
+    def __repr__(self) -> str:
+        return f"AllExcept({sorted(self.items)!r})"
+
+
+#: Instance of :class:`All`.
+ALL = All()
+#: Instance of :class:`DisallowAll`.
+NONE = DisallowAll()
+
+
+def extension(filename: str) -> str:
+    """The lowercased last extension, without the dot (``'a.TAR.GZ'`` gives ``'gz'``)."""
+    ext = os.path.splitext(filename)[1]
+    return ext[1:].lower() if ext else ""
+
+
+def lower_extension(filename: str) -> str:
+    """Lowercase only the last extension: ``'Photo.JPG'`` becomes ``'Photo.jpg'``."""
+    base, ext = os.path.splitext(filename)
+    return base + ext.lower() if ext else filename
+
+
+# A private table built from Python's own map, so a type never depends on the machine's
+# /etc/mime.types (the module-level mimetypes functions read it).
+_MIMETYPES = mimetypes.MimeTypes(filenames=())
+for _type, _ext in (
+    ("image/webp", ".webp"),
+    ("image/avif", ".avif"),
+    ("image/svg+xml", ".svg"),
+    ("text/markdown", ".md"),
+    ("application/toml", ".toml"),
+    ("application/yaml", ".yaml"),
+    ("application/yaml", ".yml"),
+    ("audio/flac", ".flac"),
+    ("audio/ogg", ".oga"),
+    ("audio/ogg", ".opus"),
+    ("audio/mp4", ".m4a"),
+    ("video/webm", ".webm"),
+    ("video/x-matroska", ".mkv"),
+    ("application/zstd", ".zst"),
+    ("application/x-7z-compressed", ".7z"),
+    ("application/vnd.oasis.opendocument.text", ".odt"),
+    ("application/vnd.oasis.opendocument.spreadsheet", ".ods"),
+    ("application/vnd.oasis.opendocument.presentation", ".odp"),
+):
+    _MIMETYPES.add_type(_type, _ext)
+
+
+def mime(filename: str, default: str | None = None) -> str | None:
+    """The MIME type guessed from the name, or ``default``; the same on every machine."""
+    return _MIMETYPES.guess_type(filename, strict=False)[0] or default
+
+
+_GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", ""})
+
+
+def content_type_for(filename: str, declared: str | None = None) -> str:
+    """The Content-Type to store a file with: the upload's own, else guessed from the name.
+
+    A declared type that a browser would run (``text/html`` for ``photo.jpg``) is not
+    trusted over the name's: the name's type is used instead.
+    """
+    guessed = mime(filename)
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared in _GENERIC_TYPES:
+        return guessed or "application/octet-stream"
+    if declared in ACTIVE_CONTENT_TYPES and guessed != declared:
+        return guessed or "application/octet-stream"
+    return declared

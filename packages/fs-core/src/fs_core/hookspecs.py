@@ -1,0 +1,106 @@
+"""The plugin contract: the hooks a package implements to extend fs-core.
+
+A plugin is a module named in the ``fs_core`` entry-point group of its distribution::
+
+    [project.entry-points.fs_core]
+    s3 = "fs_s3.plugin"
+
+and marks its functions with :data:`hookimpl`. Plugins are loaded per Flask application
+(``FS_PLUGINS`` picks them, ``FS_BLOCKED_PLUGINS`` refuses some), so two apps in one process
+can run different sets. A hook implementation may accept fewer arguments than its spec.
+
+This module is the compatibility contract between fs-core and its plugins: a plugin pins
+``fs-core>=X.Y,<X.(Y+1)``, and any change here bumps fs-core's minor version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, BinaryIO
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+    from flask import Flask
+
+    from .backend import BaseBackend
+    from .storage import Storage
+
+__all__ = ["PROJECT", "RegisterBackend", "hookimpl", "hookspec"]
+
+#: The pluggy project name, and the entry-point group plugins are found in.
+PROJECT = "fs_core"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+#: Decorator for a plugin's hook implementations.
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+#: ``register(name, backend)``: ``backend`` is a :class:`~fs_core.BaseBackend` subclass or a
+#: ``"module:Class"`` path, imported only when a storage is configured to use it.
+RegisterBackend = Callable[[str, "str | type[BaseBackend]"], None]
+
+
+@hookspec
+def register_backends(register: RegisterBackend) -> None:
+    """Register the storage backends this plugin provides.
+
+    Runs once per application, when ``init_app`` loads the plugins. Call
+    ``register("s3", "fs_s3.backend:S3Backend")`` for each backend; a dotted path keeps the
+    plugin's import cheap (boto3 is imported only if a storage uses ``s3``). Two plugins
+    registering the same name is a :class:`~fs_core.errors.PluginError` naming both.
+    """
+
+
+@hookspec(firstresult=True)
+def file_allowed(storage: Storage, file: BinaryIO, filename: str) -> bool | None:
+    """Decide whether ``file`` may be saved as ``filename`` in ``storage``.
+
+    Runs on every :meth:`Storage.save`, before anything is written, with ``filename`` the
+    base name the file will get (before ``prefix`` and ``upload_to``). Return ``False`` to
+    refuse (the caller gets :class:`~fs_core.errors.UnauthorizedFileType`), ``True`` to accept
+    without asking the other plugins, or ``None`` to abstain. The core's own policy (the
+    storage's extensions plus ``ALLOW``/``DENY``) runs last. A plugin that reads ``file`` to
+    check its content must put the stream back where it found it. To refuse with a message of
+    your own, raise an :class:`~fs_core.errors.UnauthorizedFileType` instead of returning.
+    """
+
+
+@hookspec
+def after_save(storage: Storage, filename: str) -> None:
+    """Process a file that was just stored (post-save processors: thumbnails, optimisation).
+
+    Runs after :meth:`Storage.save` or :meth:`Storage.write` stored ``filename``, in the
+    application context of the save. Read the file through ``storage``; files a processor
+    stores itself do not trigger this hook again. A processor must check the storage's
+    configuration and do nothing unless enabled there. If it raises, the stored file is
+    deleted again, :func:`after_delete` runs for it, and the caller gets a
+    :class:`~fs_core.errors.ProcessingError`.
+    """
+
+
+@hookspec
+def after_delete(storage: Storage, filename: str) -> None:
+    """Clean up what was derived from ``filename`` (thumbnails of a deleted image).
+
+    Runs after :meth:`Storage.delete` removed ``filename`` (or the folder of that name).
+    Deleting a missing name is not an error, and this hook still runs.
+    """
+
+
+@hookspec
+def init_app(app: Flask) -> None:
+    """Wire the plugin into one application: config defaults, extensions, blueprints.
+
+    Runs at the end of the first ``fs_core.init_app(app)`` for ``app``, once per app. Use
+    ``app.config.setdefault`` for defaults, so the application's own values win.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add sub-commands to the application's ``flask fs`` command group.
+
+    ``cli`` is a fresh group per application, so commands only appear where the plugin is
+    enabled: ``@cli.command()`` adds ``flask fs <name>``, ``cli.add_command(group)`` a group.
+    """

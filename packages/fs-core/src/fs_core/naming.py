@@ -1,0 +1,168 @@
+"""File names: what may reach a backend, and how a client's name becomes a safe one.
+
+Every name the core hands to a backend went through :func:`validate_name`: ``/``-separated,
+relative, NFC-normalised, with no empty, ``.`` or ``..`` segment, no backslash, no NUL or
+other control character, segments of at most 255 UTF-8 bytes and 1024 bytes in all (the S3
+key limit). Anything else is an :class:`~fs_core.errors.InvalidFilename` before a backend is
+called, so no name can escape a storage's root or prefix, whichever backend it uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from werkzeug.utils import secure_filename as _werkzeug_secure_filename
+
+from .errors import InvalidFilename
+from .files import lower_extension
+
+__all__ = [
+    "MAX_NAME_BYTES",
+    "MAX_SEGMENT_BYTES",
+    "hashed_name",
+    "join_name",
+    "secure_filename",
+    "validate_name",
+    "validate_prefix",
+]
+
+MAX_SEGMENT_BYTES = 255
+MAX_NAME_BYTES = 1024
+
+# Line and paragraph separators and the bidirectional overrides that make "gpj.exe" look
+# like "exe.jpg" are refused with the C0/C1 controls.
+_FORBIDDEN_CHARS = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "AUX", "COM1", "COM2", "COM3", "COM4", "LPT1", "LPT2", "LPT3", "PRN", "NUL"}
+)
+
+
+def _check_chars(name: str) -> None:
+    for char in name:
+        if char in _FORBIDDEN_CHARS or unicodedata.category(char) == "Cc":
+            raise InvalidFilename(f"File name {name!r} contains the control character U+{ord(char):04X}")
+
+
+def validate_name(name: object, *, what: str = "File name") -> str:
+    """Return ``name`` in the form backends receive, or raise :class:`InvalidFilename`.
+
+    The name is NFC-normalised (a macOS client's decomposed "é" and a Linux client's
+    composed one name the same file); nothing else is rewritten: a name that is not already
+    safe is refused, never silently changed.
+    """
+    if not isinstance(name, str):
+        raise InvalidFilename(f"{what} must be a string, not {type(name).__name__}")
+    if not name:
+        raise InvalidFilename(f"{what} is required")
+    name = unicodedata.normalize("NFC", name)
+    _check_chars(name)
+    if "\\" in name:
+        raise InvalidFilename(f"{what} {name!r} contains a backslash; use '/' between folders")
+    if name.startswith("/"):
+        raise InvalidFilename(f"{what} {name!r} is absolute; names are relative to the storage")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise InvalidFilename(f"{what} is longer than {MAX_NAME_BYTES} bytes")
+    for segment in name.split("/"):
+        if segment in ("", ".", ".."):
+            shown = segment or "an empty segment"
+            raise InvalidFilename(f"{what} {name!r} contains {shown!r}; it would leave its folder")
+        if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
+            raise InvalidFilename(f"{what} {name!r} has a segment longer than {MAX_SEGMENT_BYTES} bytes")
+    return name
+
+
+def validate_prefix(prefix: str | None) -> str | None:
+    """A folder prefix (``'a/b'``, ``'a/b/'`` or ``'/a'``): validated, without outer slashes."""
+    if prefix is None:
+        return None
+    stripped = prefix.strip("/")
+    if not stripped:
+        return None
+    return validate_name(stripped, what="Prefix")
+
+
+def join_name(*parts: str | None) -> str:
+    """Join folder prefixes and a name with ``/``, skipping empty parts, and validate."""
+    return validate_name("/".join(p.strip("/") for p in parts if p and p.strip("/")))
+
+
+def _unicode_secure(name: str) -> str:
+    name = unicodedata.normalize("NFKC", name)
+    name = name.replace("/", " ").replace("\\", " ")
+    name = "_".join(name.split())
+    name = "".join(c for c in name if c.isalnum() or c in "._-")
+    return name.strip("._")
+
+
+def _truncate(name: str) -> str:
+    if len(name.encode("utf-8")) <= MAX_SEGMENT_BYTES:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 16:
+        stem, ext = name, ""
+    budget = MAX_SEGMENT_BYTES - len(ext.encode("utf-8")) - (1 if ext else 0)
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore")
+    return f"{stem}.{ext}" if ext else stem
+
+
+def secure_filename(filename: str, *, ascii_only: bool = False) -> str:
+    """A safe single-segment name for a name sent by a client, with its extension lowercased.
+
+    ASCII names get exactly werkzeug's ``secure_filename``. Non-ASCII names keep their
+    letters and digits (``'файл.txt'`` stays ``'файл.txt'``, where werkzeug returns ``'txt'``)
+    unless ``ascii_only``; a name with nothing usable left becomes ``file-<hash>.<ext>``.
+    Returns ``''`` only for an empty name.
+    """
+    if not filename:
+        return ""
+    if filename.isascii() or ascii_only:
+        result = _werkzeug_secure_filename(filename)
+    else:
+        result = _unicode_secure(filename)
+        if result.split(".")[0].upper() in _WINDOWS_DEVICES:
+            result = f"_{result}"
+    source_stem, dot, source_ext = filename.rpartition(".")
+    lost_stem = bool(dot and source_stem.strip(". ") and "." not in result)
+    if not result or lost_stem:
+        # Nothing but (at most) the extension survived: keep the extension, name the rest.
+        digest = hashlib.sha256(filename.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+        ext = _werkzeug_secure_filename(source_ext) if dot else ""
+        result = f"file-{digest}.{ext}" if ext else f"file-{digest}"
+    return lower_extension(_truncate(result))
+
+
+def hashed_name(hexdigest: str, extension: str = "", *, depth: int = 4, width: int = 1) -> str:
+    """The content address of a file, as HashFS lays it out.
+
+    The first ``depth`` x ``width`` characters of the digest become ``depth`` folders and the
+    rest the file name: ``hashed_name('abcdef…', 'jpg', depth=2, width=2)`` is
+    ``'ab/cd/ef….jpg'``.
+    """
+    if depth < 0 or width < 1 or depth * width >= len(hexdigest):
+        raise InvalidFilename("HASH_DEPTH x HASH_WIDTH must be shorter than the digest")
+    if not re.fullmatch(r"[0-9a-f]+", hexdigest):
+        raise InvalidFilename(f"{hexdigest!r} is not a hexadecimal digest")
+    folders = [hexdigest[i * width : (i + 1) * width] for i in range(depth)]
+    rest = hexdigest[depth * width :]
+    ext = extension.lstrip(".")
+    return "/".join([*folders, f"{rest}.{ext}" if ext else rest])
+
+
+def split_parent(name: str) -> tuple[str, str]:
+    """``('a/b', 'c.txt')`` for ``'a/b/c.txt'``; ``('', 'c.txt')`` for a top-level name."""
+    parent, _, base = name.rpartition("/")
+    return parent, base
+
+
+def under(prefix: str | None, names: Iterable[str]) -> Iterable[str]:
+    """Names inside the folder ``prefix`` (whole segments: ``'a'`` never matches ``'ab'``)."""
+    if not prefix:
+        yield from names
+        return
+    start = prefix.rstrip("/") + "/"
+    for name in names:
+        if name.startswith(start):
+            yield name

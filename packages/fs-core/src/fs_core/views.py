@@ -1,0 +1,42 @@
+"""The ``fs`` blueprint: ``fs.get_file(fs, filename)`` serves stored files.
+
+Mounted under ``FS_PREFIX``. A storage is served unless ``SERVE`` is false for it
+(``FS_SERVE`` or ``{NAME}_FS_SERVE``). Private storages answer only signed URLs (see
+:meth:`Storage.signed_url`); an expired or forged signature gets ``403``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, request
+from werkzeug.wrappers import Response
+
+from . import signing
+from .errors import FileNotFound, InvalidFilename
+from .naming import validate_name
+from .state import get_state
+
+__all__ = ["bp", "get_file"]
+
+bp = Blueprint("fs", __name__)
+
+
+@bp.route("/<string:fs>/<path:filename>")
+def get_file(fs: str, filename: str) -> Response:
+    storage = get_state().get(fs)
+    if storage is None:
+        abort(404)
+    cfg = storage.config
+    if not cfg.get_bool("serve", True):
+        abort(404)
+    try:
+        filename = validate_name(filename)
+    except InvalidFilename:
+        abort(404)
+    args = request.args
+    signed = signing.verify(current_app, storage.name, filename, args.get("expires"), args.get("signature"))
+    if cfg.get_bool("private") and not signed:
+        abort(403)
+    try:
+        return storage.serve(filename, as_attachment=signed and args.get("download") == "1")
+    except FileNotFound:
+        abort(404)

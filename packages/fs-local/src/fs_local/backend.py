@@ -1,0 +1,417 @@
+"""The ``local`` backend: files in a directory, written atomically.
+
+A save writes into an anonymous file (``O_TMPFILE``) in the destination folder and then
+gives it its name with ``link``: a create-only save is a single ``link``, which fails if the
+name exists (no check-then-write race; of concurrent creators exactly one wins), and a
+replacing save links a temporary name and ``rename``\\ s it over the old file. Readers see
+the old file or the new one, never a partial one, and an interrupted save leaves nothing: the
+anonymous file vanishes with its descriptor. Where ``O_TMPFILE`` is unavailable, a named
+temporary file (``.fs-tmp-*``, never listed) takes its place.
+
+Configuration (``FS_LOCAL_*`` or ``{NAME}_FS_*``):
+
+* ``ROOT``: the storage's directory (``{NAME}_FS_ROOT``), or the parent of every storage's
+  directory (``FS_LOCAL_ROOT``, else ``FS_ROOT``);
+* ``FSYNC``: flush each file and its folder to disk before the save returns (off by default);
+* ``OFFLOAD``: ``'x-sendfile'`` or ``'x-accel-redirect'`` to let the web server send files,
+  with ``OFFLOAD_PREFIX`` the internal location nginx maps to the root
+  (``/_fs/{name}/`` by default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import hashlib
+import os
+import secrets
+import shutil
+import stat
+from collections.abc import Iterator
+from typing import Any, BinaryIO, NamedTuple
+from urllib.parse import quote
+
+from flask import request
+from werkzeug.utils import send_file
+from werkzeug.wrappers import Response
+
+from fs_core import streams
+from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, BaseBackend
+from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from fs_core.files import mime as guess_mime
+
+__all__ = ["TEMP_PREFIX", "LocalBackend"]
+
+#: Prefix of named temporary files (only used where O_TMPFILE is not supported).
+TEMP_PREFIX = ".fs-tmp-"
+_XATTR_MIME = "user.fs_core.mime"
+_XATTR_SUM = "user.fs_core.checksum"
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
+_PROC_FD = "/proc/self/fd"
+
+
+def _read_umask() -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_read_umask()
+
+
+class LocalBackend(BaseBackend):
+    """A local file system storage (Flask-FS's ``LocalBackend``)."""
+
+    capabilities = frozenset({ATOMIC_CREATE, SERVER_SIDE_COPY})
+
+    def __init__(self, name: str, config: Any = None) -> None:
+        super().__init__(name, config)
+        root = self.config.get("root")
+        if not root:
+            raise ConfigurationError(
+                f"Storage {name!r} on the local backend needs a directory: set FS_ROOT, "
+                f"FS_LOCAL_ROOT or {name.upper()}_FS_ROOT"
+            )
+        self.root = os.path.abspath(os.fspath(root))
+        self.fsync = self.config.get_bool("fsync")
+        self.offload = (self.config.get("offload") or "").lower() or None
+        if self.offload not in (None, "x-sendfile", "x-accel-redirect"):
+            raise ConfigurationError(
+                f"OFFLOAD must be 'x-sendfile' or 'x-accel-redirect', not {self.offload!r}"
+            )
+        prefix = self.config.get("offload_prefix") or f"/_fs/{name}/"
+        self.offload_prefix = prefix if prefix.endswith("/") else prefix + "/"
+        self.checksum_algorithm = str(self.config.get("checksum_algorithm", "sha256"))
+        self._tmpfile_ok = bool(_O_TMPFILE) and os.path.isdir(_PROC_FD)
+
+    # -- paths ----------------------------------------------------------------------------
+
+    def path(self, filename: str) -> str:
+        """The absolute path of a file (names reaching here are validated by the core)."""
+        return os.path.join(self.root, *filename.split("/"))
+
+    def _parent(self, dest: str, filename: str) -> str:
+        parent = os.path.dirname(dest)
+        try:
+            os.makedirs(parent, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise FileExists(f"{filename}: a file is in the way of its folder") from None
+        except OSError as exc:
+            raise BackendError(f"Cannot create the folder of {filename!r}: {exc}", exc) from exc
+        return parent
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def exists(self, filename: str) -> bool:
+        return os.path.isfile(self.path(filename))
+
+    def open_read(self, filename: str) -> BinaryIO:
+        try:
+            return open(self.path(filename), "rb")
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise FileNotFound(filename) from None
+        except OSError as exc:
+            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+
+    def _stat(self, filename: str) -> os.stat_result:
+        try:
+            st = os.stat(self.path(filename))
+        except (FileNotFoundError, NotADirectoryError):
+            raise FileNotFound(filename) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise FileNotFound(filename)
+        return st
+
+    def _stored_mime(self, path: str) -> str | None:
+        try:
+            return os.getxattr(path, _XATTR_MIME).decode()
+        except OSError:
+            return None
+
+    def _checksum(self, path: str, st: os.stat_result) -> str:
+        key = f"{st.st_mtime_ns}:{st.st_size}:{self.checksum_algorithm}:"
+        try:
+            cached = os.getxattr(path, _XATTR_SUM).decode()
+            if cached.startswith(key):
+                return cached[len(key) :]
+        except OSError:
+            pass
+        hasher = hashlib.new(self.checksum_algorithm)
+        with open(path, "rb") as f:
+            streams.copy_stream(f, hasher.update, self.chunk_size)
+        value = f"{self.checksum_algorithm}:{hasher.hexdigest()}"
+        with contextlib.suppress(OSError):
+            os.setxattr(path, _XATTR_SUM, (key + value).encode())
+        return value
+
+    def get_metadata(self, filename: str) -> dict[str, Any]:
+        st = self._stat(filename)
+        path = self.path(filename)
+        return {
+            "checksum": self._checksum(path, st),
+            "size": st.st_size,
+            "mime": self._stored_mime(path) or guess_mime(filename),
+            "modified": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
+        }
+
+    def list_files(self, prefix: str | None = None) -> Iterator[str]:
+        top = self.path(prefix) if prefix else self.root
+        base = len(self.root) + 1
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames if not d.startswith(TEMP_PREFIX)]
+            for filename in filenames:
+                if not filename.startswith(TEMP_PREFIX):
+                    yield os.path.join(dirpath, filename)[base:].replace(os.sep, "/")
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _temporary(self, parent: str) -> Iterator[_Temp]:
+        """A file to write into, in ``parent``: anonymous where the kernel allows it."""
+        dirfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fd, temp = -1, None
+        try:
+            if self._tmpfile_ok:
+                try:
+                    fd = os.open(".", _O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, _FILE_MODE, dir_fd=dirfd)
+                except OSError as exc:
+                    if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                        raise
+                    self._tmpfile_ok = False
+            if fd < 0:
+                temp = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+                fd = os.open(
+                    temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE, dir_fd=dirfd
+                )
+            yield _Temp(dirfd, fd, temp)
+        finally:
+            if fd >= 0:
+                os.close(fd)
+            if temp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp, dir_fd=dirfd)
+            os.close(dirfd)
+
+    def _fill(self, fd: int, source: Any) -> None:
+        if not _kernel_copy(source, fd):
+            with open(fd, "wb", closefd=False) as out:
+                streams.copy_stream(source, out.write, self.chunk_size)
+
+    def _publish(
+        self, tmp: _Temp, basename: str, filename: str, overwrite: bool, content_type: str | None
+    ) -> None:
+        """Give the written file its name: ``link`` (create only) or ``rename`` (replace)."""
+        if content_type and content_type != guess_mime(filename):
+            with contextlib.suppress(OSError):
+                os.setxattr(tmp.fd, _XATTR_MIME, content_type.encode())
+        if self.fsync:
+            os.fsync(tmp.fd)
+        dirfd = tmp.dirfd
+        try:
+            if tmp.name is not None:
+                if overwrite:
+                    os.replace(tmp.name, basename, src_dir_fd=dirfd, dst_dir_fd=dirfd)
+                else:
+                    os.link(tmp.name, basename, src_dir_fd=dirfd, dst_dir_fd=dirfd, follow_symlinks=False)
+            elif not overwrite:
+                # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N names the anonymous file.
+                os.link(f"{_PROC_FD}/{tmp.fd}", basename, dst_dir_fd=dirfd)
+            else:
+                while True:
+                    named = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+                    try:
+                        os.link(f"{_PROC_FD}/{tmp.fd}", named, dst_dir_fd=dirfd)
+                        break
+                    except FileExistsError:
+                        continue
+                try:
+                    os.replace(named, basename, src_dir_fd=dirfd, dst_dir_fd=dirfd)
+                except BaseException:
+                    with contextlib.suppress(OSError):
+                        os.unlink(named, dir_fd=dirfd)
+                    raise
+        except FileExistsError:
+            raise FileExists(filename) from None
+        except IsADirectoryError:
+            raise FileExists(f"{filename}: a folder of that name exists") from None
+        if self.fsync:
+            os.fsync(dirfd)
+
+    def save(
+        self,
+        file_or_wfs: Any,
+        filename: str,
+        overwrite: bool = False,
+        content_type: str | None = None,
+    ) -> str:
+        dest = self.path(filename)
+        if not overwrite and os.path.lexists(dest):
+            raise FileExists(filename)  # fail fast; the link below is the real guard
+        source = streams.as_stream(file_or_wfs)
+        basename = os.path.basename(dest)
+        for attempt in range(3):
+            parent = self._parent(dest, filename)
+            try:
+                with self._temporary(parent) as tmp:
+                    self._fill(tmp.fd, source)
+                    self._publish(tmp, basename, filename, overwrite, content_type)
+                return filename
+            except FileNotFoundError:
+                # The folder was pruned by a concurrent delete between makedirs and open.
+                if attempt == 2:
+                    raise
+            except OSError as exc:
+                raise BackendError(f"Cannot write {filename!r}: {exc}", exc) from exc
+        return filename  # pragma: no cover
+
+    def open_write(
+        self, filename: str, overwrite: bool = True, content_type: str | None = None
+    ) -> streams.AtomicWriter:
+        if not overwrite and os.path.lexists(self.path(filename)):
+            raise FileExists(filename)
+        return _LocalWriter(self, filename, overwrite, content_type)
+
+    def copy(self, filename: str, target: str, overwrite: bool = False) -> str:
+        with self.open_read(filename) as source:
+            mime = self._stored_mime(self.path(filename))
+            return self.save(source, target, overwrite=overwrite, content_type=mime)
+
+    def move(self, filename: str, target: str, overwrite: bool = False) -> str:
+        self._stat(filename)
+        source, dest = self.path(filename), self.path(target)
+        if source == dest:
+            return target
+        self._parent(dest, target)
+        try:
+            if overwrite:
+                os.replace(source, dest)
+            else:
+                os.link(source, dest)
+                os.unlink(source)
+        except FileExistsError:
+            raise FileExists(target) from None
+        except IsADirectoryError:
+            raise FileExists(f"{target}: a folder of that name exists") from None
+        except FileNotFoundError:
+            raise FileNotFound(filename) from None
+        except OSError as exc:
+            raise BackendError(f"Cannot move {filename!r} to {target!r}: {exc}", exc) from exc
+        self._prune(os.path.dirname(source))
+        return target
+
+    def delete(self, filename: str) -> None:
+        path = self.path(filename)
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise BackendError(f"Cannot delete {filename!r}: {exc}", exc) from exc
+        self._prune(os.path.dirname(path))
+
+    def _prune(self, folder: str) -> None:
+        """Remove folders left empty, up to (not including) the root."""
+        while len(folder) > len(self.root) and folder.startswith(self.root + os.sep):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                return
+            folder = os.path.dirname(folder)
+
+    # -- serving ----------------------------------------------------------------------------
+
+    def serve(self, filename: str) -> Response:
+        st = self._stat(filename)
+        path = self.path(filename)
+        mimetype = self._stored_mime(path) or guess_mime(filename, self.DEFAULT_MIME)
+        if self.offload == "x-accel-redirect":
+            rv = Response(mimetype=mimetype)
+            rv.headers["X-Accel-Redirect"] = self.offload_prefix + quote(filename)
+            rv.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc)
+            return rv
+        return send_file(
+            path,
+            request.environ,
+            mimetype=mimetype,
+            conditional=True,
+            etag=True,
+            use_x_sendfile=self.offload == "x-sendfile",
+        )
+
+
+class _Temp(NamedTuple):
+    dirfd: int
+    fd: int
+    name: str | None  # None: anonymous (O_TMPFILE)
+
+
+class _LocalWriter(streams.AtomicWriter):
+    """``open(name, 'wb')``: writes straight into the temporary file, named on close."""
+
+    def __init__(
+        self, backend: LocalBackend, filename: str, overwrite: bool, content_type: str | None
+    ) -> None:
+        super().__init__()
+        self._backend = backend
+        self._filename = filename
+        self._overwrite = overwrite
+        self._content_type = content_type
+        dest = backend.path(filename)
+        self._basename = os.path.basename(dest)
+        self._cm = backend._temporary(backend._parent(dest, filename))
+        self._tmp = self._cm.__enter__()
+
+    def _write(self, data: Any) -> int:
+        view = memoryview(data)
+        total = 0
+        while total < len(view):
+            total += os.write(self._tmp.fd, view[total:])
+        return total
+
+    def _commit(self) -> None:
+        try:
+            self._backend._publish(
+                self._tmp, self._basename, self._filename, self._overwrite, self._content_type
+            )
+        finally:
+            self._cm.__exit__(None, None, None)
+
+    def _discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self._cm.__exit__(None, None, None)
+
+
+def _kernel_copy(source: Any, fd: int) -> bool:
+    """Copy a regular file's remaining bytes into ``fd`` inside the kernel, if possible."""
+    try:
+        fileno = source.fileno()
+        st = os.fstat(fileno)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        offset = source.tell()
+    except (AttributeError, OSError, ValueError):
+        return False
+    start = offset
+    try:
+        while offset < st.st_size:
+            n = os.copy_file_range(fileno, fd, st.st_size - offset, offset_src=offset)
+            if n == 0:
+                break
+            offset += n
+    except OSError:
+        if offset != start:
+            raise
+        return False
+    source.seek(offset)
+    return True
