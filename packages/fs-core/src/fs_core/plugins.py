@@ -173,6 +173,27 @@ class Plugins:
         if info is not None and name not in info.backends:
             info.backends.append(name)
 
+    def register(self, plugin: Any, name: str | None = None) -> str:
+        """Register a plugin object (a module or an instance with hookimpls) for this app.
+
+        For tests and apps that keep a plugin in their own code; installed plugins come from
+        entry points. Backends it registers become available at once.
+        """
+        name = self.pm.register(plugin, name=name)
+        if name is None:  # pragma: no cover - pluggy returns None only for blocked names
+            raise PluginError("That plugin name is blocked")
+        self.infos.setdefault(name, PluginInfo(name, None, None))
+        self._collect_backends(only=name)
+        return name
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin registered with :meth:`register`, and its backends."""
+        self.pm.unregister(name=name)
+        self.infos.pop(name, None)
+        for backend, entry in list(self._backends.items()):
+            if entry.plugin == name:
+                del self._backends[backend]
+
     # -- queries ------------------------------------------------------------------------
 
     @property

@@ -8,6 +8,7 @@ storage, nor extended.
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 from flask import Flask
@@ -24,7 +25,7 @@ def _signer(app: Flask) -> Signer:
     key = app.config.get("SECRET_KEY")
     if not key:
         raise ConfigurationError("Signed URLs need a secret: set SECRET_KEY in the app's configuration")
-    return Signer(key, salt=_SALT, digest_method="sha256")
+    return Signer(key, salt=_SALT, digest_method=hashlib.sha256)
 
 
 def _payload(storage: str, filename: str, expires: int) -> bytes:

@@ -1,0 +1,73 @@
+"""Testing helpers for fs-core applications and backends, as a pytest plugin.
+
+Enable it in a ``conftest.py``::
+
+    pytest_plugins = ["fs_core.testing"]
+
+It provides:
+
+* :class:`BackendContract`: the backend contract suite (see :mod:`fs_core.testing.contract`);
+* the ``fs_app`` fixture: a Flask app whose storages use the ``memory`` backend, with
+  fs-core initialised, for testing application code without a disk or a service;
+* the ``fs_register_plugin`` fixture: registers a plugin object on an app for one test;
+* :class:`PatternStream` and :class:`FailingStream`: large and failing uploads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from ..backend import BaseBackend
+from ..state import init_app
+from ..storage import Storage
+from .contract import BackendContract
+from .streams import ClientWentAway, FailingStream, PatternStream
+
+__all__ = [
+    "BackendContract",
+    "ClientWentAway",
+    "FailingStream",
+    "PatternStream",
+    "bind_backend",
+    "fs_app",
+    "fs_register_plugin",
+]
+
+
+def bind_backend(app: Flask, storage: Storage, backend: BaseBackend) -> Storage:
+    """Attach an already built ``backend`` to ``storage`` for ``app`` (no configuration read)."""
+    storage._bind(app, backend)
+    return storage
+
+
+@pytest.fixture
+def fs_app(tmp_path: Any) -> Iterator[Flask]:
+    """A Flask app with fs-core initialised and ``FS_BACKEND = 'memory'``, in an app context.
+
+    Pass storages with ``fs_core.init_app(fs_app, storage)``.
+    """
+    app = Flask("fs_test_app", instance_path=str(tmp_path / "instance"))
+    app.config.update(TESTING=True, SECRET_KEY="test", FS_BACKEND="memory", SERVER_NAME="fs.test")
+    init_app(app)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def fs_register_plugin() -> Iterator[Callable[..., str]]:
+    """``register(app, plugin, name=None)``: add a plugin to ``app`` until the test ends."""
+    registered: list[tuple[Flask, str]] = []
+
+    def register(app: Flask, plugin: Any, name: str | None = None) -> str:
+        plugins = init_app(app).plugins
+        plugin_name = plugins.register(plugin, name=name)
+        registered.append((app, plugin_name))
+        return plugin_name
+
+    yield register
+    for app, name in registered:
+        app.extensions["fs"].plugins.unregister(name)
