@@ -161,7 +161,8 @@ class BackendContract:
         assert response.status_code == 200
         assert response.data == data
         disposition = response.headers["Content-Disposition"]
-        assert "\n" not in disposition and "\r" not in disposition
+        assert "\n" not in disposition
+        assert "\r" not in disposition
 
     # -- create-only, overwrite, atomicity -------------------------------------------------------
 
@@ -186,7 +187,9 @@ class BackendContract:
             barrier = threading.Barrier(writers)
             results: list[Any] = [None] * writers
 
-            def create(i: int, name: str = name, barrier: threading.Barrier = barrier) -> None:
+            def create(
+                i: int, name: str = name, barrier: threading.Barrier = barrier, results: list[Any] = results
+            ) -> None:
                 payload = f"writer {i};".encode() * 4096
                 barrier.wait()
                 try:
@@ -346,7 +349,8 @@ class BackendContract:
         assert modified.utcoffset() == dt.timedelta(0)
         assert before <= modified <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
         algorithm, _, value = meta["checksum"].partition(":")
-        assert algorithm and value, meta["checksum"]
+        assert algorithm, meta["checksum"]
+        assert value, meta["checksum"]
         if algorithm in hashlib.algorithms_available:
             assert value == hashlib.new(algorithm, data).hexdigest()
 
