@@ -1,0 +1,13 @@
+"""fs-testservers: the fs workspace's own test tooling (never published).
+
+Real storage servers on loopback for the test suites and benchmarks: ``moto`` in server mode
+and OpenStack Swift with its ``s3api`` middleware (Debian's packages). The server classes
+have no pytest dependency; the pytest fixtures are in :mod:`fs_testservers.fixtures`.
+"""
+
+from __future__ import annotations
+
+from .process import ServiceUnavailable, free_ports
+from .servers import SWIFT_APT_PACKAGES, MotoServer, S3Server, SwiftServer
+
+__all__ = ["SWIFT_APT_PACKAGES", "MotoServer", "S3Server", "ServiceUnavailable", "SwiftServer", "free_ports"]

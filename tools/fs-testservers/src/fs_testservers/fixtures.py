@@ -1,0 +1,57 @@
+"""Session-scoped pytest fixtures for the servers in :mod:`fs_testservers.servers`.
+
+A conftest imports the ones it needs (non-root conftests cannot use ``pytest_plugins``)::
+
+    from fs_testservers.fixtures import moto_server, swift_server  # noqa: F401
+
+A service that is not installed makes its tests skip with the reason, or, when ``CI=true``,
+fail with the command that installs it: CI must not go green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from .process import ServiceUnavailable
+from .servers import MotoServer, S3Server, SwiftServer
+
+__all__ = ["moto_server", "require_service", "running", "swift_server"]
+
+
+def in_ci() -> bool:
+    """Whether this run is CI's (``CI=true``), where a missing service is a failure."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_service(reason: str) -> None:
+    """Fail (in CI) or skip (elsewhere) the current test because a service is unavailable."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing service is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def running(server: S3Server) -> Iterator[S3Server]:
+    """Start ``server`` for the fixture's scope, or skip/fail if it cannot run here."""
+    try:
+        server.start()
+    except ServiceUnavailable as exc:
+        require_service(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[S3Server]:
+    """A ``moto_server`` on a free loopback port for the whole session."""
+    yield from running(MotoServer())
+
+
+@pytest.fixture(scope="session")
+def swift_server() -> Iterator[S3Server]:
+    """OpenStack Swift (s3api) on free loopback ports for the whole session."""
+    yield from running(SwiftServer())
