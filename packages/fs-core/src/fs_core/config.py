@@ -20,7 +20,16 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["GLOBAL_KEYS", "Config", "as_bool", "backend_prefix", "resolve", "storage_prefix"]
+__all__ = [
+    "GLOBAL_KEYS",
+    "SERVE_MODES",
+    "Config",
+    "as_bool",
+    "backend_prefix",
+    "resolve",
+    "serve_enabled",
+    "storage_prefix",
+]
 
 #: Keys that may be set for every storage at once as ``FS_{KEY}``.
 GLOBAL_KEYS = frozenset(
@@ -40,6 +49,10 @@ GLOBAL_KEYS = frozenset(
         "ASCII_NAMES",
     }
 )
+
+#: ``SERVE`` values that name how a backend serves (``'redirect'``: to a presigned URL of the
+#: service); each means the storage is served, as ``True`` does.
+SERVE_MODES = frozenset({"stream", "redirect"})
 
 # Backend-level keys that are not passed through (Flask-FS's BACKEND_EXCLUDED_CONFIG).
 _BACKEND_EXCLUDED = frozenset({"BACKEND", "URL", "ROOT"})
@@ -104,6 +117,14 @@ def as_bool(value: Any, key: str = "value") -> bool:
         if lowered in ("0", "false", "no", "off", ""):
             return False
     raise ConfigurationError(f"{key.upper()} must be a boolean, not {value!r}")
+
+
+def serve_enabled(value: Any) -> bool:
+    """Whether a ``SERVE`` value lets the ``fs`` view serve the storage: a boolean, or one of
+    :data:`SERVE_MODES` (which a backend reads to choose how it serves)."""
+    if isinstance(value, str) and value.strip().lower() in SERVE_MODES:
+        return True
+    return as_bool(value, "serve")
 
 
 def storage_prefix(name: str) -> str:

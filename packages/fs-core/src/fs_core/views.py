@@ -1,7 +1,8 @@
 """The ``fs`` blueprint: ``fs.get_file(fs, filename)`` serves stored files.
 
 Mounted under ``FS_PREFIX``. A storage is served unless ``SERVE`` is false for it
-(``FS_SERVE`` or ``{NAME}_FS_SERVE``). Private storages answer only signed URLs (see
+(``FS_SERVE`` or ``{NAME}_FS_SERVE``); ``SERVE`` may also name a serving mode a backend
+understands (``'stream'``, ``'redirect'``), which means served. Private storages answer only signed URLs (see
 :meth:`Storage.signed_url`); an expired or forged signature gets ``403``.
 """
 
@@ -11,6 +12,7 @@ from flask import Blueprint, abort, current_app, request
 from werkzeug.wrappers import Response
 
 from . import signing
+from .config import serve_enabled
 from .errors import FileNotFound, InvalidFilename
 from .naming import validate_name
 from .state import get_state
@@ -26,7 +28,7 @@ def get_file(fs: str, filename: str) -> Response:
     if storage is None:
         abort(404)
     cfg = storage.config
-    if not cfg.get_bool("serve", True):
+    if not serve_enabled(cfg.get("serve", True)):
         abort(404)
     try:
         filename = validate_name(filename)
