@@ -1,0 +1,239 @@
+"""The ``s3`` backend's configuration: every key, its default, and its validation.
+
+Read once, when a storage is configured, from the core's cascade (``FS_S3_<KEY>`` <
+``<NAME>_FS_<KEY>``). Nothing here contacts the service or imports boto3: a storage
+configured while S3 is down still lets the app start, and a wrong value is a
+:class:`~fs_core.errors.ConfigurationError` naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fs_core.config import Config, as_bool
+from fs_core.errors import ConfigurationError
+
+__all__ = ["CANNED_ACLS", "MiB", "S3Settings"]
+
+MiB = 1 << 20
+GiB = 1 << 30
+
+#: Canned ACLs S3 accepts in ``x-amz-acl``.
+CANNED_ACLS = frozenset(
+    {
+        "private",
+        "public-read",
+        "public-read-write",
+        "authenticated-read",
+        "aws-exec-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+    }
+)
+SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
+ADDRESSING_STYLES = frozenset({"auto", "path", "virtual"})
+SERVE_MODES = frozenset({"stream", "redirect"})
+# S3's bucket naming rules (lowercase letters, digits, dots and hyphens; 3-63 characters).
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: The part-count limit of a multipart upload.
+MAX_PARTS = 10_000
+MIN_PART_SIZE = 5 * MiB
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    """One storage's S3 settings, resolved and checked."""
+
+    storage: str
+    bucket: str
+    #: Prepended to every name to make its key: ``'<storage>/'`` in a shared bucket, else ``''``.
+    key_prefix: str
+    endpoint: str | None = None
+    region: str | None = None
+    access_key: str | None = None
+    secret_key: str | None = None
+    session_token: str | None = None
+    create_bucket: bool = True
+    addressing_style: str = "auto"
+    sse: str | None = None
+    sse_kms_key_id: str | None = None
+    acl: str | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 3
+    retry_mode: str = "standard"
+    client_options: Mapping[str, Any] = field(default_factory=dict)
+    config_options: Mapping[str, Any] = field(default_factory=dict)
+    multipart_threshold: int = 8 * MiB
+    multipart_chunksize: int = 8 * MiB
+    max_concurrency: int = 3
+    multipart_copy_threshold: int = 5 * GiB
+    multipart_copy_chunksize: int = 256 * MiB
+    serve: str = "stream"
+    #: ``None``: probe the service on first use; ``True``/``False``: trust the configuration.
+    atomic_create: bool | None = None
+    redirect_expires: int = 300
+
+    @classmethod
+    def from_config(cls, name: str, config: Config) -> S3Settings:
+        """Build the settings of storage ``name`` from its resolved ``config``."""
+        hint = f"{name.upper()}_FS_"
+        shared = _str(config.get("bucket"))
+        if shared:
+            bucket = shared
+            prefix = _str(config.get("key_prefix"))
+            key_prefix = (prefix if prefix is not None else name).strip("/")
+            key_prefix = f"{key_prefix}/" if key_prefix else ""
+        else:
+            bucket = name
+            key_prefix = ""
+        if not _BUCKET_RE.match(bucket) or ".." in bucket:
+            where = f"{hint}BUCKET" if shared else f"the storage name {name!r} (used as bucket name)"
+            raise ConfigurationError(
+                f"{bucket!r} from {where} is not a valid S3 bucket name (3-63 lowercase letters, digits, "
+                f"'.' or '-'). Set FS_S3_BUCKET or {hint}BUCKET to share one bucket: the storage "
+                f"name then becomes the key prefix."
+            )
+
+        endpoint = _str(config.get("endpoint"))
+        if endpoint and "://" not in endpoint:
+            endpoint = f"https://{endpoint}"
+        addressing = (_str(config.get("addressing_style")) or ("path" if endpoint else "auto")).lower()
+        _one_of(addressing, ADDRESSING_STYLES, "ADDRESSING_STYLE")
+
+        sse = _str(config.get("sse"))
+        kms_key = _str(config.get("sse_kms_key_id"))
+        if kms_key and not sse:
+            sse = "aws:kms"
+        if sse:
+            sse = "AES256" if sse.upper() == "AES256" else sse.lower()
+            _one_of(sse, SSE_ALGORITHMS, "SSE")
+            if kms_key and not sse.startswith("aws:kms"):
+                raise ConfigurationError("SSE_KMS_KEY_ID needs SSE = 'aws:kms' (or leave SSE unset)")
+        acl = _str(config.get("acl"))
+        if acl:
+            _one_of(acl, CANNED_ACLS, "ACL")
+
+        serve = config.get("serve", True)
+        if isinstance(serve, str) and serve.strip().lower() in SERVE_MODES:
+            serve_mode = serve.strip().lower()
+        else:
+            as_bool(serve, "serve")  # True/False: the core's switch; streamed when on
+            serve_mode = "stream"
+
+        atomic = config.get("atomic_create", "auto")
+        atomic_create = None if str(atomic).strip().lower() == "auto" else as_bool(atomic, "atomic_create")
+
+        chunksize = _size(config, "multipart_chunksize", 8 * MiB)
+        if chunksize < MIN_PART_SIZE:
+            raise ConfigurationError(f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}")
+        copy_chunksize = _size(config, "multipart_copy_chunksize", 256 * MiB)
+        if not MIN_PART_SIZE <= copy_chunksize <= 5 * GiB:
+            raise ConfigurationError("MULTIPART_COPY_CHUNKSIZE must be between 5 MiB and 5 GiB")
+
+        return cls(
+            storage=name,
+            bucket=bucket,
+            key_prefix=key_prefix,
+            endpoint=endpoint,
+            region=_str(config.get("region")),
+            access_key=_str(config.get("access_key")),
+            secret_key=_str(config.get("secret_key")),
+            session_token=_str(config.get("session_token")),
+            create_bucket=config.get_bool("create_bucket", True),
+            addressing_style=addressing,
+            sse=sse,
+            sse_kms_key_id=kms_key,
+            acl=acl,
+            connect_timeout=_number(config, "connect_timeout", 10.0),
+            read_timeout=_number(config, "read_timeout", 60.0),
+            max_attempts=_positive(config, "max_attempts", 3),
+            retry_mode=(_str(config.get("retry_mode")) or "standard").lower(),
+            client_options=_mapping(config, "client_options"),
+            config_options=_mapping(config, "config_options"),
+            multipart_threshold=_size(config, "multipart_threshold", 8 * MiB),
+            multipart_chunksize=chunksize,
+            max_concurrency=_positive(config, "max_concurrency", 3),
+            multipart_copy_threshold=_size(config, "multipart_copy_threshold", 5 * GiB),
+            multipart_copy_chunksize=copy_chunksize,
+            serve=serve_mode,
+            atomic_create=atomic_create,
+            redirect_expires=_positive(config, "redirect_expires", 300),
+        )
+
+    @property
+    def write_args(self) -> dict[str, str]:
+        """The request parameters every write carries (server-side encryption and ACL)."""
+        args: dict[str, str] = {}
+        if self.sse:
+            args["ServerSideEncryption"] = self.sse
+        if self.sse_kms_key_id:
+            args["SSEKMSKeyId"] = self.sse_kms_key_id
+        if self.acl:
+            args["ACL"] = self.acl
+        return args
+
+    def where(self) -> str:
+        """``s3://bucket/prefix`` at the endpoint, for messages."""
+        endpoint = self.endpoint or "AWS"
+        return f"s3://{self.bucket}/{self.key_prefix} at {endpoint}"
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _one_of(value: str, allowed: frozenset[str], key: str) -> None:
+    if value not in allowed:
+        raise ConfigurationError(f"{key} must be one of {', '.join(sorted(allowed))}, not {value!r}")
+
+
+def _positive(config: Config, key: str, default: int) -> int:
+    value = config.get_int(key, default)
+    if value is None or value < 1:
+        raise ConfigurationError(f"{key.upper()} must be a positive integer, not {value!r}")
+    return value
+
+
+def _number(config: Config, key: str, default: float) -> float:
+    value = config.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{key.upper()} must be a number of seconds, not {value!r}") from None
+    if number <= 0:
+        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
+    return number
+
+
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": MiB, "mb": MiB, "mib": MiB}
+_UNITS.update({"g": GiB, "gb": GiB, "gib": GiB})
+
+
+def _size(config: Config, key: str, default: int) -> int:
+    """A byte size: an integer, or a string such as ``'16MiB'`` or ``'64 MB'`` (binary units)."""
+    value = config.get(key, default)
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in _UNITS:
+            raise ConfigurationError(f"{key.upper()} must be a size in bytes (or like '16MiB'), not {value!r}")
+        size = int(match.group(1)) * _UNITS[unit]
+    if size < 1:
+        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
+    return size
+
+
+def _mapping(config: Config, key: str) -> Mapping[str, Any]:
+    value = config.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(f"{key.upper()} must be a dict of keyword arguments, not {value!r}")
+    return dict(value)
