@@ -67,9 +67,9 @@ class S3Settings:
     retry_mode: str = "standard"
     client_options: Mapping[str, Any] = field(default_factory=dict)
     config_options: Mapping[str, Any] = field(default_factory=dict)
-    multipart_threshold: int = 8 * MiB
-    multipart_chunksize: int = 8 * MiB
-    max_concurrency: int = 3
+    multipart_threshold: int = 6 * MiB
+    multipart_chunksize: int = 6 * MiB
+    max_concurrency: int = 2
     multipart_copy_threshold: int = 5 * GiB
     multipart_copy_chunksize: int = 256 * MiB
     serve: str = "stream"
@@ -127,9 +127,11 @@ class S3Settings:
         atomic = config.get("atomic_create", "auto")
         atomic_create = None if str(atomic).strip().lower() == "auto" else as_bool(atomic, "atomic_create")
 
-        chunksize = _size(config, "multipart_chunksize", 8 * MiB)
+        chunksize = _size(config, "multipart_chunksize", 6 * MiB)
         if chunksize < MIN_PART_SIZE:
-            raise ConfigurationError(f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}")
+            raise ConfigurationError(
+                f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}"
+            )
         copy_chunksize = _size(config, "multipart_copy_chunksize", 256 * MiB)
         if not MIN_PART_SIZE <= copy_chunksize <= 5 * GiB:
             raise ConfigurationError("MULTIPART_COPY_CHUNKSIZE must be between 5 MiB and 5 GiB")
@@ -154,9 +156,9 @@ class S3Settings:
             retry_mode=(_str(config.get("retry_mode")) or "standard").lower(),
             client_options=_mapping(config, "client_options"),
             config_options=_mapping(config, "config_options"),
-            multipart_threshold=_size(config, "multipart_threshold", 8 * MiB),
+            multipart_threshold=_size(config, "multipart_threshold", 6 * MiB),
             multipart_chunksize=chunksize,
-            max_concurrency=_positive(config, "max_concurrency", 3),
+            max_concurrency=_positive(config, "max_concurrency", 2),
             multipart_copy_threshold=_size(config, "multipart_copy_threshold", 5 * GiB),
             multipart_copy_chunksize=copy_chunksize,
             serve=serve_mode,
@@ -225,7 +227,9 @@ def _size(config: Config, key: str, default: int) -> int:
         match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
         unit = match.group(2).lower() if match else None
         if match is None or unit not in _UNITS:
-            raise ConfigurationError(f"{key.upper()} must be a size in bytes (or like '16MiB'), not {value!r}")
+            raise ConfigurationError(
+                f"{key.upper()} must be a size in bytes (or like '16MiB'), not {value!r}"
+            )
         size = int(match.group(1)) * _UNITS[unit]
     if size < 1:
         raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")

@@ -73,13 +73,13 @@ class ManagedProcess:
         self.name = name
         self.log = log
         with open(log, "ab") as out:
-            self.popen = subprocess.Popen(  # noqa: S603 - fixed argv
+            self.popen = subprocess.Popen(
                 list(argv),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=env,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=_die_with_parent,
                 close_fds=True,
             )
 

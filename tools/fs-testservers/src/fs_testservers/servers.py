@@ -29,7 +29,8 @@ __all__ = ["SWIFT_APT_PACKAGES", "MotoServer", "S3Server", "SwiftServer"]
 #: Debian packages Swift needs (installed with --no-install-recommends).
 SWIFT_APT_PACKAGES = ("swift", "swift-proxy", "swift-account", "swift-container", "swift-object", "memcached")
 SWIFT_INSTALL_HINT = (
-    "apt-get update && apt-get install -y --no-install-recommends " + " ".join(SWIFT_APT_PACKAGES)
+    "apt-get update && apt-get install -y --no-install-recommends "
+    + " ".join(SWIFT_APT_PACKAGES)
     + "   (./dev test does this when swift-proxy-server is missing)"
 )
 MOTO_INSTALL_HINT = "uv sync --all-packages   (moto[server] is in the workspace's dev dependency group)"
@@ -178,7 +179,11 @@ class SwiftServer(S3Server):
     SYSTEM_PYTHON = "/usr/bin/python3"
 
     def check_installed(self) -> None:
-        missing = [f"/usr/bin/swift-{s}-server" for s in self.SERVERS if not os.path.exists(f"/usr/bin/swift-{s}-server")]
+        missing = [
+            f"/usr/bin/swift-{s}-server"
+            for s in self.SERVERS
+            if not os.path.exists(f"/usr/bin/swift-{s}-server")
+        ]
         if not shutil.which("memcached"):
             missing.append("memcached")
         if not os.path.exists("/etc/swift/swift.conf"):
@@ -205,7 +210,9 @@ class SwiftServer(S3Server):
         self._spawn("memcached", mc)
         env = clean_env()
         started = {
-            name: self._spawn(name, [f"/usr/bin/swift-{name}-server", str(etc / f"{name}-server.conf"), "-v"], env)
+            name: self._spawn(
+                name, [f"/usr/bin/swift-{name}-server", str(etc / f"{name}-server.conf"), "-v"], env
+            )
             for name in self.SERVERS
         }
         for name, process in started.items():
@@ -263,10 +270,24 @@ class SwiftServer(S3Server):
         )
         filters = "\n".join(
             f"[filter:{f}]\nuse = egg:swift#{f.replace('-', '_')}"
-            for f in (
-                "catch_errors gatekeeper healthcheck proxy-logging listing_formats bulk tempurl formpost "
-                "ratelimit staticweb copy container-quotas account-quotas slo dlo symlink"
-            ).split()
+            for f in [
+                "catch_errors",
+                "gatekeeper",
+                "healthcheck",
+                "proxy-logging",
+                "listing_formats",
+                "bulk",
+                "tempurl",
+                "formpost",
+                "ratelimit",
+                "staticweb",
+                "copy",
+                "container-quotas",
+                "account-quotas",
+                "slo",
+                "dlo",
+                "symlink",
+            ]
         )
         (etc / "proxy-server.conf").write_text(
             f"[DEFAULT]\nbind_port = {ports['proxy']}\nlog_name = proxy-server\n{common}\n"
@@ -302,7 +323,7 @@ class SwiftServer(S3Server):
             """
         )
         args = [f"{name}={ports[name]}" for name in ("account", "container", "object")]
-        subprocess.run(  # noqa: S603 - fixed argv
+        subprocess.run(
             [self.SYSTEM_PYTHON, "-c", script, str(etc), *args],
             check=True,
             env=clean_env(),

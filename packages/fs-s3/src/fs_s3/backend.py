@@ -1,0 +1,496 @@
+"""The ``s3`` backend: files as objects of an S3 bucket (AWS or any S3-compatible service).
+
+A storage has a bucket of its own (named after the storage), or shares ``BUCKET`` with other
+storages, each under the key prefix ``<storage name>/``. Nothing contacts the service before
+the first operation: the client is built then, and the bucket created if it is missing
+(``CREATE_BUCKET``, on by default, with the region's ``LocationConstraint``).
+
+* Saves stream through boto3's transfer manager: one PUT below ``MULTIPART_THRESHOLD``, a
+  multipart upload above it, holding about ``MULTIPART_CHUNKSIZE x (MAX_CONCURRENCY + 1)``
+  bytes whatever the file size. A failed multipart upload is aborted, so nothing appears.
+* Create-only saves send ``If-None-Match: *`` where the service honours it (AWS, moto): of
+  concurrent creators exactly one wins and the backend declares ``ATOMIC_CREATE``. Whether it
+  does is asked once, on first use, with a probe object (``ATOMIC_CREATE`` in the config skips
+  the probe). Where it does not (Swift's s3api answers 501), a HEAD checks the name first: an
+  existing file is still refused, but two creators racing in the window between the HEAD and
+  the PUT may both succeed, the last one winning.
+* Reads return a :class:`~fs_s3.readers.RangedReader`: seekable, fetching ranges on demand.
+* ``delete(name)`` removes the key and every key under ``name/`` (never ``name2``), 1,000 per
+  ``DeleteObjects`` request; ``list_files`` pages through any number of keys.
+* Copies and moves stay inside the service: ``CopyObject`` up to ``MULTIPART_COPY_THRESHOLD``
+  (5 GiB, S3's limit for it), a multipart ``UploadPartCopy`` above.
+* ``serve`` streams through the app with Range/ETag/304, or (``SERVE = 'redirect'``) answers
+  with a redirect to a presigned URL of the object; ``signed_url`` presigns GET, HEAD, PUT and
+  DELETE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from functools import partial
+from typing import Any, BinaryIO
+
+from botocore.exceptions import ClientError
+from s3transfer.exceptions import S3CopyFailedError
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Response
+
+from fs_core import streams
+from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS, BaseBackend
+from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, OperationNotSupported
+from fs_core.files import ACTIVE_CONTENT_TYPES, content_type_for
+from fs_core.serving import content_disposition, send_stream
+
+from .client import copy_transfer_config, make_client, require_absent, transfer_config
+from .errors import SERVICE_ERRORS, error_code, translate, translated
+from .readers import RangedReader, full_reads
+from .settings import S3Settings
+
+__all__ = ["PROBE_PREFIX", "S3Backend"]
+
+#: Key prefix (under the storage's own) of the object written once to ask the service
+#: whether it honours ``If-None-Match``; deleted at once, and never listed.
+PROBE_PREFIX = ".fs-s3-probe/"
+#: The longest validity of a SigV4 presigned URL.
+MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
+_CREATE_REFUSED = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
+_GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+_MD5_ETAG = re.compile(r"[0-9a-f]{32}")
+# Headers a multipart copy must carry over itself (CopyObject's MetadataDirective=COPY does).
+_COPIED_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage")
+
+
+def _is_multipart_etag(etag: str) -> bool:
+    return "-" in etag.strip('"')
+
+
+class S3Backend(BaseBackend):
+    """An S3 bucket, or one storage's prefix in a shared bucket (Flask-FS's ``S3Backend``)."""
+
+    def __init__(self, name: str, config: Any = None) -> None:
+        super().__init__(name, config)
+        #: The resolved configuration (see :class:`~fs_s3.settings.S3Settings`).
+        self.settings = S3Settings.from_config(name, self.config)
+        self.bucket = self.settings.bucket
+        self.key_prefix = self.settings.key_prefix
+        self._lock = threading.RLock()
+        self._client: Any = None
+        self._create_client: Any = None
+        self._bucket_ready = False
+        self._atomic: bool | None = self.settings.atomic_create
+        self._transfer = transfer_config(self.settings)
+        # Destination keys of multipart copies running without CopySourceIfMatch (see _copy).
+        self._lenient_copies: set[str] = set()
+        self._multipart_if_match = True
+
+    # -- clients --------------------------------------------------------------------------
+
+    def _new_client(self) -> Any:
+        try:
+            return make_client(self.settings)
+        except ValueError as exc:  # botocore: "Invalid endpoint: ..."
+            raise ConfigurationError(f"Storage {self.name!r}: {exc} (check ENDPOINT)") from exc
+        except SERVICE_ERRORS as exc:
+            raise translate(exc, self.settings, "create the S3 client") from exc
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client, built on first use (building it contacts nothing)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    client = self._new_client()
+                    client.meta.events.register(
+                        "before-parameter-build.s3.UploadPartCopy", self._drop_copy_if_match
+                    )
+                    self._client = client
+        return self._client
+
+    def _creator(self) -> Any:
+        """A second client whose PutObject and CompleteMultipartUpload carry
+        ``If-None-Match: *`` (boto3's transfer manager has no argument for it)."""
+        if self._create_client is None:
+            with self._lock:
+                if self._create_client is None:
+                    client = self._new_client()
+                    for operation in ("PutObject", "CompleteMultipartUpload"):
+                        client.meta.events.register(f"before-parameter-build.s3.{operation}", require_absent)
+                    self._create_client = client
+        return self._create_client
+
+    def _ready(self) -> Any:
+        """The client, once the bucket is known to exist (created if missing and allowed)."""
+        client = self.client
+        if not self._bucket_ready:
+            with self._lock:
+                if not self._bucket_ready:
+                    if self.settings.create_bucket:
+                        self._ensure_bucket(client)
+                    self._bucket_ready = True
+        return client
+
+    def _ensure_bucket(self, client: Any) -> None:
+        with translated(self.settings, f"check bucket {self.bucket!r}"):
+            try:
+                client.head_bucket(Bucket=self.bucket)
+                return
+            except ClientError as exc:
+                if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                    raise
+            region = client.meta.region_name
+            kwargs: dict[str, Any] = {"Bucket": self.bucket}
+            if region and region != "us-east-1":
+                kwargs["CreateBucketConfiguration"] = {"LocationConstraint": region}
+            try:
+                client.create_bucket(**kwargs)
+            except ClientError as exc:
+                code = error_code(exc)
+                if code == "BucketAlreadyOwnedByYou":
+                    return
+                if code == "BucketAlreadyExists":
+                    raise BackendError(
+                        f"Storage {self.name!r}: the bucket name {self.bucket!r} is taken by another "
+                        f"account; set BUCKET ({self.name.upper()}_FS_BUCKET) to a name of your own",
+                        exc,
+                    ) from exc
+                raise
+
+    def _key(self, filename: str) -> str:
+        return self.key_prefix + filename
+
+    # -- capabilities ---------------------------------------------------------------------
+
+    @property
+    def capabilities(self) -> frozenset[str]:  # type: ignore[override]
+        """``SERVER_SIDE_COPY`` and ``SIGNED_URLS``, plus ``ATOMIC_CREATE`` if the service
+        honours ``If-None-Match: *`` (asked once, unless ``ATOMIC_CREATE`` is configured)."""
+        caps = {SERVER_SIDE_COPY, SIGNED_URLS}
+        atomic = self._atomic
+        if atomic is None:
+            try:
+                atomic = self._atomic_create()
+            except BackendError:
+                atomic = False  # unknown for now: asked again on the next create-only save
+        if atomic:
+            caps.add(ATOMIC_CREATE)
+        return frozenset(caps)
+
+    def _atomic_create(self) -> bool:
+        if self._atomic is None:
+            client = self._ready()
+            with self._lock:
+                if self._atomic is None:
+                    self._atomic = self._probe_conditional_put(client)
+        return self._atomic
+
+    def _probe_conditional_put(self, client: Any) -> bool:
+        """Whether a second ``PUT`` with ``If-None-Match: *`` over an object is refused.
+
+        A service may implement it (412), refuse the header (Swift's s3api: 501), or ignore it
+        (the PUT succeeds): only the first makes create-only saves atomic.
+        """
+        key = f"{self.key_prefix}{PROBE_PREFIX}{uuid.uuid4().hex}"
+        args = {"Bucket": self.bucket, "Key": key, "Body": b"", **self.settings.write_args}
+        with translated(self.settings, "check conditional writes"):
+            client.put_object(**args)
+            try:
+                client.put_object(**args, IfNoneMatch="*")
+            except ClientError as exc:
+                if error_code(exc) in _CREATE_REFUSED:
+                    return True
+                if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (400, 501):
+                    return False
+                raise
+            finally:
+                client.delete_object(Bucket=self.bucket, Key=key)
+        return False
+
+    # -- reading --------------------------------------------------------------------------
+
+    def _head(self, filename: str) -> dict[str, Any]:
+        client = self._ready()
+        with translated(self.settings, "read", filename):
+            return client.head_object(Bucket=self.bucket, Key=self._key(filename))
+
+    def exists(self, filename: str) -> bool:
+        try:
+            self._head(filename)
+        except FileNotFound:
+            return False
+        return True
+
+    def _fetch(self, filename: str, etag: str | None, start: int) -> Any:
+        """The body of ``filename`` from byte ``start``, if its ETag is still ``etag``."""
+        client = self._ready()
+        kwargs: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self._key(filename),
+            "Range": f"bytes={start}-",
+        }
+        if etag:
+            kwargs["IfMatch"] = etag
+        try:
+            with translated(self.settings, "read", filename):
+                try:
+                    return client.get_object(**kwargs)["Body"]
+                except ClientError as exc:
+                    if error_code(exc) in ("PreconditionFailed", "412"):
+                        raise BackendError(
+                            f"Storage {self.name!r}: {filename!r} was replaced while it was being read", exc
+                        ) from exc
+                    raise
+        except FileNotFound:
+            raise BackendError(
+                f"Storage {self.name!r}: {filename!r} was deleted while it was being read"
+            ) from None
+
+    def _reader(self, filename: str, size: int, etag: str | None, body: Any = None) -> RangedReader:
+        return RangedReader(
+            partial(self._fetch, filename, etag),
+            size,
+            body=body,
+            on_error=lambda exc: translate(exc, self.settings, "read", filename),
+        )
+
+    def open_read(self, filename: str) -> BinaryIO:
+        """A seekable stream of the file: one GET read as it goes; a seek elsewhere starts a
+        ``Range`` GET there. :class:`FileNotFound` at once if the key does not exist."""
+        client = self._ready()
+        with translated(self.settings, "read", filename):
+            response = client.get_object(Bucket=self.bucket, Key=self._key(filename))
+        return self._reader(filename, response["ContentLength"], response.get("ETag"), response["Body"])  # type: ignore[return-value]
+
+    def get_metadata(self, filename: str) -> dict[str, Any]:
+        """``checksum`` (``md5:`` where the ETag is the MD5 of the content, else ``etag:``),
+        ``size``, ``mime`` (the stored Content-Type), ``modified`` (UTC) and ``etag``."""
+        head = self._head(filename)
+        etag = str(head.get("ETag") or "").strip('"')
+        encrypted = str(head.get("ServerSideEncryption") or "").startswith("aws:kms")
+        md5 = _MD5_ETAG.fullmatch(etag) and not encrypted and not head.get("SSECustomerAlgorithm")
+        mime = str(head.get("ContentType") or "").split(";")[0].strip().lower()
+        modified = head.get("LastModified")
+        if isinstance(modified, dt.datetime):
+            modified = modified.astimezone(dt.timezone.utc)
+        return {
+            "checksum": f"md5:{etag}" if md5 else f"etag:{etag}",
+            "size": head["ContentLength"],
+            "mime": None if mime in _GENERIC_TYPES else mime,
+            "modified": modified,
+            "etag": head.get("ETag"),
+        }
+
+    def list_files(self, prefix: str | None = None) -> Iterator[str]:
+        """Names under the folder ``prefix`` (whole segments), page by page."""
+        folder = f"{prefix.strip('/')}/" if prefix and prefix.strip("/") else ""
+        start = len(self.key_prefix)
+        client = self._ready()
+        with translated(self.settings, f"list {prefix or 'the storage'!r}"):
+            paginator = client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key_prefix + folder):
+                for item in page.get("Contents", ()):
+                    name = item["Key"][start:]
+                    if name and not name.endswith("/") and not name.startswith(PROBE_PREFIX):
+                        yield name
+
+    # -- writing --------------------------------------------------------------------------
+
+    def save(
+        self,
+        file_or_wfs: Any,
+        filename: str,
+        overwrite: bool = False,
+        content_type: str | None = None,
+    ) -> str:
+        """Upload from the stream's current position, with its Content-Type (given, else
+        guessed from the name) and the storage's SSE and ACL."""
+        source = full_reads(streams.as_stream(file_or_wfs))
+        extra = {"ContentType": content_type_for(filename, content_type), **self.settings.write_args}
+        client = self._ready()
+        if not overwrite:
+            if self._atomic_create():
+                client = self._creator()
+            elif self.exists(filename):
+                raise FileExists(filename)
+        try:
+            client.upload_fileobj(
+                source, self.bucket, self._key(filename), ExtraArgs=extra, Config=self._transfer
+            )
+        except ClientError as exc:
+            if not overwrite and error_code(exc) in _CREATE_REFUSED:
+                raise FileExists(filename) from None
+            raise translate(exc, self.settings, "save", filename) from exc
+        except SERVICE_ERRORS as exc:
+            raise translate(exc, self.settings, "save", filename) from exc
+        return filename
+
+    def delete(self, filename: str) -> None:
+        """Delete the key ``filename`` and every key under ``filename/``, in batches."""
+        client = self._ready()
+        key = self._key(filename)
+        with translated(self.settings, f"delete {filename!r}"):
+            paginator = client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=key + "/"):
+                keys = [{"Key": item["Key"]} for item in page.get("Contents", ())]
+                if keys:
+                    self._delete_batch(client, keys)
+            client.delete_object(Bucket=self.bucket, Key=key)
+
+    def _delete_batch(self, client: Any, keys: list[dict[str, str]]) -> None:
+        response = client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+        errors = [e for e in response.get("Errors", ()) if e.get("Code") != "NoSuchKey"]
+        if errors:
+            first = errors[0]
+            raise BackendError(
+                f"Storage {self.name!r}: {len(errors)} of {len(keys)} keys could not be deleted "
+                f"(first: {first.get('Key')!r}: {first.get('Code')}: {first.get('Message')})"
+            )
+
+    # -- copy and move --------------------------------------------------------------------
+
+    def copy(self, filename: str, target: str, overwrite: bool = False) -> str:
+        """Copy inside the service. Refusing an existing ``target`` is a HEAD check: S3's
+        CopyObject has no create-only condition that services honour (moto ignores it)."""
+        head = self._head(filename)
+        if filename == target:
+            return target
+        if not overwrite and self.exists(target):
+            raise FileExists(target)
+        self._copy(filename, head, target)
+        return target
+
+    def _copy(self, filename: str, head: dict[str, Any], target: str) -> None:
+        client = self._ready()
+        source = {"Bucket": self.bucket, "Key": self._key(filename)}
+        key = self._key(target)
+        size = head["ContentLength"]
+        with translated(self.settings, f"copy {filename!r} to {target!r}"):
+            if size <= self.settings.multipart_copy_threshold:
+                client.copy_object(
+                    CopySource=source,
+                    Bucket=self.bucket,
+                    Key=key,
+                    MetadataDirective="COPY",
+                    **self.settings.write_args,
+                )
+                return
+            extra = {h: head[h] for h in _COPIED_HEADERS if head.get(h)}
+            extra.update(Metadata=head.get("Metadata") or {}, **self.settings.write_args)
+            config = copy_transfer_config(self.settings, size)
+            multipart_source = _is_multipart_etag(str(head.get("ETag") or ""))
+            lenient = multipart_source and not self._multipart_if_match
+            try:
+                self._managed_copy(client, source, key, extra, config, lenient)
+            except S3CopyFailedError:
+                if lenient or not multipart_source:
+                    raise
+                # OpenStack Swift's s3api cannot match the ETag of a multipart object in
+                # UploadPartCopy (412): copy without the condition, then check the source.
+                self._multipart_if_match = False
+                lenient = True
+                self._managed_copy(client, source, key, extra, config, lenient)
+            if lenient and client.head_object(**source).get("ETag") != head.get("ETag"):
+                client.delete_object(Bucket=self.bucket, Key=key)
+                raise BackendError(f"Storage {self.name!r}: {filename!r} changed while it was being copied")
+
+    def _managed_copy(
+        self, client: Any, source: dict[str, str], key: str, extra: dict[str, Any], config: Any, lenient: bool
+    ) -> None:
+        if lenient:
+            self._lenient_copies.add(key)
+        try:
+            client.copy(source, self.bucket, key, ExtraArgs=extra, Config=config)
+        finally:
+            self._lenient_copies.discard(key)
+
+    def _drop_copy_if_match(self, params: dict[str, Any], **_: Any) -> None:
+        if params.get("Bucket") == self.bucket and params.get("Key") in self._lenient_copies:
+            params.pop("CopySourceIfMatch", None)
+
+    def move(self, filename: str, target: str, overwrite: bool = False) -> str:
+        """A server-side copy, then deleting the source key (only that key: ``delete`` would
+        also remove the folder ``filename/``)."""
+        self.copy(filename, target, overwrite=overwrite)
+        if filename != target:
+            with translated(self.settings, f"delete {filename!r}"):
+                self._ready().delete_object(Bucket=self.bucket, Key=self._key(filename))
+        return target
+
+    # -- serving and URLs -----------------------------------------------------------------
+
+    def serve(self, filename: str) -> Response:
+        """Stream the object through the app (one HEAD, then one GET, ranged if the request
+        asks for a range), or redirect to a presigned URL with ``SERVE = 'redirect'``."""
+        meta = self.metadata(filename)
+        if self.settings.serve == "redirect":
+            attachment = meta["mime"] in ACTIVE_CONTENT_TYPES and not self.config.get_bool(
+                "inline_active_content"
+            )
+            url = self._presign(
+                "get_object",
+                filename,
+                self.settings.redirect_expires,
+                ResponseContentType=meta["mime"],
+                ResponseContentDisposition=content_disposition(filename, attachment),
+            )
+            rv = redirect(url, code=302)
+            rv.cache_control.no_store = True
+            return rv
+        etag = meta.get("etag")
+        return send_stream(
+            lambda: self._reader(filename, meta["size"], etag),
+            size=meta["size"],
+            mimetype=meta["mime"],
+            etag=str(etag or "").strip('"') or None,
+            last_modified=meta.get("modified"),
+        )
+
+    def _presign(self, operation: str, filename: str, expires: int, **params: Any) -> str:
+        with translated(self.settings, f"sign a URL for {filename!r}"):
+            return self.client.generate_presigned_url(
+                operation,
+                Params={"Bucket": self.bucket, "Key": self._key(filename), **params},
+                ExpiresIn=expires,
+            )
+
+    def signed_url(
+        self,
+        filename: str,
+        expires: int,
+        *,
+        method: str = "GET",
+        download_name: str | None = None,
+        as_attachment: bool = False,
+    ) -> str | None:
+        """A presigned URL of the object (no request is made to sign it).
+
+        GET and HEAD may name a download (``Content-Disposition``); a PUT URL is signed with
+        the Content-Type of the name, which the uploader must send (it is what gets stored).
+        Other methods: ``None``.
+        """
+        method = method.upper()
+        if not 0 < expires <= MAX_PRESIGN_EXPIRES:
+            raise OperationNotSupported(
+                f"S3 presigned URLs last from 1 second to 7 days ({MAX_PRESIGN_EXPIRES} s), not {expires} s"
+            )
+        params: dict[str, Any] = {}
+        if method in ("GET", "HEAD"):
+            operation = "get_object" if method == "GET" else "head_object"
+            if download_name or as_attachment:
+                params["ResponseContentDisposition"] = content_disposition(
+                    download_name or filename, as_attachment
+                )
+        elif method == "PUT":
+            operation = "put_object"
+            params["ContentType"] = content_type_for(filename)
+        elif method == "DELETE":
+            operation = "delete_object"
+        else:
+            return None
+        return self._presign(operation, filename, expires, **params)
+
+    def __repr__(self) -> str:
+        return f"<S3Backend {self.name!r} s3://{self.bucket}/{self.key_prefix}>"

@@ -1,0 +1,171 @@
+"""Streams between the app and S3: a ranged reader for downloads, full reads for uploads.
+
+:class:`RangedReader` is what ``open_read`` returns: a seekable stream over one object that
+reads the body of one GET while it is read in order, and starts a ``Range`` GET where a
+``seek`` moved it, so serving ``bytes=1000000-`` of a large file downloads none of the bytes
+before. Later GETs carry ``If-Match`` with the object's ETag: a file replaced while it is
+being read raises an error instead of mixing two versions.
+
+:func:`full_reads` protects boto3's transfer manager from short reads: it treats a read that
+returns fewer bytes than asked as the end of a non-seekable stream (a part that is too small,
+or the rest read into memory at once).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+from fs_core.errors import FSError
+
+from .errors import SERVICE_ERRORS
+
+__all__ = ["RangedReader", "full_reads"]
+
+#: ``fetch(start)``: the streaming body of the object from byte ``start`` to its end.
+Fetch = Callable[[int], Any]
+
+
+class RangedReader(io.RawIOBase):
+    """A seekable, read-only stream over one S3 object, fetched lazily by ranges.
+
+    :param fetch: returns a streaming body from a byte offset (a ``Range`` GET).
+    :param size: the object's size, from the response that found it.
+    :param body: the body of a GET already made from offset 0, if any (``open_read`` makes
+        one to report a missing file at once); without it nothing is fetched before a read.
+    :param on_error: turns a failure of the service while reading into the core's error.
+    :param retries: how many times a read that fails mid-body starts again where it was.
+    """
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        size: int,
+        *,
+        body: Any = None,
+        on_error: Callable[[BaseException], Exception],
+        retries: int = 2,
+    ) -> None:
+        super().__init__()
+        self._fetch = fetch
+        self.size = size
+        self._on_error = on_error
+        self._retries = retries
+        self._pos = 0
+        self._body = body
+        self._body_pos = 0 if body is not None else -1
+        #: Number of GETs this reader started (including the one it was given).
+        self.requests = 1 if body is not None else 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self.closed:
+            raise ValueError("seek on a closed file")
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
+        if base is None:
+            raise ValueError(f"invalid whence ({whence})")
+        position = base + offset
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        self._pos = position
+        return position
+
+    def _drop(self) -> None:
+        body, self._body, self._body_pos = self._body, None, -1
+        if body is not None:
+            try:
+                body.close()
+            except Exception:
+                pass
+
+    def _stream(self) -> Any:
+        if self._body is None or self._body_pos != self._pos:
+            self._drop()
+            self._body = self._fetch(self._pos)
+            self._body_pos = self._pos
+            self.requests += 1
+        return self._body
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.closed:
+            raise ValueError("read of a closed file")
+        left = self.size - self._pos
+        if size is None or size < 0 or size > left:
+            size = left
+        if size <= 0:
+            return b""
+        attempt = 0
+        while True:
+            try:
+                data = self._stream().read(size)
+                if not data:
+                    raise ConnectionError(f"the body ended at byte {self._pos} of {self.size}")
+                break
+            except FSError:
+                raise
+            except SERVICE_ERRORS as exc:
+                self._drop()
+                if attempt >= self._retries:
+                    raise self._on_error(exc) from exc
+                attempt += 1
+        self._pos += len(data)
+        self._body_pos = self._pos
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(memoryview(buffer).cast("B")))
+        n = len(data)
+        memoryview(buffer).cast("B")[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
+
+
+class _RawSource(io.RawIOBase):
+    """A raw view of any readable; closing it leaves the caller's stream open."""
+
+    def __init__(self, source: Any) -> None:
+        super().__init__()
+        self._source = source
+        self._readinto = getattr(source, "readinto", None)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._readinto is not None:
+            return self._readinto(buffer) or 0
+        data = self._source.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        return n
+
+
+def _seekable(stream: Any) -> bool:
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def full_reads(stream: Any) -> Any:
+    """``stream`` itself if it is seekable, else a buffered reader whose ``read(n)`` returns
+    ``n`` bytes unless the stream ended (``io.BufferedReader`` loops over short reads and
+    reads large requests straight into the result, without an extra copy)."""
+    if _seekable(stream):
+        return stream
+    return io.BufferedReader(_RawSource(stream), buffer_size=64 * 1024)
