@@ -69,7 +69,7 @@ def _botocore_config(settings: S3Settings) -> BotoConfig:
         "signature_version": "s3v4",
         "connect_timeout": settings.connect_timeout,
         "read_timeout": settings.read_timeout,
-        "retries": {"max_attempts": settings.max_attempts, "mode": settings.retry_mode},
+        "retries": {"total_max_attempts": settings.max_attempts, "mode": settings.retry_mode},
         "max_pool_connections": max(10, settings.max_concurrency + 2),
     }
     if settings.region:

@@ -84,8 +84,8 @@ class S3Settings:
         shared = _str(config.get("bucket"))
         if shared:
             bucket = shared
-            prefix = _str(config.get("key_prefix"))
-            key_prefix = (prefix if prefix is not None else name).strip("/")
+            prefix = config.get("key_prefix")
+            key_prefix = (name if prefix is None else str(prefix)).strip().strip("/")
             key_prefix = f"{key_prefix}/" if key_prefix else ""
         else:
             bucket = name

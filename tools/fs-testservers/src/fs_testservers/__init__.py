@@ -8,6 +8,17 @@ have no pytest dependency; the pytest fixtures are in :mod:`fs_testservers.fixtu
 from __future__ import annotations
 
 from .process import ServiceUnavailable, free_ports
+from .s3 import CallRecorder, empty_bucket, unique_name
 from .servers import SWIFT_APT_PACKAGES, MotoServer, S3Server, SwiftServer
 
-__all__ = ["SWIFT_APT_PACKAGES", "MotoServer", "S3Server", "ServiceUnavailable", "SwiftServer", "free_ports"]
+__all__ = [
+    "SWIFT_APT_PACKAGES",
+    "CallRecorder",
+    "MotoServer",
+    "S3Server",
+    "ServiceUnavailable",
+    "SwiftServer",
+    "empty_bucket",
+    "free_ports",
+    "unique_name",
+]

@@ -114,6 +114,17 @@ class S3Server:
             "region_name": self.region,
         }
 
+    def fs_config(self, **extra: Any) -> dict[str, Any]:
+        """fs-s3 configuration keys (lowercased, as a backend's ``Config`` holds them) that
+        reach this server, plus ``extra``."""
+        return {
+            "endpoint": self.endpoint,
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+            "region": self.region,
+            **extra,
+        }
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.endpoint or 'stopped'}>"
 

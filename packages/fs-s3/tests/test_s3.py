@@ -1,0 +1,470 @@
+"""S3-specific behaviour, on both servers: buckets, prefixes, paging, create-only, ranges,
+server-side copies, Content-Type, SSE/ACL, presigned URLs and serving."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from flask import Flask
+
+import fs_core
+from fs_core import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS
+from fs_core.config import Config
+from fs_core.errors import BackendError, FileExists, OperationNotSupported
+from fs_core.testing import FailingStream, PatternStream
+from fs_s3.backend import PROBE_PREFIX, S3Backend
+from fs_s3.settings import MiB
+from fs_testservers import CallRecorder, empty_bucket, unique_name
+
+
+def put_many(client: Any, bucket: str, keys: list[str]) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda key: client.put_object(Bucket=bucket, Key=key, Body=b"x"), keys))
+
+
+class ShortReads(io.RawIOBase):
+    """A non-seekable upload that hands out at most 1,000 bytes a read, as a socket may."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), 1000, len(self._data))
+        buffer[:n] = self._data[:n]
+        self._data = self._data[n:]
+        return n
+
+
+# -- buckets and prefixes ---------------------------------------------------------------------
+
+
+def test_shared_bucket_isolates_storages(s3_server, make_backend):
+    bucket, name = unique_name("shared"), unique_name("s")
+    docs = make_backend(s3_server, name, bucket=bucket)
+    docs2 = make_backend(s3_server, name + "2", bucket=bucket)
+    for backend in (docs, docs2):
+        for key in ("a/1.txt", "ab/2.txt", "a.txt", "top.txt"):
+            backend.write(key, backend.name.encode())
+    assert set(docs.list_files()) == {"a/1.txt", "ab/2.txt", "a.txt", "top.txt"}
+    assert set(docs2.list_files("a")) == {"a/1.txt"}
+    assert docs.read("top.txt") == name.encode()
+
+    docs.delete("a")
+    assert set(docs.list_files()) == {"ab/2.txt", "a.txt", "top.txt"}
+    assert set(docs2.list_files()) == {"a/1.txt", "ab/2.txt", "a.txt", "top.txt"}
+    raw = docs.client.list_objects_v2(Bucket=bucket)["Contents"]
+    assert {item["Key"].split("/")[0] for item in raw} == {name, name + "2"}
+    empty_bucket(docs.client, bucket, delete_bucket=True)
+
+
+def test_listing_and_deleting_more_than_1000_keys(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    client = backend._ready()
+    keys = [f"many/{i:05d}.txt" for i in range(1105)] + ["many2/kept.txt", "manyx"]
+    put_many(client, backend.bucket, keys)
+    calls = CallRecorder(backend.client, backend._creator())
+
+    listed = list(backend.list_files("many"))
+    assert len(listed) == 1105
+    assert set(listed) == set(keys[:1105])
+    assert calls.count("ListObjectsV2") >= 2
+
+    backend.delete("many")
+    batches = calls.named("DeleteObjects")
+    assert [len(b["Delete"]["Objects"]) for b in batches] == [1000, 105]
+    assert set(backend.list_files()) == {"many2/kept.txt", "manyx"}
+
+
+def test_delete_removes_the_key_and_its_folder_but_move_only_the_key(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    for key in ("a", "a/b", "ab"):
+        backend.write(key, key.encode())
+    backend.move("a", "c")
+    assert set(backend.list_files()) == {"a/b", "ab", "c"}
+    backend.write("a", b"again")
+    backend.delete("a")
+    assert set(backend.list_files()) == {"ab", "c"}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_bucket_created_in_the_configured_region(moto_server, make_backend, region):
+    backend = make_backend(moto_server, region=region)
+    backend.write("x.txt", b"x")
+    location = backend.client.get_bucket_location(Bucket=backend.bucket)["LocationConstraint"]
+    assert (location or "us-east-1") == region
+
+
+def test_existing_bucket_is_used_as_it_is(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    raw = S3Backend("other", Config(s3_server.fs_config(create_bucket=False))).client
+    raw.create_bucket(Bucket=backend.bucket)
+    raw.put_object(Bucket=backend.bucket, Key="before.txt", Body=b"kept")
+    calls = CallRecorder(backend.client, backend._creator())
+    backend.write("after.txt", b"new")
+    assert backend.read("before.txt") == b"kept"
+    assert calls.count("CreateBucket") == 0
+
+
+def test_concurrent_first_uses_tolerate_each_others_bucket(s3_server, make_backend):
+    name = unique_name()
+    backends = [make_backend(s3_server, name) for _ in range(6)]
+    barrier = threading.Barrier(len(backends))
+    errors: list[BaseException] = []
+
+    def first_use(backend: S3Backend) -> None:
+        backend.client  # noqa: B018 - build the client before the barrier
+        barrier.wait()
+        try:
+            backend.exists("x")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use, args=(b,)) for b in backends]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_create_bucket_off(s3_server, make_backend):
+    backend = make_backend(s3_server, create_bucket=False)
+    calls = CallRecorder(backend.client, backend._creator())
+    with pytest.raises(
+        BackendError, match=f"bucket '{backend.bucket}' does not exist.*CREATE_BUCKET"
+    ) as info:
+        backend.write("x.txt", b"x")
+    assert info.value.original is not None
+    assert calls.count("CreateBucket") == calls.count("HeadBucket") == 0
+    with pytest.raises(Exception, match=r"404|NoSuchBucket|Not Found"):
+        backend.client.head_bucket(Bucket=backend.bucket)
+    backend.client.create_bucket(Bucket=backend.bucket)
+    backend.write("x.txt", b"x")
+    assert backend.read("x.txt") == b"x"
+
+
+# -- create-only ------------------------------------------------------------------------------
+
+
+def test_create_only_semantics_follow_the_service(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    backend.write("first.txt", b"1", overwrite=False)
+    assert (ATOMIC_CREATE in backend.capabilities) is s3_server.supports_if_none_match
+    assert {SERVER_SIDE_COPY, SIGNED_URLS} <= backend.capabilities
+    calls = CallRecorder(backend.client, backend._creator())
+    with pytest.raises(FileExists):
+        backend.write("first.txt", b"2", overwrite=False)
+    puts = calls.named("PutObject")
+    if s3_server.supports_if_none_match:
+        assert [p.get("IfNoneMatch") for p in puts] == ["*"]  # refused by the service itself
+    else:
+        assert puts == []  # refused by the HEAD before the upload
+    assert backend.read("first.txt") == b"1"
+    raw = backend.client.list_objects_v2(Bucket=backend.bucket, Prefix=PROBE_PREFIX)
+    assert raw.get("KeyCount", 0) == 0, "the probe object must be deleted"
+
+
+def test_create_only_multipart_upload_over_an_existing_file(moto_server, make_backend):
+    backend = make_backend(moto_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
+    backend.write("big.bin", b"old")
+    assert ATOMIC_CREATE in backend.capabilities
+    backend._head = lambda name: (_ for _ in ()).throw(AssertionError("no HEAD needed"))  # type: ignore[method-assign]
+    with pytest.raises(FileExists):
+        backend.save(PatternStream(12 * MiB), "big.bin")
+    assert backend.read("big.bin") == b"old"
+    assert backend.client.list_multipart_uploads(Bucket=backend.bucket).get("Uploads", []) == []
+
+
+def test_atomic_create_configured(s3_server, make_backend):
+    off = make_backend(s3_server, atomic_create=False)
+    assert ATOMIC_CREATE not in off.capabilities
+    off.write("a.txt", b"a", overwrite=False)
+    assert off._create_client is None  # no conditional PUT, no probe
+    with pytest.raises(FileExists):
+        off.write("a.txt", b"b", overwrite=False)
+
+    forced = make_backend(s3_server, atomic_create=True)
+    assert ATOMIC_CREATE in forced.capabilities
+    if s3_server.supports_if_none_match:
+        forced.write("a.txt", b"a", overwrite=False)
+    else:
+        with pytest.raises(BackendError, match="does not support"):
+            forced.write("a.txt", b"a", overwrite=False)
+
+
+# -- streaming ----------------------------------------------------------------------------------
+
+
+def test_ranged_reads(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    data = PatternStream(3 * MiB).read(3 * MiB)
+    backend.write("r.bin", data)
+    calls = CallRecorder(backend.client, backend._creator())
+
+    with backend.open_read("r.bin") as f:
+        assert f.read(10) == data[:10]
+        f.seek(2 * MiB)
+        assert f.read(10) == data[2 * MiB : 2 * MiB + 10]
+        assert f.read(5) == data[2 * MiB + 10 : 2 * MiB + 15]  # same GET, read on
+        f.seek(-4, io.SEEK_END)
+        assert f.read() == data[-4:]
+        assert f.read() == b""
+    gets = calls.named("GetObject")
+    assert [g.get("Range") for g in gets] == [None, f"bytes={2 * MiB}-", f"bytes={len(data) - 4}-"]
+    assert all(g.get("IfMatch") for g in gets[1:])
+
+    with backend.open_read("r.bin") as f:
+        assert hashlib.sha256(f.read()).digest() == hashlib.sha256(data).digest()
+    assert len(calls.named("GetObject")) == 4  # a whole read is one GET
+
+
+def test_file_replaced_while_read_is_an_error(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    backend.write("v.txt", b"version one " * 1000)
+    with backend.open_read("v.txt") as f:
+        f.read(10)
+        backend.write("v.txt", b"version two " * 1000)
+        f.seek(5000)
+        with pytest.raises(BackendError, match="replaced while it was being read"):
+            f.read(10)
+
+
+def test_short_reads_of_a_non_seekable_upload(s3_server, make_backend):
+    """Parts are full (S3 and Swift refuse parts under 5 MiB but the last) even when the
+    stream returns little at a time; the bytes arrive in order."""
+    backend = make_backend(s3_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
+    data = PatternStream(11 * MiB).read(11 * MiB)
+    backend.save(ShortReads(data), "short.bin")
+    assert hashlib.md5(backend.read("short.bin")).digest() == hashlib.md5(data).digest()
+    assert backend.metadata("short.bin")["checksum"].startswith("etag:")  # a multipart ETag
+
+
+def test_failed_multipart_upload_is_aborted(s3_server, make_backend):
+    backend = make_backend(s3_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
+    with pytest.raises(Exception, match="went away"):
+        backend.save(FailingStream(12 * MiB), "broken.bin")
+    assert not backend.exists("broken.bin")
+    assert backend.client.list_multipart_uploads(Bucket=backend.bucket).get("Uploads", []) == []
+
+
+# -- copies ---------------------------------------------------------------------------------------
+
+
+def test_server_side_copy_of_a_multipart_object(s3_server, make_backend):
+    backend = make_backend(
+        s3_server,
+        multipart_chunksize="5MiB",
+        multipart_threshold="5MiB",
+        multipart_copy_threshold="5MiB",
+        multipart_copy_chunksize="5MiB",
+    )
+    source = PatternStream(12 * MiB)
+    backend.save(source, "video.mp4")
+    assert backend.metadata("video.mp4")["etag"].endswith('-3"')
+    calls = CallRecorder(backend.client, backend._creator())
+    backend.copy("video.mp4", "copies/vidéo.mp4")
+    backend.move("copies/vidéo.mp4", "moved.mp4")
+    assert calls.count("GetObject") == 0  # no byte went through the app
+    assert calls.count("UploadPartCopy") >= 6
+    for name in ("video.mp4", "moved.mp4"):
+        with backend.open_read(name) as f:
+            assert hashlib.sha256(f.read()).hexdigest() == source.digest
+        assert backend.metadata(name)["mime"] == "video/mp4"
+    assert set(backend.list_files()) == {"video.mp4", "moved.mp4"}
+    # Swift cannot match a multipart ETag in UploadPartCopy: the backend copies without it.
+    assert backend._multipart_if_match is s3_server.supports_if_none_match
+
+
+def test_small_copy_is_one_request_and_keeps_the_type(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    backend.write("doc", b"%PDF", content_type="application/pdf")
+    calls = CallRecorder(backend.client, backend._creator())
+    backend.copy("doc", "dir/ünï.pdf")
+    assert calls.count("CopyObject") == 1
+    assert backend.metadata("dir/ünï.pdf")["mime"] == "application/pdf"
+    assert backend.read("dir/ünï.pdf") == b"%PDF"
+
+
+# -- Content-Type, SSE, ACL ---------------------------------------------------------------------
+
+
+def test_content_type_is_stored_on_every_write(s3_server, make_backend):
+    backend = make_backend(s3_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
+    backend.write("photo.jpg", b"\xff\xd8")
+    backend.write("blob", b"%PDF", content_type="application/pdf")
+    backend.save(PatternStream(6 * MiB), "clip.webm")
+    with backend.open("notes.md", "wb") as f:
+        f.write(b"# hi")
+    head = lambda key: backend.client.head_object(Bucket=backend.bucket, Key=key)["ContentType"]  # noqa: E731
+    assert head("photo.jpg") == "image/jpeg"
+    assert head("blob") == "application/pdf"
+    assert head("clip.webm") == "video/webm"
+    assert head("notes.md") == "text/markdown"
+    # An object written by another tool with a generic type: reported by its name's type.
+    backend.client.put_object(Bucket=backend.bucket, Key="data.json", Body=b"{}")
+    assert backend.metadata("data.json")["mime"] == "application/json"
+
+
+def test_sse_and_acl_on_moto(moto_server, make_backend):
+    backend = make_backend(
+        moto_server, sse="AES256", acl="public-read", multipart_chunksize="5MiB", multipart_threshold="5MiB"
+    )
+    backend.write("small.txt", b"x")
+    backend.save(PatternStream(6 * MiB), "large.bin")
+    backend.copy("small.txt", "copied.txt")
+    for key in ("small.txt", "large.bin", "copied.txt"):
+        head = backend.client.head_object(Bucket=backend.bucket, Key=key)
+        assert head["ServerSideEncryption"] == "AES256", key
+        grants = backend.client.get_object_acl(Bucket=backend.bucket, Key=key)["Grants"]
+        assert any(
+            g["Grantee"].get("URI", "").endswith("/AllUsers") and g["Permission"] == "READ" for g in grants
+        )
+
+    kms = make_backend(moto_server, sse_kms_key_id="alias/fs-test")
+    kms.write("secret.txt", b"secret")
+    head = kms.client.head_object(Bucket=kms.bucket, Key="secret.txt")
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"].endswith("alias/fs-test")
+    assert kms.metadata("secret.txt")["checksum"].startswith("etag:")  # not an MD5 under KMS
+
+
+def test_sse_refused_by_swift_is_a_clear_error(swift_server, make_backend):
+    backend = make_backend(swift_server, sse="AES256")
+    with pytest.raises(BackendError, match=r"does not support.*encryption"):
+        backend.write("x.txt", b"x", overwrite=True)
+    public = make_backend(swift_server, acl="public-read")
+    public.write("x.txt", b"x")  # canned ACLs on PUT are accepted
+    assert public.read("x.txt") == b"x"
+
+
+# -- presigned URLs and serving -------------------------------------------------------------------
+
+
+def test_presigned_get_and_put(s3_server, make_backend):
+    backend = make_backend(s3_server)
+    backend.write("report.txt", b"numbers")
+    url = backend.signed_url("report.txt", 60, download_name="Q1 report.txt", as_attachment=True)
+    assert "X-Amz-Signature=" in url
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.read() == b"numbers"
+        assert response.headers["Content-Disposition"] == 'attachment; filename="Q1 report.txt"'
+
+    put = backend.signed_url("upload/data.csv", 60, method="PUT")
+    request = urllib.request.Request(put, data=b"a,b\n", method="PUT", headers={"Content-Type": "text/csv"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    assert backend.read("upload/data.csv") == b"a,b\n"
+    assert backend.metadata("upload/data.csv")["mime"] == "text/csv"
+
+    assert backend.signed_url("report.txt", 60, method="PATCH") is None
+    with pytest.raises(OperationNotSupported, match="7 days"):
+        backend.signed_url("report.txt", 8 * 24 * 3600)
+
+
+def test_presigned_urls_are_checked_by_swift(swift_server, make_backend):
+    backend = make_backend(swift_server)
+    backend.write("a.txt", b"a")
+    put = backend.signed_url("b.txt", 60, method="PUT")
+    wrong_type = urllib.request.Request(put, data=b"b", method="PUT", headers={"Content-Type": "image/png"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(wrong_type, timeout=30)
+    assert info.value.code == 403
+    expired = backend.signed_url("a.txt", 1)
+    time.sleep(2.1)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(expired, timeout=30)
+    assert info.value.code == 403
+
+
+def make_app(server, **config) -> tuple[Flask, fs_core.Storage]:
+    """An app whose storage ``files`` is configured through the cascade, as users do."""
+    app = Flask(unique_name("app"))
+    app.config.update(
+        SECRET_KEY="s",
+        FS_BACKEND="s3",
+        FS_S3_ENDPOINT=server.endpoint,
+        FS_S3_ACCESS_KEY=server.access_key,
+        FS_S3_SECRET_KEY=server.secret_key,
+        FS_S3_REGION=server.region,
+        FS_S3_BUCKET=unique_name("app"),
+    )
+    app.config.update({f"FILES_FS_{k.upper()}": v for k, v in config.items()})
+    storage = fs_core.Storage("files", fs_core.ALL)
+    fs_core.init_app(app, storage)
+    return app, storage
+
+
+@pytest.fixture
+def app_storage(s3_server, request):
+    made: list[fs_core.Storage] = []
+
+    def make(**config) -> tuple[Flask, fs_core.Storage]:
+        app, storage = make_app(s3_server, **config)
+        made.append((app, storage))
+        return app, storage
+
+    yield make
+    for app, storage in made:
+        with app.app_context():
+            backend = storage.backend
+            if backend._client is not None:
+                empty_bucket(backend.client, backend.bucket, delete_bucket=True)
+
+
+def test_serve_streams_ranges_through_the_app(app_storage):
+    app, files = app_storage()
+    with app.app_context():
+        files.write("big.bin", PatternStream(2 * MiB).read(2 * MiB))
+        data = files.read("big.bin")
+        backend = files.backend
+        calls = CallRecorder(backend.client, backend._creator())
+    client = app.test_client()
+    partial = client.get("/files/big.bin", headers={"Range": "bytes=1500000-1500009"})
+    assert partial.status_code == 206
+    assert partial.data == data[1500000:1500010]
+    assert [g.get("Range") for g in calls.named("GetObject")] == ["bytes=1500000-"]
+    etag = partial.headers["ETag"]
+    assert client.get("/files/big.bin", headers={"If-None-Match": etag}).status_code == 304
+    assert calls.count("GetObject") == 1  # a 304 reads no body
+
+
+def test_serve_redirects_to_a_presigned_url(app_storage):
+    app, files = app_storage(serve="redirect")
+    with app.app_context():
+        files.write("page.html", b"<script>alert(1)</script>")
+        files.write("dir/hello.txt", b"hello")
+    client = app.test_client()
+    response = client.get("/files/dir/hello.txt")
+    assert response.status_code == 302
+    assert "no-store" in response.headers["Cache-Control"]
+    with urllib.request.urlopen(response.location, timeout=30) as fetched:
+        assert fetched.read() == b"hello"
+        assert fetched.headers["Content-Type"].startswith("text/plain")
+        assert fetched.headers["Content-Disposition"].startswith("inline")
+    active = client.get("/files/page.html")
+    with urllib.request.urlopen(active.location, timeout=30) as fetched:
+        assert fetched.headers["Content-Disposition"].startswith("attachment")
+    assert client.get("/files/missing.txt").status_code == 404
+
+
+def test_storage_signed_url_is_the_services(app_storage):
+    app, files = app_storage(private=True)
+    with app.app_context():
+        files.write("private.txt", b"secret")
+        url = files.signed_url("private.txt", expires=60)
+        assert url.startswith(files.backend.settings.endpoint)
+        assert files.metadata("private.txt")["url"] is None
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.read() == b"secret"
+    assert app.test_client().get("/files/private.txt").status_code == 403

@@ -1,0 +1,56 @@
+"""Helpers for tests against the S3 servers: fresh names, emptying buckets, watching calls."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+__all__ = ["CallRecorder", "empty_bucket", "unique_name"]
+
+
+def unique_name(prefix: str = "t") -> str:
+    """A fresh name, valid as an fs storage name and as an S3 bucket name."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def empty_bucket(client: Any, bucket: str, prefix: str = "", delete_bucket: bool = False) -> None:
+    """Delete every key under ``prefix`` and abort unfinished multipart uploads; then the
+    bucket itself if asked. A bucket that does not exist is left alone.
+
+    ``client`` must be able to send DeleteObjects to the server (against Swift's s3api, a
+    client with a Content-MD5 hook, such as fs-s3's).
+    """
+    try:
+        paginator = client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", ())]
+            if keys:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", ())
+        for upload in uploads:
+            client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        if delete_bucket:
+            client.delete_bucket(Bucket=bucket)
+    except client.exceptions.NoSuchBucket:
+        pass
+
+
+class CallRecorder:
+    """Records the operations (and their parameters) boto3 clients make, for assertions such
+    as "one GET, with this Range" or "no byte went through the app"."""
+
+    def __init__(self, *clients: Any) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        for client in clients:
+            # After the client's own before-parameter-build hooks: what is really sent.
+            client.meta.events.register("before-parameter-build.s3", self._record)
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls.append((model.name, dict(params)))
+
+    def named(self, operation: str) -> list[dict[str, Any]]:
+        """The parameters of each call of ``operation`` (``'GetObject'``…), in order."""
+        return [params for name, params in self.calls if name == operation]
+
+    def count(self, operation: str) -> int:
+        return len(self.named(operation))
