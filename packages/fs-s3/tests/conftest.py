@@ -31,15 +31,17 @@ def make_backend() -> Iterator[Callable[..., S3Backend]]:
     Without ``name`` the storage gets a fresh one (so a fresh bucket, or a fresh prefix with
     ``bucket=``). Keys and buckets it used are removed when the test ends.
     """
-    made: list[S3Backend] = []
+    made: list[tuple[S3Server, S3Backend]] = []
 
     def make(server: S3Server, name: str | None = None, **config: Any) -> S3Backend:
         backend = S3Backend(name or unique_name(), Config(server.fs_config(**config)))
-        made.append(backend)
+        made.append((server, backend))
         return backend
 
     yield make
-    for backend in made:
+    for server, backend in made:
         if backend._client is not None:
+            # With the server's own credentials: the test may have given the backend wrong ones.
+            client = S3Backend(backend.name, Config(server.fs_config(create_bucket=False))).client
             shared = bool(backend.key_prefix)
-            empty_bucket(backend.client, backend.bucket, backend.key_prefix, delete_bucket=not shared)
+            empty_bucket(client, backend.bucket, backend.key_prefix, delete_bucket=not shared)
