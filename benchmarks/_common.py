@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 
 
-def median_time(fn: Callable[[], object], runs: int, setup: Callable[[], object] | None = None) -> tuple[float, list[float]]:
+def median_time(
+    fn: Callable[[], object], runs: int, setup: Callable[[], object] | None = None
+) -> tuple[float, list[float]]:
     """Median wall time of ``fn`` over ``runs`` runs (``setup`` runs untimed before each)."""
     times = []
     for _ in range(runs):

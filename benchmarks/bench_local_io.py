@@ -95,8 +95,12 @@ def main() -> None:
                 for method in ("O_TMPFILE + link", "temp + rename"):
                     raw_t = results[f"write raw ({method} run)"]
                     fs_t = results[f"write fs {method}"]
-                    rows.append([label, f"save, fs-local {method}", count / raw_t, count / fs_t, raw_t / fs_t])
-                rows.append([label, "read whole file", count / raw_read_t, count / fs_read_t, raw_read_t / fs_read_t])
+                    rows.append(
+                        [label, f"save, fs-local {method}", count / raw_t, count / fs_t, raw_t / fs_t]
+                    )
+                rows.append(
+                    [label, "read whole file", count / raw_read_t, count / fs_read_t, raw_read_t / fs_read_t]
+                )
     finally:
         shutil.rmtree(base, ignore_errors=True)
     table(
