@@ -23,9 +23,9 @@ def free_port() -> int:
 def require(*tools: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None and not os.path.exists(f"/usr/sbin/{t}")]
     if missing:
+        packages = " ".join("nginx-light" if t == "nginx" else t for t in missing)
         sys.exit(
-            f"This benchmark needs {', '.join(missing)}: "
-            f"apt-get install -y --no-install-recommends {' '.join('nginx-light' if t == 'nginx' else t for t in missing)}"
+            f"This benchmark needs {', '.join(missing)}: apt-get install --no-install-recommends {packages}"
         )
 
 
@@ -70,17 +70,3 @@ def wrk(url: str, seconds: int = 10, connections: int = 4, headers: dict[str, st
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])
     raise RuntimeError(out)
-
-
-def tree_hwm_kib(pid: int) -> dict[int, int]:
-    """Peak RSS (VmHWM) of a process and its children."""
-    result = {}
-    pids = [pid]
-    with contextlib.suppress(OSError):
-        pids += [int(p) for p in open(f"/proc/{pid}/task/{pid}/children").read().split()]
-    for p in pids:
-        with contextlib.suppress(OSError), open(f"/proc/{p}/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    result[p] = int(line.split()[1])
-    return result

@@ -153,7 +153,8 @@ def main() -> None:
         ],
     ]
     table(
-        f"Serving a 1 MiB file (wrk -c4, {args.seconds} s x {args.runs}, median req/s; ratio against the first row of its group)",
+        f"Serving a 1 MiB file (wrk -c4, {args.seconds} s x {args.runs}, median req/s; "
+        "ratio against the first row of its group)",
         ["setup", "what serves", "req/s", "ratio"],
         rows,
     )
