@@ -47,7 +47,7 @@ from fs_core.serving import content_disposition, send_stream
 
 from .client import copy_transfer_config, make_client, require_absent, transfer_config
 from .errors import SERVICE_ERRORS, error_code, translate, translated
-from .readers import RangedReader, full_reads
+from .readers import Prepended, RangedReader, full_reads, remaining
 from .settings import S3Settings
 
 __all__ = ["PROBE_PREFIX", "S3Backend"]
@@ -306,21 +306,42 @@ class S3Backend(BaseBackend):
         content_type: str | None = None,
     ) -> str:
         """Upload from the stream's current position, with its Content-Type (given, else
-        guessed from the name) and the storage's SSE and ACL."""
-        source = full_reads(streams.as_stream(file_or_wfs))
+        guessed from the name) and the storage's SSE and ACL.
+
+        Below ``MULTIPART_THRESHOLD`` (known from a seekable stream, or found by reading that
+        much) the file goes in one ``PutObject``; above it, through boto3's transfer manager.
+        """
         extra = {"ContentType": content_type_for(filename, content_type), **self.settings.write_args}
         client = self._ready()
+        conditional = False
         if not overwrite:
-            if self._atomic_create():
-                client = self._creator()
-            elif self.exists(filename):
+            conditional = self._atomic_create()
+            if not conditional and self.exists(filename):
                 raise FileExists(filename)
+        stream = streams.as_stream(file_or_wfs)
+        threshold = self.settings.multipart_threshold
+        size = remaining(stream)
+        body: Any = None
+        if size is None:
+            stream = full_reads(stream)
+            head = stream.read(threshold)
+            if len(head) < threshold:
+                body = head
+            else:
+                stream = Prepended(head, stream)
+            del head  # the transfer manager frees each part it sent: hold no reference here
+        elif size < threshold:
+            body = stream
+        key = self._key(filename)
         try:
-            client.upload_fileobj(
-                source, self.bucket, self._key(filename), ExtraArgs=extra, Config=self._transfer
-            )
+            if body is not None:
+                condition = {"IfNoneMatch": "*"} if conditional else {}
+                client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
+            else:
+                uploader = self._creator() if conditional else client
+                uploader.upload_fileobj(stream, self.bucket, key, ExtraArgs=extra, Config=self._transfer)
         except ClientError as exc:
-            if not overwrite and error_code(exc) in _CREATE_REFUSED:
+            if conditional and error_code(exc) in _CREATE_REFUSED:
                 raise FileExists(filename) from None
             raise translate(exc, self.settings, "save", filename) from exc
         except SERVICE_ERRORS as exc:

@@ -8,7 +8,9 @@ being read raises an error instead of mixing two versions.
 
 :func:`full_reads` protects boto3's transfer manager from short reads: it treats a read that
 returns fewer bytes than asked as the end of a non-seekable stream (a part that is too small,
-or the rest read into memory at once).
+or the rest read into memory at once). :func:`remaining` and :class:`Prepended` let a save
+find out whether one request is enough before choosing between a plain PUT and the transfer
+manager (which starts a thread pool for every upload, even of a few bytes).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fs_core.errors import FSError
 
 from .errors import SERVICE_ERRORS
 
-__all__ = ["RangedReader", "full_reads"]
+__all__ = ["Prepended", "RangedReader", "full_reads", "remaining"]
 
 #: ``fetch(start)``: the streaming body of the object from byte ``start`` to its end.
 Fetch = Callable[[int], Any]
@@ -169,3 +171,52 @@ def full_reads(stream: Any) -> Any:
     if _seekable(stream):
         return stream
     return io.BufferedReader(_RawSource(stream), buffer_size=64 * 1024)
+
+
+def remaining(stream: Any) -> int | None:
+    """How many bytes a seekable stream has left from its position; ``None`` if unknown."""
+    if not _seekable(stream):
+        return None
+    try:
+        position = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(position)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return max(0, end - position)
+
+
+class Prepended(io.RawIOBase):
+    """``head`` (bytes already read from a stream), then the rest of ``rest``.
+
+    The transfer manager's first read of a non-seekable stream asks for exactly
+    ``multipart_threshold`` bytes, the size of ``head``: that read gets the ``head`` object
+    itself, so the bytes are not held twice.
+    """
+
+    def __init__(self, head: bytes, rest: Any) -> None:
+        super().__init__()
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        head = self._head
+        if not head:
+            return self._rest.read(-1 if size is None else size)
+        if size is not None and 0 <= size < len(head):
+            self._head = head[size:]
+            return head[:size]
+        self._head = b""
+        if size is None or size < 0:
+            return head + self._rest.read()
+        if size > len(head):
+            return head + self._rest.read(size - len(head))
+        return head
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(memoryview(buffer).cast("B")))
+        memoryview(buffer).cast("B")[: len(data)] = data
+        return len(data)
