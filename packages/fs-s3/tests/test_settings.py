@@ -84,6 +84,9 @@ def test_sizes_timeouts_and_retries():
         settings(max_attempts=0)
     with pytest.raises(ConfigurationError, match="CONNECT_TIMEOUT"):
         settings(connect_timeout="soon")
+    assert settings(retry_mode="Adaptive").retry_mode == "adaptive"
+    with pytest.raises(ConfigurationError, match="RETRY_MODE"):
+        settings(retry_mode="forever")
 
 
 def test_serve_modes():

@@ -36,6 +36,7 @@ CANNED_ACLS = frozenset(
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 ADDRESSING_STYLES = frozenset({"auto", "path", "virtual"})
 SERVE_MODES = frozenset({"stream", "redirect"})
+RETRY_MODES = frozenset({"standard", "adaptive", "legacy"})
 # S3's bucket naming rules (lowercase letters, digits, dots and hyphens; 3-63 characters).
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 #: The part-count limit of a multipart upload.
@@ -113,6 +114,8 @@ class S3Settings:
             _one_of(sse, SSE_ALGORITHMS, "SSE")
             if kms_key and not sse.startswith("aws:kms"):
                 raise ConfigurationError("SSE_KMS_KEY_ID needs SSE = 'aws:kms' (or leave SSE unset)")
+        retry_mode = (_str(config.get("retry_mode")) or "standard").lower()
+        _one_of(retry_mode, RETRY_MODES, "RETRY_MODE")
         acl = _str(config.get("acl"))
         if acl:
             _one_of(acl, CANNED_ACLS, "ACL")
@@ -153,7 +156,7 @@ class S3Settings:
             connect_timeout=_number(config, "connect_timeout", 10.0),
             read_timeout=_number(config, "read_timeout", 60.0),
             max_attempts=_positive(config, "max_attempts", 3),
-            retry_mode=(_str(config.get("retry_mode")) or "standard").lower(),
+            retry_mode=retry_mode,
             client_options=_mapping(config, "client_options"),
             config_options=_mapping(config, "config_options"),
             multipart_threshold=_size(config, "multipart_threshold", 6 * MiB),
