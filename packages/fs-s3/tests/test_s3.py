@@ -181,9 +181,15 @@ def test_create_only_multipart_upload_over_an_existing_file(moto_server, make_ba
     backend = make_backend(moto_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
     backend.write("big.bin", b"old")
     assert ATOMIC_CREATE in backend.capabilities
-    backend._head = lambda name: (_ for _ in ()).throw(AssertionError("no HEAD needed"))  # type: ignore[method-assign]
+    calls = CallRecorder(backend.client, backend._creator())
+    with pytest.raises(FileExists):  # found by a HEAD before any part is sent
+        backend.save(PatternStream(12 * MiB), "big.bin")
+    assert calls.count("UploadPart") == 0
+    # A creator that passed the HEAD while another was finishing: the service refuses it.
+    backend.exists = lambda name: False  # type: ignore[method-assign]
     with pytest.raises(FileExists):
         backend.save(PatternStream(12 * MiB), "big.bin")
+    assert calls.named("CompleteMultipartUpload")[-1]["IfNoneMatch"] == "*"
     assert backend.read("big.bin") == b"old"
     assert backend.client.list_multipart_uploads(Bucket=backend.bucket).get("Uploads", []) == []
 
@@ -233,11 +239,11 @@ def test_ranged_reads(s3_server, make_backend):
 
 def test_file_replaced_while_read_is_an_error(s3_server, make_backend):
     backend = make_backend(s3_server)
-    backend.write("v.txt", b"version one " * 1000)
+    backend.write("v.txt", b"version one " * 20_000)
     with backend.open_read("v.txt") as f:
         f.read(10)
-        backend.write("v.txt", b"version two " * 1000)
-        f.seek(5000)
+        backend.write("v.txt", b"version two " * 20_000)
+        f.seek(200_000)  # beyond what the first GET buffered
         with pytest.raises(BackendError, match="replaced while it was being read"):
             f.read(10)
 

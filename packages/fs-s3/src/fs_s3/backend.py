@@ -27,6 +27,7 @@ the first operation: the client is built then, and the bucket created if it is m
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 import threading
 import uuid
@@ -55,6 +56,8 @@ __all__ = ["PROBE_PREFIX", "S3Backend"]
 #: Key prefix (under the storage's own) of the object written once to ask the service
 #: whether it honours ``If-None-Match``; deleted at once, and never listed.
 PROBE_PREFIX = ".fs-s3-probe/"
+#: Buffer of the streams ``open_read`` returns (large reads bypass it).
+READ_BUFFER = 64 * 1024
 #: The longest validity of a SigV4 presigned URL.
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 _CREATE_REFUSED = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
@@ -257,12 +260,14 @@ class S3Backend(BaseBackend):
         )
 
     def open_read(self, filename: str) -> BinaryIO:
-        """A seekable stream of the file: one GET read as it goes; a seek elsewhere starts a
-        ``Range`` GET there. :class:`FileNotFound` at once if the key does not exist."""
+        """A seekable, buffered stream of the file: one GET read as it goes; a seek outside
+        the buffer starts a ``Range`` GET there. :class:`FileNotFound` at once if the key does
+        not exist. (``.raw`` is the :class:`~fs_s3.readers.RangedReader`.)"""
         client = self._ready()
         with translated(self.settings, "read", filename):
             response = client.get_object(Bucket=self.bucket, Key=self._key(filename))
-        return self._reader(filename, response["ContentLength"], response.get("ETag"), response["Body"])  # type: ignore[return-value]
+        reader = self._reader(filename, response["ContentLength"], response.get("ETag"), response["Body"])
+        return io.BufferedReader(reader, buffer_size=READ_BUFFER)
 
     def get_metadata(self, filename: str) -> dict[str, Any]:
         """``checksum`` (``md5:`` where the ETag is the MD5 of the content, else ``etag:``),
@@ -338,7 +343,13 @@ class S3Backend(BaseBackend):
                 condition = {"IfNoneMatch": "*"} if conditional else {}
                 client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
             else:
-                uploader = self._creator() if conditional else client
+                uploader = client
+                if conditional:
+                    # Fail fast: the service would refuse only at the end, once every part
+                    # is sent. The conditional CompleteMultipartUpload stays the real guard.
+                    if self.exists(filename):
+                        raise FileExists(filename)
+                    uploader = self._creator()
                 uploader.upload_fileobj(stream, self.bucket, key, ExtraArgs=extra, Config=self._transfer)
         except ClientError as exc:
             if conditional and error_code(exc) in _CREATE_REFUSED:
