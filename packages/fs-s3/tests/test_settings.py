@@ -142,3 +142,9 @@ def test_transfer_configs_bound_memory():
     assert upload.max_in_memory_upload_chunks == 3
     huge = copy_transfer_config(s, 10 * 1024**4)  # 10 TiB needs parts over 1 GiB
     assert huge.multipart_chunksize * 10_000 >= 10 * 1024**4
+
+
+def test_invalid_endpoint_is_a_configuration_error_at_first_use():
+    backend = S3Backend("files", Config(endpoint="http://not a host", access_key="a", secret_key="b"))
+    with pytest.raises(ConfigurationError, match="ENDPOINT"):
+        backend.exists("x")
