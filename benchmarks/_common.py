@@ -35,6 +35,17 @@ def peak_rss_kib() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+def serve_through_view(app: object, url: str) -> int:
+    """GET ``url`` from ``app`` with werkzeug's test client, consuming the body chunk by chunk
+    as a WSGI server would (never the whole body at once); returns the bytes served."""
+    served = 0
+    response = app.test_client().get(url, buffered=False)  # type: ignore[attr-defined]
+    for chunk in response.response:
+        served += len(chunk)
+    response.close()
+    return served
+
+
 def table(title: str, header: list[str], rows: list[list[object]]) -> None:
     """Print a Markdown table."""
     print(f"\n### {title}\n")

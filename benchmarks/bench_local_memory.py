@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from _common import peak_rss_kib, table
+from _common import peak_rss_kib, serve_through_view, table
 
 
 def child(size_mib: int, root: str) -> None:
@@ -35,11 +35,7 @@ def child(size_mib: int, root: str) -> None:
     with app.app_context():
         files.save(source, "big.bin")
     after_save = peak_rss_kib()
-    served = 0
-    response = app.test_client().get("/files/big.bin", buffered=False)
-    for chunk in response.response:
-        served += len(chunk)
-    response.close()
+    served = serve_through_view(app, "/files/big.bin")
     assert served == size_mib << 20, served
     print(json.dumps({"baseline": baseline, "save": after_save, "serve": peak_rss_kib()}))
 

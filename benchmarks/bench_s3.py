@@ -37,7 +37,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _common import peak_rss_kib, table
+from _common import peak_rss_kib, serve_through_view, table
 
 MiB = 1 << 20
 
@@ -267,11 +267,7 @@ def child(mode: str, size_mib: int, config_json: str) -> None:
             baseline = peak_rss_kib()
             files.save(PatternStream(size), "big.bin", overwrite=True)
             after_save = peak_rss_kib()
-        served = 0
-        response = app.test_client().get("/files/big.bin", buffered=False)
-        for chunk in response.response:
-            served += len(chunk)
-        response.close()
+        served = serve_through_view(app, "/files/big.bin")
         assert served == size, served
         with app.app_context():
             files.delete("big.bin")
