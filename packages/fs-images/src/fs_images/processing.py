@@ -102,7 +102,8 @@ def family(fmt: str) -> str:
 
 
 def _formats() -> list[str]:
-    return [f for f in FORMATS if f != "AVIF" or avif_supported()]
+    # MPO files are opened by the JPEG opener, which returns an MPO image when it sees one.
+    return [f for f in FORMATS if f != "MPO" and (f != "AVIF" or avif_supported())]
 
 
 # -- opening ----------------------------------------------------------------------------
@@ -125,10 +126,15 @@ def open_image(
     """
     expected = format_for(filename) if filename else None
     try:
-        image = Image.open(fp, formats=_formats())
+        image = Image.open(_Unclosable(fp), formats=_formats())  # type: ignore[arg-type]
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"{_what(filename)} is too large to process: {exc}") from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except UnidentifiedImageError:
+        kind = f"a {expected} image" if expected else "an image"
+        raise InvalidImage(
+            f"{_what(filename)} is not {kind}: its content is no image format read here"
+        ) from None
+    except (OSError, ValueError, SyntaxError) as exc:
         kind = f"a {expected} image" if expected else "an image"
         raise InvalidImage(f"{_what(filename)} is not {kind} that can be read: {exc}") from None
     fmt = image.format or ""
@@ -170,6 +176,19 @@ def _what(filename: str | None) -> str:
     return repr(filename) if filename else "The file"
 
 
+class _Unclosable:
+    """A view of a caller's stream that Pillow cannot close (PNG's ``verify`` closes it)."""
+
+    def __init__(self, fp: IO[bytes]) -> None:
+        self._fp = fp
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fp, name)
+
+    def close(self) -> None:
+        pass
+
+
 def verify(fp: IO[bytes], filename: str | None = None) -> None:
     """Check the file's structure without decoding pixels (PNG chunk CRCs, truncation…).
 
@@ -178,7 +197,7 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
     """
     start = fp.tell()
     try:
-        with Image.open(fp, formats=_formats()) as image:
+        with Image.open(_Unclosable(fp), formats=_formats()) as image:  # type: ignore[arg-type]
             if family(image.format or "") == "JPEG":
                 image.draft(image.mode, (1, 1))
                 image.load()
