@@ -119,7 +119,7 @@ def make_app(tmp_path: Any) -> Callable[..., Flask]:
 
 @pytest.fixture
 def photos() -> fs_core.Storage:
-    return fs_core.Storage("photos", fs_core.IMAGES + ["pdf"])
+    return fs_core.Storage("photos", [*fs_core.IMAGES, "pdf"])
 
 
 @pytest.fixture
