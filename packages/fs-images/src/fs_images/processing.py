@@ -138,6 +138,11 @@ def open_image(
         kind = f"a {expected} image" if expected else "an image"
         raise InvalidImage(f"{_what(filename)} is not {kind} that can be read: {exc}") from None
     fmt = image.format or ""
+    try:
+        image.getexif()  # reads the metadata chunks: a broken file often fails here
+    except Exception as exc:
+        image.close()
+        raise InvalidImage(f"{_what(filename)} is a corrupt image: {exc}") from None
     if expected and family(fmt) != expected:
         image.close()
         raise InvalidImage(

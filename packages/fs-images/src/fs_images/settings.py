@@ -199,7 +199,7 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
     def get_int(key: str) -> int | None:
         value, where = get(key)
         if value is None or value == "":
-            return None
+            return DEFAULTS[f"FS_IMAGES_{key.upper()}"]
         try:
             return int(value)
         except (TypeError, ValueError):
@@ -223,15 +223,15 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
         keep_original=get_bool("keep_original"),
         upscale=get_bool("upscale"),
         optimize=get_bool("optimize"),
-        quality=get_int("quality") or 85,
+        quality=get_int("quality") or 0,
         webp=_format_flag(webp, webp_key, webp_supported(), "WebP"),
-        webp_quality=get_int("webp_quality") or 80,
+        webp_quality=get_int("webp_quality") or 0,
         avif=_format_flag(avif, avif_key, avif_supported(), "AVIF"),
-        avif_quality=get_int("avif_quality") or 60,
+        avif_quality=get_int("avif_quality") or 0,
         keep_exif=get_bool("keep_exif"),
         keep_gps=get_bool("keep_gps"),
-        max_pixels=get_int("max_pixels") or _PILLOW_MAX_PIXELS,
-        max_frames=get_int("max_frames") or 1000,
+        max_pixels=get_int("max_pixels") or 0,
+        max_frames=get_int("max_frames") or 0,
         animation=get_str("animation"),
         background=str(get("background")[0]),
     )
