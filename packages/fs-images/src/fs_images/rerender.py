@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,7 @@ def rerender(storage: str, prefix: str | None, restart: bool, checkpoint_path: P
             todo,
             label=f"Rerendering {storage}",
             item_show_func=lambda n: n or "",
-            file=click.get_text_stream("stderr"),
+            file=sys.stderr,
         ) as bar:
             for name in bar:
                 try:
