@@ -19,6 +19,15 @@ uploads = fs.Storage("uploads", fs.AllExcept(fs.SCRIPTS + fs.EXECUTABLES))
 MAX_UPLOAD = 50 * 1024 * 1024
 
 
+def _mb(size: int | None) -> str:
+    """A size people read at a glance: '50 MB', '200 KB', '1,000 bytes'."""
+    size = size or 0
+    for unit, factor in (("MB", 2**20), ("KB", 2**10)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size:,} bytes"
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(
@@ -47,8 +56,10 @@ def create_app(config: dict | None = None) -> Flask:
         files = []
         for name in sorted(uploads.list_files()):
             meta = uploads.metadata(name)
-            files.append({"name": name, "size": meta["size"], "modified": meta["modified"], "mime": meta["mime"]})
-        return render_template("index.html", files=files, max_upload=MAX_UPLOAD)
+            files.append(
+                {"name": name, "size": meta["size"], "modified": meta["modified"], "mime": meta["mime"]}
+            )
+        return render_template("index.html", files=files, max_upload=_mb(app.config["UPLOADS_FS_MAX_SIZE"]))
 
     @app.post("/upload")
     def upload():
@@ -63,8 +74,8 @@ def create_app(config: dict | None = None) -> Flask:
                 name = uploads.save(upload)
             except fs.UnauthorizedFileType:
                 flash(f"{upload.filename}: this type of file is not accepted here.", "error")
-            except fs.FileTooLarge:
-                flash(f"{upload.filename}: too large (the limit is {MAX_UPLOAD // 2**20} MB).", "error")
+            except fs.FileTooLarge as exc:
+                flash(f"{upload.filename}: too large (the limit is {_mb(exc.limit)}).", "error")
             except fs.FSError as exc:
                 flash(f"{upload.filename}: not saved ({exc}).", "error")
             else:
@@ -89,7 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc):
-        flash(f"That upload is too large (the limit is {MAX_UPLOAD // 2**20} MB).", "error")
+        flash(f"That upload is too large (the limit is {_mb(app.config['UPLOADS_FS_MAX_SIZE'])}).", "error")
         return redirect(url_for("index"))
 
     return app

@@ -79,6 +79,8 @@ class BaseBackend:
         Return a seekable stream if the service can read ranges, so serving can answer
         ``Range`` requests without reading the skipped bytes.
         """
+        if type(self).open is not BaseBackend.open:  # a Flask-FS backend: open() is its primitive
+            return self.open(filename, "rb")
         raise NotImplementedError
 
     def save(
@@ -95,6 +97,13 @@ class BaseBackend:
         raised. An exception from the stream (an interrupted upload, a size limit) must
         propagate and leave no file under ``filename``.
         """
+        if type(self).write is not BaseBackend.write:
+            # A Flask-FS backend, whose primitive is write(filename, content): it gets the
+            # whole content, and create-only is a check (its service may do no better).
+            if not overwrite and self.exists(filename):
+                raise FileExists(filename)
+            self.write(filename, self.as_binary(streams.as_stream(file_or_wfs)))
+            return filename
         raise NotImplementedError
 
     def delete(self, filename: str) -> None:

@@ -106,7 +106,7 @@ class AllExcept:
         self.items = frozenset(item.lower().lstrip(".") for item in items)
 
     def __contains__(self, item: object) -> bool:
-        return item not in self.items
+        return not (isinstance(item, str) and item.lower().lstrip(".") in self.items)
 
     def __repr__(self) -> str:
         return f"AllExcept({sorted(self.items)!r})"

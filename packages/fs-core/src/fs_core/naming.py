@@ -35,9 +35,6 @@ MAX_NAME_BYTES = 1024
 # Line and paragraph separators and the bidirectional overrides that make "gpj.exe" look
 # like "exe.jpg" are refused with the C0/C1 controls.
 _FORBIDDEN_CHARS = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_WINDOWS_DEVICES = frozenset(
-    {"CON", "AUX", "COM1", "COM2", "COM3", "COM4", "LPT1", "LPT2", "LPT3", "PRN", "NUL"}
-)
 
 
 def _check_chars(name: str) -> None:
@@ -122,9 +119,7 @@ def secure_filename(filename: str, *, ascii_only: bool = False) -> str:
         result = _werkzeug_secure_filename(filename)
     else:
         result = _unicode_secure(filename)
-        if result.split(".")[0].upper() in _WINDOWS_DEVICES:
-            result = f"_{result}"
-    source_stem, dot, source_ext = filename.rpartition(".")
+    source_stem, dot, source_ext = re.split(r"[/\\]", filename)[-1].rpartition(".")
     lost_stem = bool(dot and source_stem.strip(". ") and "." not in result)
     if not result or lost_stem:
         # Nothing but (at most) the extension survived: keep the extension, name the rest.

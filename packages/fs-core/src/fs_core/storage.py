@@ -294,7 +294,7 @@ class Storage:
         ext = ext.lower().lstrip(".")
         if ext in _ext_set(cfg.get("deny")):
             return False
-        return ext in self.extensions or ext in _ext_set(cfg.get("allow"))
+        return ext in _ext_set(self.extensions) or ext in _ext_set(cfg.get("allow"))
 
     def resolve_conflict(self, target_folder: str, basename: str) -> str:
         """A new base name for ``basename`` in ``target_folder`` (storage-relative), used when

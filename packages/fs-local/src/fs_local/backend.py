@@ -176,34 +176,45 @@ class LocalBackend(BaseBackend):
     @contextlib.contextmanager
     def _temporary(self, parent: str) -> Iterator[_Temp]:
         """A file to write into, in ``parent``: anonymous where the kernel allows it."""
-        dirfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            dirfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise _FolderGone from None
+        except OSError as exc:
+            raise BackendError(f"Cannot open the folder {parent!r}: {exc}", exc) from exc
         fd, temp = -1, None
         try:
-            if self._tmpfile_ok:
-                try:
-                    fd = os.open(".", _O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, _FILE_MODE, dir_fd=dirfd)
-                except OSError as exc:
-                    if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
-                        raise
-                    self._tmpfile_ok = False
-            if fd < 0:
-                temp = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
-                fd = os.open(
-                    temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE, dir_fd=dirfd
-                )
+            try:
+                fd, temp = self._open_temporary(dirfd)
+            except FileNotFoundError:
+                raise _FolderGone from None
+            except OSError as exc:
+                raise BackendError(f"Cannot create a file in {parent!r}: {exc}", exc) from exc
             yield _Temp(dirfd, fd, temp)
         finally:
             if fd >= 0:
                 os.close(fd)
             if temp is not None:
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):
                     os.unlink(temp, dir_fd=dirfd)
             os.close(dirfd)
 
+    def _open_temporary(self, dirfd: int) -> tuple[int, str | None]:
+        if self._tmpfile_ok:
+            try:
+                return os.open(".", _O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, _FILE_MODE, dir_fd=dirfd), None
+            except OSError as exc:
+                if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                    raise
+                self._tmpfile_ok = False
+        temp = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        return os.open(temp, flags, _FILE_MODE, dir_fd=dirfd), temp
+
     def _fill(self, fd: int, source: Any) -> None:
+        """Copy ``source`` into ``fd``; the source's own errors propagate unchanged."""
         if not _kernel_copy(source, fd):
-            with open(fd, "wb", closefd=False) as out:
-                streams.copy_stream(source, out.write, self.chunk_size)
+            streams.copy_stream(source, lambda data: _write_all(fd, data), self.chunk_size)
 
     def _publish(
         self, tmp: _Temp, basename: str, filename: str, overwrite: bool, content_type: str | None
@@ -242,6 +253,8 @@ class LocalBackend(BaseBackend):
             raise FileExists(filename) from None
         except IsADirectoryError:
             raise FileExists(f"{filename}: a folder of that name exists") from None
+        except OSError as exc:
+            raise BackendError(f"Cannot write {filename!r}: {exc}", exc) from exc
         if self.fsync:
             os.fsync(dirfd)
 
@@ -264,12 +277,10 @@ class LocalBackend(BaseBackend):
                     self._fill(tmp.fd, source)
                     self._publish(tmp, basename, filename, overwrite, content_type)
                 return filename
-            except FileNotFoundError:
-                # The folder was pruned by a concurrent delete between makedirs and open.
+            except _FolderGone:
+                # A concurrent delete pruned the folder between makedirs and open: again.
                 if attempt == 2:
-                    raise
-            except OSError as exc:
-                raise BackendError(f"Cannot write {filename!r}: {exc}", exc) from exc
+                    raise BackendError(f"The folder of {filename!r} keeps disappearing") from None
         return filename  # pragma: no cover
 
     def open_write(
@@ -350,6 +361,21 @@ class LocalBackend(BaseBackend):
         )
 
 
+class _FolderGone(Exception):
+    """The destination folder vanished (pruned by a concurrent delete)."""
+
+
+def _write_all(fd: int, data: Any) -> int:
+    view = memoryview(data)
+    total = 0
+    try:
+        while total < len(view):
+            total += os.write(fd, view[total:])
+    except OSError as exc:
+        raise BackendError(f"Cannot write to disk: {exc}", exc) from exc
+    return total
+
+
 class _Temp(NamedTuple):
     dirfd: int
     fd: int
@@ -373,11 +399,7 @@ class _LocalWriter(streams.AtomicWriter):
         self._tmp = self._cm.__enter__()
 
     def _write(self, data: Any) -> int:
-        view = memoryview(data)
-        total = 0
-        while total < len(view):
-            total += os.write(self._tmp.fd, view[total:])
-        return total
+        return _write_all(self._tmp.fd, data)
 
     def _commit(self) -> None:
         try:

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import json
+
+import click
+
+import fs_core as fs
+
+
+def test_plugins_can_add_commands(make_app, fs_register_plugin):
+    class Commands:
+        @fs.hookimpl
+        def register_commands(self, cli):
+            @cli.command("hello")
+            @click.argument("who")
+            def hello(who):
+                click.echo(f"hello {who}")
+
+    app = make_app()
+    fs_register_plugin(app, Commands())
+    # Commands are collected when the group is built (at init_app): rebuild it for the test.
+    from fs_core.cli import make_cli
+
+    app.cli.add_command(make_cli(app.extensions["fs"]))
+    result = app.test_cli_runner().invoke(args=["fs", "hello", "world"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "hello world\n"
+    other = make_app()
+    assert other.test_cli_runner().invoke(args=["fs", "hello", "x"]).exit_code != 0
+
+
+def test_storages_and_ls(make_app):
+    files, images = fs.Storage("files"), fs.Storage("images", fs.IMAGES)
+    app = make_app(files, images, IMAGES_FS_PRIVATE=True)
+    with app.app_context():
+        files.write("b/2.txt", b"22")
+        files.write("a.txt", b"1")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["fs", "storages"])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.output)}
+    assert rows["files"]["backend"] == "memory"
+    assert rows["images"]["private"] is True
+    assert "atomic_create" in rows["files"]["capabilities"]
+    result = runner.invoke(args=["fs", "ls", "files"])
+    assert result.stdout == "a.txt\nb/2.txt\n"
+    result = runner.invoke(args=["fs", "ls", "-l", "files", "b"])
+    assert result.stdout.split()[0] == "2"
+    assert result.stdout.rstrip().endswith("b/2.txt")
+    result = runner.invoke(args=["fs", "ls", "nope"])
+    assert result.exit_code != 0
+    assert "Configured storages: files, images" in result.output

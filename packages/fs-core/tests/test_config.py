@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import fs_core as fs
+from fs_core.config import Config, as_bool, resolve
+from fs_core.errors import ConfigurationError
+
+
+def test_config_attribute_access():
+    cfg = Config({"root": "/x"})
+    assert cfg.root == "/x"
+    cfg.url = "http://u/"
+    assert cfg["url"] == "http://u/"
+    del cfg.url
+    with pytest.raises(AttributeError, match="Unknown attribute: url"):
+        _ = cfg.url
+    assert Config(root="/y").root == "/y"
+
+
+def test_cascade_storage_beats_backend_beats_global():
+    app_config = {
+        "FS_ROOT": "/srv/fs",
+        "FS_DENY": ["exe"],
+        "FS_MAX_SIZE": 10,
+        "FS_S3_REGION": "eu-west-1",
+        "FS_S3_MAX_SIZE": 20,
+        "FS_S3_URL": "https://s3.example/",
+        "FS_S3_ROOT": "/ignored",
+        "FS_S3_BACKEND": "ignored",
+        "AVATARS_FS_MAX_SIZE": 30,
+        "AVATARS_FS_BUCKET": "b",
+        "OTHER_FS_REGION": "us-east-2",
+    }
+    cfg = resolve(app_config, "avatars", "s3")
+    assert cfg["max_size"] == 30
+    assert cfg["region"] == "eu-west-1"
+    assert cfg["bucket"] == "b"
+    assert cfg["deny"] == ["exe"]
+    assert "url" not in cfg  # FS_S3_URL is a parent URL, joined with the name by Storage
+    assert "backend" not in cfg
+    assert cfg["root"] == os.path.join("/ignored", "avatars")  # FS_{B}_ROOT is a parent
+    other = resolve(app_config, "files", "s3")
+    assert other["max_size"] == 20
+    assert "bucket" not in other
+
+
+def test_global_level_only_for_storage_policy_keys():
+    cfg = resolve(
+        {"FS_URL": "http://cdn/", "FS_BACKEND": "s3", "FS_SERVE": False, "FS_ALLOW": "pdf"}, "x", "local"
+    )
+    assert "url" not in cfg
+    assert "backend" not in cfg
+    assert cfg["serve"] is False
+    assert cfg["allow"] == "pdf"
+
+
+def test_root_defaults():
+    assert resolve({"FS_ROOT": "/r"}, "files", "local")["root"] == os.path.join("/r", "files")
+    assert resolve({"FS_ROOT": "/r", "FS_LOCAL_ROOT": "/l"}, "files", "local")["root"] == os.path.join(
+        "/l", "files"
+    )
+    assert resolve({"FS_ROOT": "/r", "FILES_FS_ROOT": "/exact"}, "files", "local")["root"] == "/exact"
+    assert resolve({}, "files", "local")["root"] is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), ("true", True), ("1", True), ("off", False), (0, False), (None, False)],
+)
+def test_as_bool(value, expected):
+    assert as_bool(value) is expected
+
+
+def test_bad_values_name_their_key():
+    with pytest.raises(ConfigurationError, match="SERVE"):
+        as_bool("maybe", "serve")
+    with pytest.raises(ConfigurationError, match="MAX_SIZE"):
+        Config(max_size="big").get_int("max_size")
+    with pytest.raises(ConfigurationError, match="FS_S3_ENDPOINT, FS_S3_REGION"):
+        Config(endpoint="").require("endpoint", "region", prefix="FS_S3_")
+
+
+def test_storage_config_follows_the_app(make_app):
+    files = fs.Storage("files")
+    app = make_app(files, FS_MAX_SIZE=5, FILES_FS_OVERWRITE=True)
+    with app.app_context():
+        assert files.config["max_size"] == 5
+        assert files.config["overwrite"] is True
+        assert files.backend_name == "memory"
+        assert files.backend_prefix == "FS_MEMORY_"

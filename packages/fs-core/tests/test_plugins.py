@@ -1,0 +1,280 @@
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import textwrap
+
+import pytest
+from flask import Flask
+
+import fs_core as fs
+from fs_core import hookspecs
+from fs_core.errors import ConfigurationError, PluginError
+from fs_core.memory import MemoryBackend
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """Install fake distributions (dist-info + module) on sys.path for one test."""
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    added: list[str] = []
+
+    def install(dist: str, entry_points: dict[str, dict[str, str]], modules: dict[str, str], version="1.0"):
+        info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        lines = []
+        for group, eps in entry_points.items():
+            lines.append(f"[{group}]")
+            lines += [f"{name} = {target}" for name, target in eps.items()]
+        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
+        for module, source in modules.items():
+            (root / f"{module}.py").write_text(textwrap.dedent(source))
+            added.append(module)
+        importlib.invalidate_caches()
+
+    yield install
+    for module in added:
+        sys.modules.pop(module, None)
+
+
+PLUGIN_WITH_BACKEND = """
+from fs_core import hookimpl
+from fs_core.memory import MemoryBackend
+
+class {cls}(MemoryBackend):
+    pass
+
+@hookimpl
+def register_backends(register):
+    register("{backend}", {cls})
+"""
+
+
+def make(**config) -> Flask:
+    app = Flask("plugins_test")
+    app.config.update(config)
+    fs.init_app(app)
+    return app
+
+
+def test_installed_plugins_load_and_register_backends(site):
+    site(
+        "fs-acme",
+        {"fs_core": {"acme": "acme_plugin"}},
+        {"acme_plugin": PLUGIN_WITH_BACKEND.format(cls="Acme", backend="acme")},
+    )
+    plugins = make().extensions["fs"].plugins
+    assert "acme" in plugins.backend_names
+    assert plugins.backend_class("acme").__name__ == "Acme"
+    assert plugins.backend_plugin("acme") == "acme"
+    described = {p["name"]: p for p in plugins.describe()}
+    assert described["acme"]["distribution"] == "fs-acme"
+    assert described["acme"]["version"] == "1.0"
+    assert described["acme"]["hooks"] == ["register_backends"]
+    assert described["acme"]["backends"] == ["acme"]
+
+
+def test_fs_plugins_limits_loading_and_unknown_names_list_installed(site):
+    site(
+        "fs-acme",
+        {"fs_core": {"acme": "acme_plugin"}},
+        {"acme_plugin": PLUGIN_WITH_BACKEND.format(cls="Acme", backend="acme")},
+    )
+    plugins = make(FS_PLUGINS=["local"]).extensions["fs"].plugins
+    assert "acme" not in plugins.backend_names
+    assert "local" in plugins.backend_names
+    with pytest.raises(PluginError) as excinfo:
+        make(FS_PLUGINS=["local", "nope"])
+    message = str(excinfo.value)
+    assert "'nope'" in message
+    assert "acme" in message
+    assert "local" in message
+
+
+def test_blocked_plugins_are_not_loaded(site):
+    site(
+        "fs-acme",
+        {"fs_core": {"acme": "acme_plugin"}},
+        {"acme_plugin": PLUGIN_WITH_BACKEND.format(cls="Acme", backend="acme")},
+    )
+    plugins = make(FS_BLOCKED_PLUGINS="acme, other").extensions["fs"].plugins
+    assert "acme" not in plugins.backend_names
+    assert "acme" not in [p["name"] for p in plugins.describe()]
+
+
+def test_same_backend_from_two_plugins_is_an_error_naming_both(site):
+    site(
+        "fs-one",
+        {"fs_core": {"one": "one_plugin"}},
+        {"one_plugin": PLUGIN_WITH_BACKEND.format(cls="One", backend="dup")},
+    )
+    site(
+        "fs-two",
+        {"fs_core": {"two": "two_plugin"}},
+        {"two_plugin": PLUGIN_WITH_BACKEND.format(cls="Two", backend="dup")},
+    )
+    with pytest.raises(PluginError) as excinfo:
+        make()
+    assert "'dup'" in str(excinfo.value)
+    assert "'one'" in str(excinfo.value)
+    assert "'two'" in str(excinfo.value)
+    # Blocking one of them is the way out the message suggests.
+    assert "dup" in make(FS_BLOCKED_PLUGINS=["two"]).extensions["fs"].plugins.backend_names
+
+
+def test_plugin_that_fails_to_import_is_named(site):
+    site(
+        "fs-broken",
+        {"fs_core": {"broken": "broken_plugin"}},
+        {"broken_plugin": "raise ImportError('no such sdk')\n"},
+    )
+    with pytest.raises(PluginError, match=r"broken.*no such sdk.*FS_BLOCKED_PLUGINS"):
+        make()
+    make(FS_BLOCKED_PLUGINS=["broken"])
+
+
+def test_misspelt_hook_is_reported(site):
+    source = "from fs_core import hookimpl\n\n@hookimpl\ndef after_saev(storage, filename):\n    pass\n"
+    site("fs-typo", {"fs_core": {"typo": "typo_plugin"}}, {"typo_plugin": source})
+    with pytest.raises(PluginError, match="after_saev"):
+        make()
+
+
+def test_legacy_flask_fs_backend_entry_points_still_work(site):
+    legacy = """
+from fs_core.memory import MemoryBackend
+
+class LegacyBackend(MemoryBackend):
+    pass
+"""
+    site("my-legacy", {"fs.backend": {"legacy": "legacy_backend:LegacyBackend"}}, {"legacy_backend": legacy})
+    files = fs.Storage("files")
+    app = make(FILES_FS_BACKEND="legacy")
+    fs.init_app(app, files)
+    with app.app_context():
+        assert type(files.backend).__name__ == "LegacyBackend"
+        files.write("a.txt", b"x")
+        assert files.read("a.txt") == b"x"
+    described = {p["name"]: p for p in app.extensions["fs"].plugins.describe()}
+    assert described["legacy"]["legacy_entry_point"] == "fs.backend"
+
+
+def test_unknown_backend_says_what_to_install():
+    with pytest.raises(ConfigurationError, match="pip install fs-s3"):
+        fs.init_app(make(FILES_FS_BACKEND="s3"), fs.Storage("files"))
+    with pytest.raises(ConfigurationError, match=r"Available backends: .*memory"):
+        fs.init_app(make(FILES_FS_BACKEND="ftp"), fs.Storage("files"))
+
+
+def test_disabled_plugin_backend_says_it_is_disabled():
+    with pytest.raises(ConfigurationError, match="installed but not enabled"):
+        fs.init_app(make(FS_BLOCKED_PLUGINS=["local"]), fs.Storage("files"))
+
+
+def test_plugin_managers_are_per_app(fs_register_plugin):
+    class Recorder:
+        def __init__(self):
+            self.saved = []
+
+        @fs.hookimpl
+        def after_save(self, storage, filename):
+            self.saved.append(filename)
+
+    files = fs.Storage("files")
+    one, two = make(FS_BACKEND="memory"), make(FS_BACKEND="memory")
+    fs.init_app(one, files)
+    fs.init_app(two, files)
+    recorder = Recorder()
+    fs_register_plugin(one, recorder, name="recorder")
+    with one.app_context():
+        files.write("a.txt", b"1")
+    with two.app_context():
+        files.write("b.txt", b"2")
+    assert recorder.saved == ["a.txt"]
+    assert two.extensions["fs"].plugins.pm.get_plugin("recorder") is None
+
+
+def test_registered_plugin_backends_are_available_then_removed(fs_register_plugin):
+    class Plugin:
+        @fs.hookimpl
+        def register_backends(self, register):
+            register("scratch", MemoryBackend)
+
+    app = make()
+    fs_register_plugin(app, Plugin(), name="scratch-plugin")
+    plugins = app.extensions["fs"].plugins
+    assert plugins.backend_class("scratch") is MemoryBackend
+    plugins.unregister("scratch-plugin")
+    assert "scratch" not in plugins.backend_names
+
+
+def test_init_app_hook_runs_once_per_app(fs_register_plugin, site):
+    source = """
+from fs_core import hookimpl
+CALLS = []
+
+@hookimpl
+def init_app(app):
+    CALLS.append(app.name)
+    app.config.setdefault("ACME_DEFAULT", 42)
+"""
+    site("fs-acme", {"fs_core": {"acme": "acme_init"}}, {"acme_init": source})
+    app = make()
+    fs.init_app(app)
+    fs.init_app(app, fs.Storage("files"))
+    import acme_init
+
+    assert [app.name] == acme_init.CALLS
+    assert app.config["ACME_DEFAULT"] == 42
+
+
+def test_every_hook_is_documented_and_typed():
+    specs = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "fs_core_spec")]
+    assert set(specs) == {
+        "register_backends",
+        "file_allowed",
+        "after_save",
+        "after_delete",
+        "init_app",
+        "register_commands",
+    }
+    for name in specs:
+        spec = getattr(hookspecs, name)
+        assert spec.__doc__, name
+        assert len(spec.__doc__.split()) > 20, name
+        assert "return" in spec.__annotations__, name
+
+
+def test_every_hook_is_exercised_by_a_test():
+    """datasette's rule: each hookspec name appears in a test that implements it."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    sources = "".join(p.read_text() for p in here.glob("test_*.py"))
+    specs = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "fs_core_spec")]
+    for name in specs:
+        assert f"def {name}(" in sources, f"no test implements the {name} hook"
+
+
+def test_flask_fs_plugins_command_prints_json(site):
+    site(
+        "fs-acme",
+        {"fs_core": {"acme": "acme_plugin"}},
+        {"acme_plugin": PLUGIN_WITH_BACKEND.format(cls="Acme", backend="acme")},
+    )
+    app = make()
+    result = app.test_cli_runner().invoke(args=["fs", "plugins"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    names = [p["name"] for p in data]
+    assert "acme" in names
+    assert "local" in names
+    assert "fs_core" not in names
+    result = app.test_cli_runner().invoke(args=["fs", "plugins", "--all"])
+    core = next(p for p in json.loads(result.output) if p["name"] == "fs_core")
+    assert core["backends"] == ["memory"]
+    assert "file_allowed" in core["hooks"]

@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import pytest
+
+import fs_core as fs
+from fs_core.errors import OperationNotSupported
+from fs_core.serving import content_disposition
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("report.pdf", "inline; filename=report.pdf"),
+        ("my report.pdf", 'inline; filename="my report.pdf"'),
+        ('a"b\\c;d.txt', 'inline; filename="a\\"b\\\\c;d.txt"'),
+        ("dir/файл.txt", "inline; filename=.txt; filename*=UTF-8''%D1%84%D0%B0%D0%B9%D0%BB.txt"),
+        ("日本.txt", "inline; filename=.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"),
+    ],
+)
+def test_content_disposition_is_safe(name, expected):
+    assert content_disposition(name) == expected
+
+
+def test_attachment_disposition():
+    assert content_disposition("x.svg", attachment=True) == "attachment; filename=x.svg"
+
+
+def test_urls_follow_the_cascade(make_app):
+    files, avatars, images = fs.Storage("files"), fs.Storage("avatars"), fs.Storage("images")
+    app = make_app(
+        files,
+        avatars,
+        images,
+        SERVER_NAME="app.test",
+        FS_MEMORY_URL="https://cdn.example.com/static",  # no trailing slash: Flask-FS dropped 'static'
+        IMAGES_FS_URL="https://images.example.com/",
+        FILES_FS_URL="files.example.com",
+    )
+    with app.test_request_context(base_url="https://app.test/"):
+        assert avatars.base_url == "https://cdn.example.com/static/avatars/"
+        assert avatars.url("a b/c.png") == "https://cdn.example.com/static/avatars/a%20b/c.png"
+        assert avatars.has_url  # Flask-FS ignored FS_{BACKEND}_URL here
+        assert images.url("/x.png") == "https://images.example.com/x.png"
+        assert files.url("x.txt") == "https://files.example.com/x.txt"  # scheme of the request
+
+
+def test_urls_without_public_url_use_the_view(make_app):
+    files = fs.Storage("files")
+    app = make_app(files, SERVER_NAME="app.test", FS_PREFIX="/media")
+    with app.app_context():
+        assert not files.has_url
+        assert files.url("a/b c.txt") == "/media/files/a/b%20c.txt"
+        assert files.url("a.txt", external=True) == "http://app.test/media/files/a.txt"
+        assert files.base_url == "http://app.test/media/files/"
+        files.write("a.txt", b"x")
+    assert app.test_client().get("/media/files/a.txt").data == b"x"
+
+
+def test_url_outside_a_request_without_server_name_says_what_to_set(make_app):
+    files = fs.Storage("files")
+    with make_app(files).app_context(), pytest.raises(fs.ConfigurationError, match="SERVER_NAME"):
+        files.url("a.txt")
+
+
+def test_private_storage_has_no_url_and_serves_signed_urls_only(make_app):
+    secret = fs.Storage("secret")
+    app = make_app(secret, SECRET_FS_PRIVATE=True, SERVER_NAME="app.test", FS_URL="https://cdn.example/")
+    client = app.test_client()
+    with app.app_context():
+        secret.write("doc.txt", b"classified")
+        assert not secret.has_url
+        with pytest.raises(OperationNotSupported, match="signed_url"):
+            secret.url("doc.txt")
+        assert secret.metadata("doc.txt")["url"] is None
+        signed = secret.signed_url("doc.txt", expires=60)
+        download = secret.signed_url("doc.txt", expires=60, as_attachment=True)
+        expired = secret.signed_url("doc.txt", expires=-1)
+        other_file = secret.signed_url("other.txt", expires=60)
+    assert signed.startswith("http://app.test/secret/doc.txt?")
+    response = client.get(signed)
+    assert response.status_code == 200
+    assert response.data == b"classified"
+    assert "private" in response.headers["Cache-Control"]
+    assert client.get(download).headers["Content-Disposition"].startswith("attachment")
+    assert client.get("/secret/doc.txt").status_code == 403
+    assert client.get(expired).status_code == 403
+    forged = signed.replace("doc.txt", "other.txt")
+    assert client.get(forged).status_code == 403
+    assert client.get(other_file).status_code == 404  # valid signature, missing file
+    longer = signed.replace("expires=", "expires=9")
+    assert client.get(longer).status_code == 403
+
+
+def test_signed_urls_need_a_secret(make_app):
+    files = fs.Storage("files")
+    app = make_app(files, SECRET_KEY=None, SERVER_NAME="app.test")
+    with app.app_context(), pytest.raises(fs.ConfigurationError, match="SECRET_KEY"):
+        files.signed_url("a.txt")
+
+
+def test_serve_can_be_turned_off(make_app):
+    files, hidden = fs.Storage("files"), fs.Storage("hidden")
+    app = make_app(files, hidden, HIDDEN_FS_SERVE=False)
+    with app.app_context():
+        files.write("a.txt", b"x")
+        hidden.write("a.txt", b"x")
+    client = app.test_client()
+    assert client.get("/files/a.txt").status_code == 200
+    assert client.get("/hidden/a.txt").status_code == 404
+    assert client.get("/unknown/a.txt").status_code == 404
+    assert client.get("/files/..%2F..%2Fetc/passwd").status_code == 404
+
+
+def test_active_content_inline_when_allowed_is_sandboxed(make_app):
+    files = fs.Storage("files", fs.ALL)
+    app = make_app(files, FILES_FS_INLINE_ACTIVE_CONTENT=True)
+    with app.app_context():
+        files.write("pic.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    response = app.test_client().get("/files/pic.svg")
+    assert response.headers["Content-Disposition"].startswith("inline")
+    assert response.headers["Content-Security-Policy"] == "sandbox"
+    assert response.mimetype == "image/svg+xml"
+
+
+def test_max_age(make_app):
+    files = fs.Storage("files")
+    app = make_app(files, FILES_FS_MAX_AGE=3600)
+    with app.app_context():
+        files.write("a.txt", b"x")
+    response = app.test_client().get("/files/a.txt")
+    assert response.cache_control.max_age == 3600
+    assert not response.cache_control.no_cache
+
+
+def test_storage_serve_outside_the_view(make_app):
+    files = fs.Storage("files")
+    app = make_app(files)
+
+    @app.get("/download/<path:name>")
+    def download(name):
+        return files.serve(name, as_attachment=True, download_name="renamed.txt")
+
+    with app.app_context():
+        files.write("a.txt", b"x")
+    client = app.test_client()
+    response = client.get("/download/a.txt")
+    assert response.data == b"x"
+    assert response.headers["Content-Disposition"] == "attachment; filename=renamed.txt"
+    assert client.get("/download/missing.txt").status_code == 404
+    assert client.get("/download/a/../../x").status_code == 404
+
+
+def test_conditional_requests_do_not_read_the_file(make_app, fs_register_plugin):
+    """A 304 or a HEAD must not open the stored file (it may be on a remote service)."""
+    from fs_core.memory import MemoryBackend
+
+    opened = []
+
+    class Counting(MemoryBackend):
+        def open_read(self, filename):
+            opened.append(filename)
+            return super().open_read(filename)
+
+    class Plugin:
+        @fs.hookimpl
+        def register_backends(self, register):
+            register("counting", Counting)
+
+    files = fs.Storage("files")
+    app = make_app(FILES_FS_BACKEND="counting")
+    fs_register_plugin(app, Plugin())
+    fs.init_app(app, files)
+    with app.app_context():
+        files.write("a.txt", b"content")
+    client = app.test_client()
+    etag = client.get("/files/a.txt").headers["ETag"]
+    assert opened == ["a.txt"]
+    assert client.get("/files/a.txt", headers={"If-None-Match": etag}).status_code == 304
+    assert client.head("/files/a.txt").status_code == 200
+    assert opened == ["a.txt"]

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from werkzeug.datastructures import FileStorage
+
+from fs_core import streams
+from fs_core.errors import FileTooLarge
+from fs_core.testing import FailingStream, PatternStream
+
+
+def test_as_stream_accepts_what_users_save():
+    assert streams.as_stream(b"abc").read() == b"abc"
+    assert streams.as_stream("é").read() == "é".encode()
+    assert streams.as_stream("é", encoding="latin-1").read() == b"\xe9"
+    upload = FileStorage(io.BytesIO(b"upload"), filename="a.txt")
+    assert streams.as_stream(upload).read() == b"upload"
+    assert streams.as_stream(io.StringIO("text " * 100_000)).read() == b"text " * 100_000
+    with pytest.raises(TypeError, match="int"):
+        streams.as_stream(42)
+
+
+def test_copy_stream_counts_and_copies_in_chunks():
+    source = PatternStream(5 * 1024 * 1024 + 7)
+    chunks = []
+    total = streams.copy_stream(source, lambda b: chunks.append(bytes(b)), chunk_size=1 << 20)
+    assert total == 5 * 1024 * 1024 + 7
+    assert max(len(c) for c in chunks) <= 1 << 20
+    import hashlib
+
+    assert hashlib.sha256(b"".join(chunks)).hexdigest() == source.digest
+
+
+def test_copy_stream_nested_in_one_thread_gets_its_own_buffer():
+    inner_out = []
+
+    def write(view):
+        # a writer that itself copies a stream must not clobber the outer buffer
+        streams.copy_stream(io.BytesIO(b"Z" * 10), lambda v: inner_out.append(bytes(v)))
+        outer.append(bytes(view))
+
+    outer: list[bytes] = []
+    streams.copy_stream(io.BytesIO(b"abc" * 10), write, chunk_size=8)
+    assert b"".join(outer) == b"abc" * 10
+
+
+def test_limited_reader_raises_past_the_limit():
+    ok = streams.LimitedReader(io.BytesIO(b"x" * 10), 10)
+    assert ok.read() == b"x" * 10
+    over = streams.LimitedReader(io.BytesIO(b"x" * 11), 10)
+    with pytest.raises(FileTooLarge):
+        over.read()
+
+
+def test_failing_stream_fails_after_its_good_bytes():
+    stream = FailingStream(100)
+    assert len(stream.read(100)) == 100
+    with pytest.raises(OSError, match="went away"):
+        stream.read(1)
+
+
+def test_spooling_writer_commits_once_and_discards_on_error():
+    committed = []
+    writer = streams.SpoolingWriter(lambda s: committed.append(s.read()), spool_size=4)
+    writer.write(b"0123456789")  # spills to disk
+    writer.close()
+    writer.close()
+    assert committed == [b"0123456789"]
+    with pytest.raises(RuntimeError), streams.SpoolingWriter(committed.append) as w:
+        w.write(b"x")
+        raise RuntimeError
+    assert len(committed) == 1
+    dropped = streams.SpoolingWriter(committed.append)
+    dropped.write(b"never closed")
+    del dropped
+    assert len(committed) == 1

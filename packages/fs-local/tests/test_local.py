@@ -1,0 +1,213 @@
+"""What the local backend promises beyond the contract suite."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tempfile
+import threading
+
+import pytest
+from flask import Flask
+from werkzeug.datastructures import FileStorage
+
+import fs_core as fs
+from fs_core.config import Config
+from fs_core.testing import FailingStream
+from fs_local import LocalBackend
+from fs_local.backend import TEMP_PREFIX
+
+
+@pytest.fixture(params=["o_tmpfile", "named_temp"])
+def backend(request, tmp_path):
+    backend = LocalBackend("files", Config(root=str(tmp_path / "root")))
+    if request.param == "named_temp":
+        backend._tmpfile_ok = False
+    return backend
+
+
+def all_entries(root):
+    return sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs_ in os.walk(root) for f in fs_)
+
+
+def test_interrupted_writes_leave_no_temporary_file(backend):
+    backend.write("keep/a.txt", b"a")
+    for name, overwrite in (("keep/b.txt", False), ("keep/a.txt", True)):
+        with pytest.raises(OSError, match="went away"):
+            backend.save(FailingStream(2 << 20), name, overwrite=overwrite)
+    assert all_entries(backend.root) == ["keep/a.txt"]
+    assert backend.read("keep/a.txt") == b"a"
+
+
+def test_readers_see_the_old_or_the_new_file_never_a_partial_one(backend):
+    old, new = b"o" * (4 << 20), b"n" * (4 << 20)
+    backend.write("doc.bin", old)
+    seen, stop = set(), threading.Event()
+
+    def read_loop():
+        while not stop.is_set():
+            data = backend.read("doc.bin")
+            seen.add((len(data), data[:1], data[-1:]))
+
+    reader = threading.Thread(target=read_loop)
+    reader.start()
+    try:
+        for i in range(20):
+            backend.write("doc.bin", new if i % 2 == 0 else old, overwrite=True)
+    finally:
+        stop.set()
+        reader.join()
+    assert seen <= {(len(old), b"o", b"o"), (len(new), b"n", b"n")}
+    assert seen
+
+
+def test_files_get_the_umask_mode(backend):
+    backend.write("a.txt", b"x")
+    mode = stat.S_IMODE(os.stat(backend.path("a.txt")).st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+
+
+def test_delete_prunes_empty_folders_but_never_the_root(backend):
+    backend.write("a/b/c/d.txt", b"x")
+    backend.write("a/keep.txt", b"x")
+    backend.delete("a/b/c/d.txt")
+    assert os.listdir(os.path.join(backend.root, "a")) == ["keep.txt"]
+    backend.delete("a")
+    assert os.listdir(backend.root) == []
+    assert os.path.isdir(backend.root)
+
+
+def test_folder_and_file_in_each_others_way(backend):
+    backend.write("a/b.txt", b"x")
+    with pytest.raises(fs.FileExists, match="folder"):
+        backend.write("a", b"y", overwrite=True)
+    with pytest.raises(fs.FileExists):
+        backend.write("a/b.txt/c", b"y")
+    assert all_entries(backend.root) == ["a/b.txt"]
+
+
+def test_save_from_a_real_file_copies_in_the_kernel_from_its_position(backend, tmp_path):
+    source = tmp_path / "upload.bin"
+    source.write_bytes(b"HEADER" + b"payload" * 100_000)
+    with open(source, "rb") as f:
+        f.read(6)
+        backend.save(f, "copied.bin")
+        assert f.read() == b""  # the source was consumed, as a read would
+    assert backend.read("copied.bin") == b"payload" * 100_000
+    with tempfile.SpooledTemporaryFile(max_size=10) as spooled:
+        spooled.write(b"spilled to disk")
+        spooled.seek(0)
+        backend.save(FileStorage(spooled, filename="x"), "spooled.txt")
+    assert backend.read("spooled.txt") == b"spilled to disk"
+
+
+def test_checksum_follows_changes(backend):
+    backend.write("a.txt", b"one")
+    first = backend.metadata("a.txt")["checksum"]
+    assert backend.metadata("a.txt")["checksum"] == first
+    backend.write("a.txt", b"two", overwrite=True)
+    assert backend.metadata("a.txt")["checksum"] != first
+
+
+def test_fsync_option_flushes_file_and_folder(tmp_path, monkeypatch):
+    calls = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
+    durable = LocalBackend("files", Config(root=str(tmp_path), fsync=True))
+    durable.write("a.txt", b"x")
+    assert len(calls) == 2  # the file, then its folder
+    LocalBackend("files", Config(root=str(tmp_path))).write("b.txt", b"x")
+    assert len(calls) == 2
+
+
+def test_root_is_required():
+    with pytest.raises(fs.ConfigurationError, match="FS_ROOT"):
+        LocalBackend("files", Config())
+
+
+def test_root_cascade_through_the_app(tmp_path):
+    files, docs, pics = fs.Storage("files"), fs.Storage("docs"), fs.Storage("pics")
+    app = Flask("local_roots", instance_path=str(tmp_path / "instance"))
+    app.config.update(FS_LOCAL_ROOT=str(tmp_path / "local"), DOCS_FS_ROOT=str(tmp_path / "exact"))
+    fs.init_app(app, files, docs)
+    plain = Flask("plain_roots", instance_path=str(tmp_path / "instance2"))
+    fs.init_app(plain, pics)
+    with app.app_context():
+        assert files.root == str(tmp_path / "local" / "files")
+        assert docs.root == str(tmp_path / "exact")
+    with plain.app_context():
+        assert pics.root == str(tmp_path / "instance2" / "fs" / "pics")
+        pics.write("x.txt", b"x")
+    assert (tmp_path / "instance2" / "fs" / "pics" / "x.txt").exists()
+
+
+@pytest.fixture
+def served(tmp_path):
+    def make(**config):
+        files = fs.Storage("files")
+        app = Flask("local_serving")
+        app.config.update(FS_ROOT=str(tmp_path), **config)
+        fs.init_app(app, files)
+        with app.app_context():
+            files.write("dir/a b.txt", b"hello")
+        return app.test_client()
+
+    return make
+
+
+def test_x_sendfile(served, tmp_path):
+    response = served(FILES_FS_OFFLOAD="x-sendfile").get("/files/dir/a%20b.txt")
+    assert response.status_code == 200
+    assert response.headers["X-Sendfile"] == str(tmp_path / "files" / "dir" / "a b.txt")
+    assert response.data == b""
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_x_accel_redirect(served):
+    client = served(FILES_FS_OFFLOAD="x-accel-redirect", FILES_FS_OFFLOAD_PREFIX="/protected")
+    response = client.get("/files/dir/a%20b.txt")
+    assert response.status_code == 200
+    assert response.headers["X-Accel-Redirect"] == "/protected/dir/a%20b.txt"
+    assert response.mimetype == "text/plain"
+    assert response.headers["Content-Disposition"] == 'inline; filename="a b.txt"'
+    assert response.data == b""
+    assert client.get("/files/dir/missing.txt").status_code == 404
+
+
+def test_bad_offload_value_is_refused(tmp_path):
+    with pytest.raises(fs.ConfigurationError, match="OFFLOAD"):
+        LocalBackend("files", Config(root=str(tmp_path), offload="nginx"))
+
+
+def test_open_write_text_goes_through_a_temporary_file(backend):
+    with backend.open("notes/t.txt", "w", encoding="latin-1") as f:
+        f.write("café")
+        assert not backend.exists("notes/t.txt")
+    assert backend.read("notes/t.txt") == "café".encode("latin-1")
+    assert all_entries(backend.root) == ["notes/t.txt"]
+
+
+def test_bytes_roundtrip_through_storage_upload(tmp_path):
+    files = fs.Storage("files")
+    app = Flask("upload_local")
+    app.config.update(FS_ROOT=str(tmp_path))
+    fs.init_app(app, files)
+
+    @app.post("/up")
+    def up():
+        from flask import request
+
+        return files.save(request.files["f"])
+
+    client = app.test_client()
+    data = os.urandom(3 << 20)
+    response = client.post("/up", data={"f": (io.BytesIO(data), "Big File.TXT")})
+    assert response.data == b"Big_File.txt"
+    assert (tmp_path / "files" / "Big_File.txt").read_bytes() == data
+    ranged = client.get("/files/Big_File.txt", headers={"Range": "bytes=1000-1999"})
+    assert ranged.status_code == 206
+    assert ranged.data == data[1000:2000]
+    assert TEMP_PREFIX not in "".join(os.listdir(tmp_path / "files"))

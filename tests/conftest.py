@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def demo_module():
+    """The demo app's module, imported from examples/ (it is not a package)."""
+    path = ROOT / "examples" / "demo" / "app.py"
+    spec = importlib.util.spec_from_file_location("fs_demo_app", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fs_demo_app"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("fs_demo_app", None)
