@@ -168,7 +168,7 @@ def main() -> None:
                 )
             size = os.path.getsize(path)
             table(
-                f"{label} ({size / 2**20:.1f} MiB) -> thumbnails {', '.join(map(str, SIZES))} px, same format",
+                f"{label} ({size / 2**20:.1f} MiB) -> thumbnails {SIZES} px, same format",
                 [
                     "method",
                     "ms/image (median)",
