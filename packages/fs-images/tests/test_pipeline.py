@@ -257,6 +257,17 @@ def test_decompression_bomb_is_refused_before_decoding(photo_app, photos, img):
         assert "fine-16.png" in files(photos)
 
 
+def test_animation_frames_count_together_against_the_pixel_limit(photo_app, photos, img):
+    gif = img.animated_gif(frames=4, size=(120, 90))  # 10,800 pixels a frame, 43,200 in all
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[16], PHOTOS_FS_IMAGES_MAX_PIXELS=40_000):
+        with pytest.raises(ImageTooLarge, match="4 frames"):
+            photos.save(io.BytesIO(gif), "long.gif")
+        assert files(photos) == []
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[16], PHOTOS_FS_IMAGES_MAX_PIXELS=44_000):
+        photos.save(io.BytesIO(gif), "long.gif")
+        assert files(photos) == ["long-16.gif", "long.gif"]
+
+
 def test_frame_limit(photo_app, photos, img):
     with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[16], PHOTOS_FS_IMAGES_MAX_FRAMES=3):
         with pytest.raises(ImageTooLarge, match="frames"):

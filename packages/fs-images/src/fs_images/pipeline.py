@@ -40,7 +40,7 @@ from .processing import (
     Output,
     Target,
     decode,
-    encode,
+    encode_like,
     family,
     format_for,
     open_image,
@@ -314,16 +314,7 @@ def _process(
         exif = metadata.clean_exif(
             decoded.exif, keep_exif=settings.keep_exif, keep_gps=settings.keep_gps, orientation=None
         )
-        return encode(
-            output.frames,
-            out_format,
-            quality=quality,
-            optimize=optimize,
-            icc_profile=decoded.icc_profile,
-            exif=exif,
-            durations=decoded.durations,
-            loop=decoded.loop,
-        )
+        return encode_like(output.frames, decoded, out_format, quality=quality, optimize=optimize, exif=exif)
 
     def enc_variant(output: Output, ext: str) -> bytes:
         quality = settings.webp_quality if ext == "webp" else settings.avif_quality

@@ -44,6 +44,7 @@ __all__ = [
     "crop_thumbnail",
     "decode",
     "encode",
+    "encode_like",
     "format_for",
     "make_thumbnail",
     "open_image",
@@ -122,7 +123,8 @@ def open_image(
     Refused: what is not an image of :data:`FORMATS`; an image whose format is not the one
     its ``filename`` extension says (a PNG named ``.jpg``, an HTML page named ``.gif``);
     more than ``max_pixels`` pixels per frame or ``max_frames`` frames
-    (:class:`ImageTooLarge`); an animation where ``animation='refuse'``.
+    (:class:`ImageTooLarge`; the frames of an animation count together against
+    ``max_pixels``, since each is decoded); an animation where ``animation='refuse'``.
     """
     expected = format_for(filename) if filename else None
     try:
@@ -167,13 +169,23 @@ def open_image(
             f"{_what(filename)} is animated ({frames} frames) and this storage refuses animations "
             f"(IMAGES_ANIMATION = 'refuse')"
         )
-    if max_frames is not None and frames > max_frames and animation != "first":
-        image.close()
-        raise ImageTooLarge(
-            f"{_what(filename)} has {frames} frames, more than the {max_frames} this storage "
-            f"accepts (IMAGES_MAX_FRAMES)",
-            limit=max_frames,
-        )
+    if frames > 1 and animation != "first":
+        if max_frames is not None and frames > max_frames:
+            image.close()
+            raise ImageTooLarge(
+                f"{_what(filename)} has {frames} frames, more than the {max_frames} this storage "
+                f"accepts (IMAGES_MAX_FRAMES)",
+                limit=max_frames,
+            )
+        # Every frame of an animation is decoded: together they count against the limit.
+        if max_pixels is not None and frames * width * height > max_pixels:
+            image.close()
+            raise ImageTooLarge(
+                f"{_what(filename)} has {frames} frames of {width}x{height}, "
+                f"{frames * width * height:,} pixels in all, more than the {max_pixels:,} this "
+                f"storage accepts (IMAGES_MAX_PIXELS)",
+                limit=max_pixels,
+            )
     return image
 
 
@@ -542,6 +554,8 @@ def encode(
         params.update(optimize=optimize)
     elif fmt == "TIFF":
         params.update(compression="tiff_lzw")
+    elif fmt == "BMP" and first.mode == "LA":
+        frames = [f.convert("RGBA") for f in frames]
     if len(frames) > 1 and fmt in ANIMATED_FORMATS:
         params.update(save_all=True, append_images=list(frames[1:]))
         if durations:
@@ -552,6 +566,29 @@ def encode(
     out = io.BytesIO()
     frames[0].save(out, fmt, **params)
     return out.getvalue()
+
+
+def encode_like(
+    frames: Sequence[Image.Image],
+    decoded: Decoded,
+    fmt: str | None = None,
+    *,
+    quality: int,
+    optimize: bool = False,
+    exif: bytes | None = None,
+) -> bytes:
+    """:func:`encode` ``frames`` rendered from ``decoded``, with its ICC profile and timing,
+    in ``fmt`` (the source's format by default)."""
+    return encode(
+        frames,
+        fmt or decoded.format,
+        quality=quality,
+        optimize=optimize,
+        icc_profile=decoded.icc_profile,
+        exif=exif,
+        durations=decoded.durations,
+        loop=decoded.loop,
+    )
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -589,16 +626,7 @@ def _one(
     size = upright_size(image)
     decoded = decode(image, scale=plan_scale([target], size))
     output = render(decoded, [target], background=background)[target.key]
-    data = encode(
-        output.frames,
-        decoded.format,
-        quality=quality,
-        optimize=optimize_output,
-        icc_profile=decoded.icc_profile,
-        durations=decoded.durations,
-        loop=decoded.loop,
-    )
-    return io.BytesIO(data)
+    return io.BytesIO(encode_like(output.frames, decoded, quality=quality, optimize=optimize_output))
 
 
 def make_thumbnail(
@@ -664,13 +692,5 @@ def optimize(file: Any, *, quality: int = ImageSettings.quality) -> io.BytesIO:
     """
     data, image = _load(file)
     decoded = decode(image)
-    encoded = encode(
-        decoded.frames,
-        decoded.format,
-        quality=quality,
-        optimize=True,
-        icc_profile=decoded.icc_profile,
-        durations=decoded.durations,
-        loop=decoded.loop,
-    )
+    encoded = encode_like(decoded.frames, decoded, quality=quality, optimize=True)
     return io.BytesIO(encoded if len(encoded) < len(data) else data)
