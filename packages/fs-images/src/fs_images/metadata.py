@@ -26,7 +26,16 @@ from typing import Any
 
 from PIL import Image
 
-__all__ = ["GPS_IFD", "ORIENTATION", "clean_exif", "strip", "strip_jpeg", "strip_png", "strip_webp"]
+__all__ = [
+    "GPS_IFD",
+    "ORIENTATION",
+    "clean_exif",
+    "jpeg_structure",
+    "strip",
+    "strip_jpeg",
+    "strip_png",
+    "strip_webp",
+]
 
 #: EXIF tags used here.
 ORIENTATION = 0x0112
@@ -107,6 +116,12 @@ def strip(data: Any, fmt: str, *, keep_exif: bool, keep_gps: bool) -> bytes | No
 # -- JPEG -----------------------------------------------------------------------------------
 
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}  # TEM, RST0-7: markers without a length
+
+
+def jpeg_structure(data: Any) -> int:
+    """Walk a whole JPEG's segments; returns where its end-of-image marker ends. Raises
+    ``ValueError`` for a file that is truncated or not a JPEG."""
+    return _jpeg_segments(data)[1]
 
 
 def _jpeg_segments(data: Any) -> tuple[list[tuple[int, int, int]], int]:

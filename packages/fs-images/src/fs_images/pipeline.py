@@ -170,6 +170,7 @@ def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
             max_pixels=settings.max_pixels,
             max_frames=settings.max_frames,
             animation=settings.animation,
+            read_metadata=False,
         )
         image.close()
         stream.seek(0)
