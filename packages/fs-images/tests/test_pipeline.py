@@ -363,3 +363,18 @@ def test_bad_settings_are_named(photo_app, photos, img, key, value):
         with pytest.raises(ConfigurationError, match=key):
             photos.save(io.BytesIO(img.jpeg()), "x.jpg")
         assert files(photos) == []
+
+
+def test_large_files_are_processed_from_a_memory_map(photo_app, photos, img, monkeypatch):
+    from fs_images import pipeline
+
+    monkeypatch.setattr(pipeline, "SPILL_SIZE", 1000)
+    source = img.jpeg(img.quadrants((800, 600)), exif=img.gps_exif())
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[64], PHOTOS_FS_IMAGES_MAX_SIZE=200):
+        photos.save(io.BytesIO(source), "big.jpg")
+        assert sizes(photos, img) == {
+            "big.jpg": (200, 150),
+            "big-original.jpg": (800, 600),
+            "big-64.jpg": (64, 64),
+        }
+        assert not img.opened(photos.read("big-original.jpg")).getexif()
