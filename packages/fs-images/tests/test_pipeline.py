@@ -378,3 +378,29 @@ def test_large_files_are_processed_from_a_memory_map(photo_app, photos, img, mon
             "big-64.jpg": (64, 64),
         }
         assert not img.opened(photos.read("big-original.jpg")).getexif()
+
+
+def test_mpo_camera_jpeg_is_a_jpeg_with_its_extra_image_dropped(photo_app, photos, img):
+    out = io.BytesIO()
+    img.quadrants((400, 300)).save(
+        out, "MPO", save_all=True, append_images=[img.quadrants((160, 120))], exif=img.gps_exif()
+    )
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[32]):
+        photos.save(io.BytesIO(out.getvalue()), "cam.jpg")
+        stored = img.opened(photos.read("cam.jpg"))
+        assert stored.format == "JPEG"  # the MPO index and the second image are gone
+        assert stored.size == (400, 300)
+        assert not stored.getexif()
+        assert img.opened(photos.read("cam-32.jpg")).size == (32, 32)
+
+
+def test_a_gif_that_plays_once_still_plays_once(photo_app, photos, img):
+    frames = [Image.new("RGB", (40, 40), color) for color in (img.RED, img.GREEN, img.BLUE)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=50)
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[20]):
+        photos.save(io.BytesIO(out.getvalue()), "once.gif")
+        thumb = img.opened(photos.read("once-20.gif"))
+        assert thumb.n_frames == 3
+        assert "loop" not in thumb.info

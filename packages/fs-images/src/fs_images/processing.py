@@ -47,6 +47,7 @@ __all__ = [
     "encode",
     "encode_like",
     "format_for",
+    "frame_count",
     "make_thumbnail",
     "open_image",
     "optimize",
@@ -169,7 +170,7 @@ def open_image(
             f"{max_pixels:,} this storage accepts (IMAGES_MAX_PIXELS)",
             limit=max_pixels,
         )
-    frames = getattr(image, "n_frames", 1) or 1
+    frames = frame_count(image)
     if frames > 1 and animation == "refuse":
         image.close()
         raise InvalidImage(
@@ -194,6 +195,15 @@ def open_image(
                 limit=max_pixels,
             )
     return image
+
+
+def frame_count(image: Image.Image) -> int:
+    """The frames of an animation (GIF, WebP, APNG, AVIF); 1 for everything else. The second
+    image of an MPO (a camera's preview or depth map) or a TIFF's other pages are not frames:
+    only the first image is processed."""
+    if family(image.format or "") not in ANIMATED_FORMATS:
+        return 1
+    return getattr(image, "n_frames", 1) or 1
 
 
 def _what(filename: str | None) -> str:
@@ -401,7 +411,7 @@ def decode(
         image.draft(image.mode, wanted)
     frames: list[Image.Image] = []
     durations: list[int] = []
-    n_frames = getattr(image, "n_frames", 1) or 1
+    n_frames = frame_count(image)
     if animation == "first":
         n_frames = 1
     has_alpha = False
@@ -576,7 +586,8 @@ def encode(
         params.update(save_all=True, append_images=list(frames[1:]))
         if durations:
             params["duration"] = list(durations)
-        params["loop"] = 0 if loop is None else loop
+        if loop is not None:  # a GIF without a loop count plays once: keep it so
+            params["loop"] = loop
         if fmt == "GIF":
             params["disposal"] = 2
     out = io.BytesIO()
