@@ -20,6 +20,7 @@ dropped too.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from typing import Any
@@ -116,6 +117,9 @@ def strip(data: Any, fmt: str, *, keep_exif: bool, keep_gps: bool) -> bytes | No
 # -- JPEG -----------------------------------------------------------------------------------
 
 _STANDALONE = {0x01, *range(0xD0, 0xD8)}  # TEM, RST0-7: markers without a length
+# In scan data, 0xFF is followed by 0x00 (stuffing), RST0-7 or more 0xFF (fill): anything else
+# is the next marker. One regex search finds it in C, where a byte loop took tens of ms.
+_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
 def jpeg_structure(data: Any) -> int:
@@ -127,7 +131,7 @@ def jpeg_structure(data: Any) -> int:
 def _jpeg_segments(data: Any) -> tuple[list[tuple[int, int, int]], int]:
     """``[(marker, start, end), …]`` up to and including EOI, and the end offset of EOI.
 
-    ``data`` is ``bytes``, ``bytearray`` or an ``mmap`` (anything with ``find``). Entropy-coded
+    ``data`` is ``bytes``, ``bytearray`` or an ``mmap`` (any buffer ``re`` can search). Entropy-coded
     data after each SOS is its own pseudo-segment (marker 0). Raises ``ValueError`` on a
     malformed file."""
     view = memoryview(data)
@@ -162,15 +166,10 @@ def _jpeg_segments(data: Any) -> tuple[list[tuple[int, int, int]], int]:
         pos = end
         if marker == 0xDA:  # scan data runs until the next marker that is not RST or stuffing
             scan = pos
-            while True:
-                pos = data.find(b"\xff", pos)
-                if pos < 0 or pos + 1 >= size:
-                    raise ValueError("JPEG scan data is truncated")
-                following = view[pos + 1]
-                if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
-                    pos += 1 if following == 0xFF else 2
-                    continue
-                break
+            found = _SCAN_END.search(data, pos)
+            if found is None:
+                raise ValueError("JPEG scan data is truncated")
+            pos = found.start()
             segments.append((0, scan, pos))
     raise ValueError("JPEG file has no end-of-image marker")
 
