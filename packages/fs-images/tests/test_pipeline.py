@@ -404,3 +404,37 @@ def test_a_gif_that_plays_once_still_plays_once(photo_app, photos, img):
         thumb = img.opened(photos.read("once-20.gif"))
         assert thumb.n_frames == 3
         assert "loop" not in thumb.info
+
+
+def test_images_switch_alone_validates_and_cleans(photo_app, photos, img):
+    with photo_app(PHOTOS_FS_IMAGES=True):
+        source = img.jpeg(exif=img.gps_exif(), icc_profile=img.srgb_icc())
+        photos.save(io.BytesIO(source), "p.jpg")
+        assert files(photos) == ["p.jpg"]
+        stored = photos.read("p.jpg")
+        assert not img.opened(stored).getexif()
+        assert img.opened(stored).info["icc_profile"] == img.srgb_icc()
+        assert stored[stored.index(b"\xff\xda") :] == source[source.index(b"\xff\xda") :]  # not re-encoded
+        with pytest.raises(InvalidImage):
+            photos.save(io.BytesIO(b"GIF89a but no"), "fake.gif")
+        assert files(photos) == ["p.jpg"]
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "AVIF"])
+def test_formats_without_lossless_cleaning_are_reencoded_without_gps(photo_app, photos, img, fmt):
+    if fmt == "AVIF" and not fs_images.settings.avif_supported():
+        pytest.skip("this Pillow cannot write AVIF")
+    ext = fmt.lower()
+    source = img.encode(img.quadrants((200, 150)), fmt, exif=img.gps_exif())
+    assert img.opened(source).getexif()[0x0110] == "Model X"
+    with photo_app(PHOTOS_FS_IMAGES=True):
+        photos.save(io.BytesIO(source), f"p.{ext}")
+        assert files(photos) == [f"p.{ext}"]
+        stored = img.opened(photos.read(f"p.{ext}"))
+        assert stored.format == fmt
+        assert stored.size == (200, 150)
+        assert 0x0110 not in stored.getexif()
+        assert not stored.getexif().get_ifd(0x8825)
+        assert img.close_to(stored.convert("RGB").getpixel((10, 10)), img.RED)
+        if fmt == "TIFF":  # lossless
+            assert stored.convert("RGB").tobytes() == img.opened(source).convert("RGB").tobytes()

@@ -222,11 +222,12 @@ def _put(backend: Any, name: str, data: bytes, written: list[str]) -> None:
     written.append(name)
 
 
-def _needs_reencode_for_metadata(fmt: str, decoded_exif: bytes | None, settings: ImageSettings) -> bool:
-    """Formats not cleaned losslessly (TIFF, AVIF) are re-encoded to drop their EXIF."""
+def _needs_reencode_for_metadata(fmt: str, exif: bytes | None, settings: ImageSettings) -> bool:
+    """Formats not cleaned losslessly are re-encoded to drop their metadata: AVIF when it has
+    EXIF, TIFF always (its metadata are tags of the file itself; re-encoding it is lossless)."""
     if settings.keep_exif and settings.keep_gps:
         return False
-    return family(fmt) in ("TIFF", "AVIF") and bool(decoded_exif)
+    return family(fmt) == "TIFF" or (family(fmt) == "AVIF" and bool(exif))
 
 
 def process(
@@ -310,22 +311,22 @@ def _process(
         image.close()
         verify(_fp(data), source_name)
 
-    def enc(output: Output, out_format: str, quality: int, optimize: bool) -> bytes:
+    def enc(output: Output, out_format: str, optimize: bool) -> bytes:
         assert decoded is not None
+        quality = settings.quality_for(out_format)
         exif = metadata.clean_exif(
             decoded.exif, keep_exif=settings.keep_exif, keep_gps=settings.keep_gps, orientation=None
         )
         return encode_like(output.frames, decoded, out_format, quality=quality, optimize=optimize, exif=exif)
 
     def enc_variant(output: Output, ext: str) -> bytes:
-        quality = settings.webp_quality if ext == "webp" else settings.avif_quality
-        return enc(output, FORMAT_VARIANTS[ext], quality, settings.optimize)
+        return enc(output, FORMAT_VARIANTS[ext], settings.optimize)
 
     # The image itself.
     main_bytes: bytes | None = None
     replaced = False
     if resize_main or settings.optimize or reencode_meta:
-        main_bytes = enc(outputs["main"], fmt, settings.quality, settings.optimize)
+        main_bytes = enc(outputs["main"], fmt, settings.optimize)
         replaced = True
         if not resize_main and not reencode_meta and len(main_bytes) >= len(source_bytes):
             main_bytes, replaced = None, False  # optimising would not make it smaller
@@ -341,7 +342,7 @@ def _process(
     for size_px in settings.thumbnails:
         name = thumbnail_name(filename, size_px)
         output = outputs[str(size_px)]
-        _put(backend, name, enc(output, fmt, settings.quality, settings.optimize), result.written)
+        _put(backend, name, enc(output, fmt, settings.optimize), result.written)
         result.thumbnails[size_px] = name
         for ext in format_variants:
             _put(backend, f"{name}.{ext}", enc_variant(output, ext), result.written)

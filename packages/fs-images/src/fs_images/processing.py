@@ -426,6 +426,10 @@ def decode(
             frame = image if n_frames == 1 else image.copy()
             ImageOps.exif_transpose(frame, in_place=True)
             frame, out_icc = _normalize(frame, icc)
+            if frame is image:
+                # A plain Image on the same pixels (no copy): savers must not pick up the
+                # file's own tags or EXIF (Pillow's TIFF writer does, from the ImageFile).
+                frame = image._new(image.im)
             frame.info = {}
             has_alpha = has_alpha or frame.mode in ("LA", "RGBA")
             frames.append(frame)

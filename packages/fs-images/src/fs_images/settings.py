@@ -132,6 +132,15 @@ class ImageSettings:
         if self.max_pixels < 1 or self.max_frames < 1:
             raise ConfigurationError("IMAGES_MAX_PIXELS and IMAGES_MAX_FRAMES must be positive")
 
+    def quality_for(self, fmt: str) -> int:
+        """The quality to encode ``fmt`` at: ``webp_quality``, ``avif_quality``, else ``quality``."""
+        fmt = fmt.upper()
+        if fmt == "WEBP":
+            return self.webp_quality
+        if fmt == "AVIF":
+            return self.avif_quality
+        return self.quality
+
     @property
     def fingerprint(self) -> str:
         """A short hash of every setting that changes what is produced (for ``rerender``)."""
