@@ -159,7 +159,8 @@ def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
     except TypeError:
         return
     try:
-        if not stream.seekable() or stream.tell() != 0:
+        seekable = getattr(stream, "seekable", None)  # SpooledTemporaryFile has none before 3.11
+        if (seekable is not None and not seekable()) or stream.tell() != 0:
             return
     except (AttributeError, OSError, ValueError):
         return
