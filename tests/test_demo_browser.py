@@ -1,0 +1,111 @@
+"""The demo in a real browser (Debian's Chromium, headless): what a person sees and does."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+if not (CHROMIUM and CHROMEDRIVER):
+    reason = "Chromium is not installed: apt-get install chromium chromium-driver (./dev test does it)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture
+def server(demo_module, tmp_path):
+    app = demo_module.create_app({"FS_ROOT": str(tmp_path), "UPLOADS_FS_MAX_SIZE": 1 << 20})
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def messages(browser) -> list[str]:
+    return [el.text for el in browser.find_elements(By.CSS_SELECTOR, ".flash")]
+
+
+def click_and_wait(browser, element) -> None:
+    """Click a submit button and wait for the page it leads to."""
+    element.click()
+    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(element))
+
+
+def upload(browser, *paths) -> None:
+    if paths:
+        browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys("\n".join(str(p) for p in paths))
+    click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form[action='/upload'] button"))
+
+
+def test_upload_see_download_delete(server, browser, tmp_path):
+    report = tmp_path / "Quarterly report.txt"
+    report.write_text("numbers")
+    photo = tmp_path / "фото.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n")
+    browser.get(server)
+    assert "No files yet" in browser.page_source
+    upload(browser, report, photo)
+    assert messages(browser) == ["Saved Quarterly_report.txt.", "Saved фото.png."]
+    links = {a.text: a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "td a")}
+    assert set(links) == {"Quarterly_report.txt", "фото.png"}
+    browser.get(links["Quarterly_report.txt"])
+    assert browser.find_element(By.TAG_NAME, "body").text == "numbers"
+    browser.get(server)
+    click_and_wait(
+        browser, browser.find_element(By.CSS_SELECTOR, "button[aria-label='Delete Quarterly_report.txt']")
+    )
+    assert messages(browser) == ["Deleted Quarterly_report.txt."]
+    assert [a.text for a in browser.find_elements(By.CSS_SELECTOR, "td a")] == ["фото.png"]
+
+
+def test_bad_uploads_show_a_readable_message(server, browser, tmp_path):
+    script = tmp_path / "setup.exe"
+    script.write_bytes(b"MZ")
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"x" * ((1 << 20) + 1))
+    browser.get(server)
+    upload(browser, script, big)
+    assert messages(browser) == [
+        "setup.exe: this type of file is not accepted here.",
+        "big.txt: too large (the limit is 1 MB).",
+    ]
+    assert "No files yet" in browser.page_source
+    upload(browser)
+    assert messages(browser) == ["Choose at least one file to upload."]
