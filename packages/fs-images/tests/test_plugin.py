@@ -59,3 +59,18 @@ def test_upload_over_http_then_serve_the_thumbnail(make_app, img):
             "Me_Photo.jpg",
             "Me_Photo.jpg.webp",
         ]
+
+
+def test_loading_the_plugin_does_not_import_pillow():
+    """Apps (and CLI commands) with no image storage do not pay for importing Pillow."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, flask, fs_core\n"
+        "app = flask.Flask('x')\n"
+        "fs_core.init_app(app, fs_core.Storage('files'))\n"
+        "assert 'images' in app.extensions['fs'].plugins.infos, 'plugin not loaded'\n"
+        "assert 'PIL' not in sys.modules, sorted(m for m in sys.modules if m.startswith('PIL'))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-import fs_images.rerender
+import fs_images.pipeline
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ def test_rerender_resumes_after_an_interruption(local, photos, img, monkeypatch)
     _store(local(PHOTOS_FS_IMAGES_THUMBNAILS=[32]), photos, img)
     app = local(PHOTOS_FS_IMAGES_THUMBNAILS=[48])
     seen = []
-    real = fs_images.rerender.process
+    real = fs_images.pipeline.process
 
     def interrupted(storage, name, settings, **kw):
         if len(seen) == 2:
@@ -103,12 +103,12 @@ def test_rerender_resumes_after_an_interruption(local, photos, img, monkeypatch)
         seen.append(name)
         return real(storage, name, settings, **kw)
 
-    monkeypatch.setattr(fs_images.rerender, "process", interrupted)
+    monkeypatch.setattr(fs_images.pipeline, "process", interrupted)
     first = rerender(app)
     assert first.exit_code != 0
     assert seen == ["a.jpg", "b.jpg"]
     monkeypatch.setattr(
-        fs_images.rerender, "process", lambda s, n, st, **kw: seen.append(n) or real(s, n, st, **kw)
+        fs_images.pipeline, "process", lambda s, n, st, **kw: seen.append(n) or real(s, n, st, **kw)
     )
     second = rerender(app)
     assert second.exit_code == 0, second.output + second.stderr

@@ -11,19 +11,56 @@ before anything is stored. The Flask-FS helpers (:func:`make_thumbnail`, :func:`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import ImageTooLarge, InvalidBBox, InvalidImage
-from .pipeline import (
-    Processed,
-    delete_variants,
-    is_variant,
-    options,
-    original_name,
-    process,
-    thumbnail_name,
-    variant_names,
-)
-from .processing import center_thumbnail, crop_thumbnail, make_thumbnail, optimize, resize
 from .settings import ImageSettings, settings_for
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .pipeline import (
+        Processed,
+        delete_variants,
+        is_variant,
+        options,
+        original_name,
+        process,
+        thumbnail_name,
+        variant_names,
+    )
+    from .processing import center_thumbnail, crop_thumbnail, make_thumbnail, optimize, resize
+
+# Pillow is imported on first use of these names, so loading the plugin stays cheap for apps
+# (and CLI commands) that process no image.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "Processed",
+            "delete_variants",
+            "is_variant",
+            "options",
+            "original_name",
+            "process",
+            "thumbnail_name",
+            "variant_names",
+        ),
+        "pipeline",
+    ),
+    **dict.fromkeys(
+        ("center_thumbnail", "crop_thumbnail", "make_thumbnail", "optimize", "resize"), "processing"
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fs_images' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 

@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from fs_core import hookimpl
 
-from . import pipeline
-from .rerender import images
 from .settings import DEFAULTS, settings_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,6 +26,8 @@ def file_allowed(storage: Storage, file: Any, filename: str) -> bool | None:
     # Runs before the other policies: a refusal raises InvalidImage; otherwise abstain.
     settings = settings_for(storage)
     if settings is not None:
+        from . import pipeline  # Pillow is imported only where a storage processes images
+
         pipeline.check_upload(file, filename, settings)
     return None
 
@@ -36,6 +36,8 @@ def file_allowed(storage: Storage, file: Any, filename: str) -> bool | None:
 def after_save(storage: Storage, filename: str) -> None:
     settings = settings_for(storage)
     if settings is not None:
+        from . import pipeline
+
         pipeline.process(storage, filename, settings, bbox=pipeline.current_bbox())
 
 
@@ -43,9 +45,13 @@ def after_save(storage: Storage, filename: str) -> None:
 def after_delete(storage: Storage, filename: str) -> None:
     settings = settings_for(storage)
     if settings is not None:
+        from . import pipeline
+
         pipeline.delete_variants(storage, filename, settings)
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
+    from .rerender import images
+
     cli.add_command(images)

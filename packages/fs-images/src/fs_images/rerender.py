@@ -28,8 +28,6 @@ from flask.cli import with_appcontext
 
 from fs_core.state import get_state
 
-from .pipeline import is_variant, process
-from .processing import format_for
 from .settings import ImageSettings, settings_for
 
 __all__ = ["images", "sources"]
@@ -37,6 +35,9 @@ __all__ = ["images", "sources"]
 
 def sources(names: Iterable[str]) -> list[str]:
     """The images among ``names`` that are not variants of another, sorted."""
+    from .pipeline import is_variant
+    from .processing import format_for
+
     every = frozenset(names)
     return sorted(n for n in every if format_for(n) is not None and not is_variant(n, every))
 
@@ -107,6 +108,8 @@ def images() -> None:
 @with_appcontext
 def rerender(storage: str, prefix: str | None, restart: bool, checkpoint_path: Path | None) -> None:
     """Regenerate the variants of every image in STORAGE with the current settings."""
+    from .pipeline import process
+
     state = get_state()
     store = state.get(storage)
     if store is None:

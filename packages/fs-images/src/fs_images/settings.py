@@ -21,7 +21,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, has_app_context
-from PIL import features
 
 from fs_core import Config
 from fs_core.config import as_bool
@@ -74,12 +73,16 @@ _PROCESSORS = ("thumbnails", "max_size", "optimize", "webp", "avif")
 
 def webp_supported() -> bool:
     """Whether this Pillow can write WebP."""
+    from PIL import features  # Pillow is imported when images are processed, not with the plugin
+
     return bool(features.check("webp"))
 
 
 def avif_supported() -> bool:
     """Whether this Pillow can write AVIF (built in since Pillow 11.2, or a plugin)."""
     try:
+        from PIL import features
+
         return bool(features.check("avif"))
     except ValueError:  # Pillow < 11.2 does not know the feature name
         return False
