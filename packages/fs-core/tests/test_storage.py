@@ -254,7 +254,7 @@ def test_rename_on_conflict_uses_resolve_conflict(make_app):
 
 def test_rename_on_conflict_under_concurrency(make_app):
     files = fs.Storage("files")
-    app = make_app(files, FILES_FS_ON_CONFLICT="rename")
+    app = make_app(files, FILES_FS_ON_CONFLICT="rename", FILES_FS_MAX_SIZE=100)  # as in the demo
     names, barrier = [], threading.Barrier(6)
 
     def worker(i):
