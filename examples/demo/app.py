@@ -47,7 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
         files = []
         for name in sorted(uploads.list_files()):
             meta = uploads.metadata(name)
-            files.append({"name": name, "size": meta["size"], "modified": meta["modified"], "mime": meta["mime"]})
+            files.append(
+                {"name": name, "size": meta["size"], "modified": meta["modified"], "mime": meta["mime"]}
+            )
         return render_template("index.html", files=files, max_upload=MAX_UPLOAD)
 
     @app.post("/upload")
