@@ -16,26 +16,12 @@ third-party requirements (pantsbuild/pants#19625).
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 import tempfile
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10: pytest brings tomli
-    import tomli as tomllib  # type: ignore[no-redef]
-
-_VERSION = re.compile(r"""^__version__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
-
-
-def _version(package_dir: Path, project: dict, tool: dict) -> str:
-    if "version" in project:
-        return project["version"]
-    path = tool.get("hatch", {}).get("version", {}).get("path")
-    match = _VERSION.search((package_dir / path).read_text()) if path else None
-    return match.group(1) if match else "0"
+from workspace import load_toml, version
 
 
 def _entry_points(project: dict) -> str:
@@ -50,8 +36,7 @@ def _entry_points(project: dict) -> str:
 
 def write_dist_info(pyproject: Path, target: Path) -> str | None:
     """Write the dist-info of the package of ``pyproject`` into ``target``, unless installed."""
-    data = tomllib.loads(pyproject.read_text())
-    project = data.get("project", {})
+    project = load_toml(pyproject).get("project", {})
     name = project.get("name")
     if not name:
         return None
@@ -60,10 +45,10 @@ def write_dist_info(pyproject: Path, target: Path) -> str | None:
         return None
     except PackageNotFoundError:
         pass
-    version = _version(pyproject.parent, project, data.get("tool", {}))
-    dist_info = target / f"{name.replace('-', '_')}-{version}.dist-info"
+    number = version(pyproject.parent)
+    dist_info = target / f"{name.replace('-', '_')}-{number}.dist-info"
     dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {number}\n")
     (dist_info / "entry_points.txt").write_text(_entry_points(project))
     return name
 
