@@ -150,9 +150,11 @@ class Plugins:
                     f"{'is' if len(unknown) == 1 else 'are'} not installed. Installed plugins: {listed}."
                 )
 
-    def _collect_backends(self) -> None:
+    def _collect_backends(self, only: str | None = None) -> None:
         for impl in self.pm.hook.register_backends.get_hookimpls():
             plugin = impl.plugin_name
+            if only is not None and plugin != only:
+                continue
 
             def register(name: str, backend: Any, _plugin: str = plugin) -> None:
                 self._add_backend(name, backend, _plugin)
