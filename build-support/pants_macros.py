@@ -73,7 +73,7 @@ def fs_tests(dependencies=(), tags=(), extra_env_vars=(), skip_tests=False):
     ``tags`` and ``extra_env_vars`` are the python_tests fields of the same name.
     """
     directory, _, _ = _package()
-    python_test_utils(name="test_utils", sources=["**/conftest.py"])
+    python_test_utils(name="test_utils")  # conftest.py, if the package has one
     python_tests(
         sources=["**/test_*.py"],
         dependencies=[f"{directory}:package_files", "build-support/pants_dist_info.py", *dependencies],
