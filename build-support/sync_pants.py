@@ -6,7 +6,8 @@
 Pants reads its third-party requirements from one root file, 3rdparty/python/requirements.txt.
 It is derived from what uv installs for the workspace: every member's ``dependencies`` and
 optional dependencies, plus the root's ``dev`` dependency group, without the workspace's own
-packages. The same run checks that every package under packages/ has a BUILD file whose
+packages. The same run checks that every package under packages/ has its three BUILD files
+(BUILD, src/BUILD, tests/BUILD) and that its BUILD file's
 ``fs_package(requires=[…])`` names exactly the workspace packages its pyproject depends on.
 After a change to requirements.txt, regenerate the lockfile: ``./dev pants generate-lockfiles``.
 """
