@@ -64,16 +64,19 @@ def fs_sources():
     resources(name="data", sources=[f"{module}/**/*", "!**/*.py", "!**/*.pyc", "!**/__pycache__/**"])
 
 
-def fs_tests(dependencies=(), tags=(), extra_env_vars=(), skip_tests=False):
-    """packages/<dist>/tests/BUILD: the package's tests and their conftest.py files.
+def fs_tests(dependencies=(), tags=(), extra_env_vars=(), skip_tests=False, conftest=True):
+    """packages/<dist>/tests/BUILD: the package's tests and their conftest.py.
 
     Tests run from sources; build-support/pants_dist_info.py gives every package whose code they
     import its entry points, as an editable install would. ``dependencies`` adds what
     inference cannot see (a plugin the test only discovers, a tool package, data files);
     ``tags`` and ``extra_env_vars`` are the python_tests fields of the same name.
+    ``conftest=False`` for a package whose tests/ has no conftest.py (Pants warns of an empty
+    glob otherwise; build-support/sync_pants.py checks the flag against the file).
     """
     directory, _, _ = _package()
-    python_test_utils(name="test_utils")  # conftest.py, if the package has one
+    if conftest:
+        python_test_utils(name="test_utils", sources=["conftest.py"])
     python_tests(
         sources=["**/test_*.py"],
         dependencies=[f"{directory}:package_files", "build-support/pants_dist_info.py", *dependencies],

@@ -72,20 +72,14 @@ def render(reqs: list[Requirement]) -> str:
     return HEADER + "".join(lines)
 
 
-_FS_PACKAGE = re.compile(r"^fs_package\((.*?)\)\s*$", re.MULTILINE | re.DOTALL)
-
-
-def build_requires(build_file: Path) -> set[str] | None:
-    """The ``requires`` of ``fs_package(...)`` in a BUILD file (None if there is no call)."""
-    match = _FS_PACKAGE.search(build_file.read_text())
+def macro_arguments(build_file: Path, macro: str) -> dict[str, object] | None:
+    """The keyword arguments of the ``macro(...)`` call in a BUILD file (None: no call)."""
+    match = re.search(rf"^{macro}\((.*?)\)\s*(#.*)?$", build_file.read_text(), re.MULTILINE | re.DOTALL)
     if match is None:
         return None
     call = ast.parse(f"f({match.group(1)})", mode="eval").body
     assert isinstance(call, ast.Call)
-    for keyword in call.keywords:
-        if keyword.arg == "requires":
-            return {canonical(name) for name in ast.literal_eval(keyword.value)}
-    return set()
+    return {keyword.arg: ast.literal_eval(keyword.value) for keyword in call.keywords if keyword.arg}
 
 
 def problems(root: Path = ROOT) -> list[str]:
@@ -99,20 +93,34 @@ def problems(root: Path = ROOT) -> list[str]:
             f"then `./dev pants generate-lockfiles`"
         )
     for name, directory in sorted(released(root).items()):
-        for build_file in BUILD_FILES:
-            if not (directory / build_file).is_file():
-                rel = (directory / build_file).relative_to(root)
-                found.append(f"{rel} is missing: copy it from packages/fs-local (see README, Contributing)")
-        build = directory / "BUILD"
-        if not build.is_file():
-            continue
-        rel = build.relative_to(root)
-        requires = build_requires(build)
-        if requires is None:
-            found.append(f"{rel} does not call fs_package()")
-        elif requires != first_party[name]:
-            want = ", ".join(f'"{n}"' for n in sorted(first_party[name]))
-            found.append(f"{rel}: fs_package(requires=[{want}]) is what its pyproject.toml depends on")
+        missing = [(directory / f).relative_to(root) for f in BUILD_FILES if not (directory / f).is_file()]
+        found += [
+            f"{rel} is missing: copy it from packages/fs-local (see README, Contributing)" for rel in missing
+        ]
+        if not missing:
+            found += _build_file_problems(root, directory, first_party[name])
+    return found
+
+
+def _build_file_problems(root: Path, directory: Path, requires: set[str]) -> list[str]:
+    found = []
+    build = (directory / "BUILD").relative_to(root)
+    package = macro_arguments(root / build, "fs_package")
+    if package is None:
+        found.append(f"{build} does not call fs_package()")
+    elif {canonical(n) for n in package.get("requires", ())} != requires:
+        want = ", ".join(f'"{n}"' for n in sorted(requires))
+        found.append(f"{build}: fs_package(requires=[{want}]) is what its pyproject.toml depends on")
+    tests = (directory / "tests" / "BUILD").relative_to(root)
+    arguments = macro_arguments(root / tests, "fs_tests")
+    if arguments is None:
+        found.append(f"{tests} does not call fs_tests()")
+    elif arguments.get("conftest", True) != (directory / "tests" / "conftest.py").is_file():
+        has = (directory / "tests" / "conftest.py").is_file()
+        found.append(
+            f"{tests}: write fs_tests({'' if has else 'conftest=False'}): tests/conftest.py "
+            f"{'exists' if has else 'does not exist'}"
+        )
     return found
 
 
