@@ -43,7 +43,6 @@ def fs_package(requires=()):
             f"{directory}/src",
             f"{directory}/src:data",
             f"{directory}/tests",  # the sdist ships the tests, as uv build's does
-            f"{directory}/tests:test_utils",
             *(f"packages/{name}:dist" for name in requires),
         ],
         provides=python_artifact(name=dist),
