@@ -1,3 +1,5 @@
+"""Cross-package tests: the workspace as a whole (builds, releases, installs, the demo)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -7,6 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The build scripts (build-support/*.py) import each other as top-level modules.
+sys.path.insert(0, str(ROOT / "build-support"))
 
 
 @pytest.fixture
