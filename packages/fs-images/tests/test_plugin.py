@@ -63,14 +63,18 @@ def test_upload_over_http_then_serve_the_thumbnail(make_app, img):
 
 def test_loading_the_plugin_does_not_import_pillow():
     """Apps (and CLI commands) with no image storage do not pay for importing Pillow."""
+    import os
     import subprocess
     import sys
 
     code = (
         "import sys, flask, fs_core\n"
         "app = flask.Flask('x')\n"
+        "app.config['FS_BACKEND'] = 'memory'\n"
         "fs_core.init_app(app, fs_core.Storage('files'))\n"
         "assert 'images' in app.extensions['fs'].plugins.infos, 'plugin not loaded'\n"
         "assert 'PIL' not in sys.modules, sorted(m for m in sys.modules if m.startswith('PIL'))\n"
     )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    # The child sees what this process sees (under Pants, the plugins' metadata is on sys.path).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
