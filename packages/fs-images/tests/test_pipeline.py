@@ -420,6 +420,21 @@ def test_images_switch_alone_validates_and_cleans(photo_app, photos, img):
         assert files(photos) == ["p.jpg"]
 
 
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF", "WEBP"])
+def test_truncated_images_are_refused_without_any_processor(photo_app, photos, img, fmt):
+    """Pillow has no structure check for these formats: only decoding finds the damage, and
+    with no thumbnail to make the storage must still decode before keeping the file."""
+    source = img.encode(img.noisy((200, 150)), fmt)
+    name = f"cut.{fmt.lower()}"
+    with photo_app(PHOTOS_FS_IMAGES=True):
+        with pytest.raises(InvalidImage, match=r"corrupt or truncated|that can be read") as info:
+            photos.save(io.BytesIO(source[: len(source) * 2 // 3]), name)
+        assert name in str(info.value)
+        assert files(photos) == []
+        photos.save(io.BytesIO(source), name)  # the whole file is fine
+        assert files(photos) == [name]
+
+
 @pytest.mark.parametrize("fmt", ["TIFF", "AVIF"])
 def test_formats_without_lossless_cleaning_are_reencoded_without_gps(photo_app, photos, img, fmt):
     if fmt == "AVIF" and not fs_images.settings.avif_supported():

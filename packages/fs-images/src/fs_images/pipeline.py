@@ -36,6 +36,7 @@ from fs_core.files import content_type_for
 from . import metadata
 from .errors import InvalidImage
 from .processing import (
+    STRUCTURE_CHECKED,
     Decoded,
     Output,
     Target,
@@ -306,11 +307,15 @@ def _process(
     outputs: dict[str, Output] = {}
     decoded: Decoded | None = None
     if targets:
-        decoded = decode(image, scale=plan_scale(targets, size), animation=settings.animation)
+        scale = plan_scale(targets, size)
+        decoded = decode(image, scale=scale, animation=settings.animation, filename=source_name)
         outputs = render(decoded, targets, background=settings.background)
-    else:
+    elif family(fmt) in STRUCTURE_CHECKED:
         image.close()
         verify(_fp(data), source_name)
+    else:  # a truncated GIF or BMP is only found by decoding it
+        decode(image, animation=settings.animation, filename=source_name)
+        image.close()
 
     def enc(output: Output, out_format: str, optimize: bool) -> bytes:
         assert decoded is not None

@@ -38,6 +38,7 @@ from .settings import ImageSettings, avif_supported
 __all__ = [
     "EXTENSIONS",
     "FORMATS",
+    "STRUCTURE_CHECKED",
     "Decoded",
     "Output",
     "Target",
@@ -225,6 +226,9 @@ class _Unclosable:
 
 #: JPEG uploads up to this size have their structure checked before they are stored.
 VERIFY_JPEG_BYTES = 64 << 20
+#: Formats whose structure :func:`verify` checks without decoding. For the others (GIF, BMP,
+#: TIFF, WebP, AVIF) Pillow has no such check: only decoding finds a truncated file.
+STRUCTURE_CHECKED = frozenset({"JPEG", "PNG"})
 
 
 def verify(fp: IO[bytes], filename: str | None = None) -> None:
@@ -233,8 +237,8 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
     PNG: every chunk's CRC and the end chunk (Pillow's ``verify``). JPEG: the segments are
     walked to the end-of-image marker, which finds a truncated upload in a few ms (decoding,
     even at 1/8 scale, costs a third of a thumbnail run); JPEGs over
-    :data:`VERIFY_JPEG_BYTES` are left to the decode after storing. Other formats: Pillow's
-    ``verify``. The stream is put back where it was.
+    :data:`VERIFY_JPEG_BYTES` are left to the decode after storing. Other formats: only
+    what opening reads (see :data:`STRUCTURE_CHECKED`). The stream is put back where it was.
     """
     start = fp.tell()
     try:
@@ -394,9 +398,11 @@ def decode(
     *,
     scale: float = 1.0,
     animation: str = "keep",
+    filename: str | None = None,
 ) -> Decoded:
     """Decode ``image`` (from :func:`open_image`) once, at no less than ``scale`` of its full
     size, upright, with every frame of an animation unless ``animation='first'``.
+    :class:`InvalidImage` (naming ``filename``) if the pixel data is corrupt or truncated.
 
     For a JPEG a ``scale`` below 1 lets libjpeg decode at 1/2, 1/4 or 1/8 size
     (``Image.draft``): the single biggest saving when only smaller images are needed.
@@ -435,9 +441,9 @@ def decode(
             frames.append(frame)
             durations.append(int(image.info.get("duration", 0) or 0))
     except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"The image is too large to process: {exc}") from exc
+        raise ImageTooLarge(f"{_what(filename)} is too large to process: {exc}") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise InvalidImage(f"The image is corrupt or truncated: {exc}") from None
+        raise InvalidImage(f"{_what(filename)} is a corrupt or truncated image: {exc}") from None
     loop = image.info.get("loop")
     if len(frames) > 1 and any(f.mode != frames[0].mode for f in frames):
         target = "RGBA" if has_alpha else "RGB"
