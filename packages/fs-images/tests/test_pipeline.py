@@ -323,6 +323,17 @@ def test_non_images_in_an_enabled_storage_are_untouched(photo_app, photos):
         assert files(photos) == ["doc.pdf", "logo.svg"]
 
 
+def test_only_the_extension_of_the_file_name_counts(make_app, img):
+    """A dot in a folder name or a leading dot is no extension, as fs-core sees it: such files
+    are not images, not checked, and get no ``-original``/thumbnail names."""
+    anything = fs_core.Storage("anything", fs_core.ALL)
+    with make_app(anything, ANYTHING_FS_IMAGES_THUMBNAILS=[16]).app_context():
+        anything.save(io.BytesIO(b"release notes"), "v1.2/png")
+        anything.save(io.BytesIO(b"IGNORE"), ".gif")
+        anything.save(io.BytesIO(img.png()), "v1.2/logo.PNG")
+        assert files(anything) == [".gif", "v1.2/logo-16.PNG", "v1.2/logo.PNG", "v1.2/png"]
+
+
 def test_storage_without_image_config_is_untouched(photo_app, photos, img):
     with photo_app(FS_IMAGES_THUMBNAILS=[16], FS_IMAGES_OPTIMIZE=True):
         photos.save(io.BytesIO(b"not an image at all"), "fake.png")

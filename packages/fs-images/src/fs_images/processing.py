@@ -31,6 +31,8 @@ from typing import IO, Any
 
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 
+from fs_core.files import extension
+
 from .errors import ImageTooLarge, InvalidBBox, InvalidImage
 from .metadata import jpeg_structure
 from .settings import ImageSettings, avif_supported
@@ -92,9 +94,9 @@ Box = tuple[float, float, float, float]
 
 def format_for(filename: str) -> str | None:
     """The image format a file of this name holds (``'JPEG'`` for ``x.jpg``), or ``None``
-    for names that are not processed (``.svg``, ``.pdf``, no extension…)."""
-    ext = filename.rpartition("/")[2].rpartition(".")[2].lower() if "." in filename else ""
-    fmt = EXTENSIONS.get(ext)
+    for names that are not processed (``.svg``, ``.pdf``, no extension…). The extension is
+    fs-core's (:func:`fs_core.files.extension`): ``v1.2/png`` and ``.png`` have none."""
+    fmt = EXTENSIONS.get(extension(filename))
     if fmt == "AVIF" and not avif_supported():
         return None
     return fmt
