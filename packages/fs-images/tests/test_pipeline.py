@@ -367,7 +367,13 @@ def test_enabled_plugin_sets_documented_defaults(photo_app):
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("THUMBNAIL_MODE", "stretch"), ("QUALITY", 0), ("THUMBNAILS", "big"), ("ANIMATION", "loop")],
+    [
+        ("THUMBNAIL_MODE", "stretch"),
+        ("QUALITY", 0),
+        ("THUMBNAILS", "big"),
+        ("ANIMATION", "loop"),
+        ("BACKGROUND", "not-a-colour"),
+    ],
 )
 def test_bad_settings_are_named(photo_app, photos, img, key, value):
     with photo_app(**{"PHOTOS_FS_IMAGES": True, f"PHOTOS_FS_IMAGES_{key}": value}):

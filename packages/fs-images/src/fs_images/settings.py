@@ -134,6 +134,14 @@ class ImageSettings:
             raise ConfigurationError(f"IMAGES_MAX_SIZE must be a positive size, not {self.max_size}")
         if self.max_pixels < 1 or self.max_frames < 1:
             raise ConfigurationError("IMAGES_MAX_PIXELS and IMAGES_MAX_FRAMES must be positive")
+        from PIL import ImageColor  # settings are only built where images are processed
+
+        try:
+            ImageColor.getrgb(self.background)
+        except ValueError:
+            raise ConfigurationError(
+                f"IMAGES_BACKGROUND must be a colour ('#ffffff', 'white', 'rgb(…)'), not {self.background!r}"
+            ) from None
 
     def quality_for(self, fmt: str) -> int:
         """The quality to encode ``fmt`` at: ``webp_quality``, ``avif_quality``, else ``quality``."""
