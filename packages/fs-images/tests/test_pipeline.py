@@ -397,6 +397,20 @@ def test_large_files_are_processed_from_a_memory_map(photo_app, photos, img, mon
         assert not img.opened(photos.read("big-original.jpg")).getexif()
 
 
+def test_a_broken_file_processed_from_a_memory_map_is_refused_as_such(photo_app, photos, img, monkeypatch):
+    """Large files reach processing memory-mapped (JPEGs over 64 MiB are not checked before
+    storing): a broken one must still be an InvalidImage, not an error about the map."""
+    from fs_images import pipeline
+
+    monkeypatch.setattr(pipeline, "SPILL_SIZE", 1000)
+    broken = img.jpeg(img.noisy(), exif=img.gps_exif())[:-3000]
+    with photo_app(PHOTOS_FS_IMAGES=True):
+        with pytest.raises(InvalidImage, match="corrupt or truncated") as info:
+            photos.write("big.jpg", broken)
+        assert "big.jpg" in str(info.value)
+        assert files(photos) == []
+
+
 def test_mpo_camera_jpeg_is_a_jpeg_with_its_extra_image_dropped(photo_app, photos, img):
     out = io.BytesIO()
     img.quadrants((400, 300)).save(

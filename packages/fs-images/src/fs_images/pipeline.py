@@ -208,8 +208,16 @@ def _buffer(storage: Any, name: str) -> Iterator[Any]:
             del head
             streams.copy_stream(source, spill.write)
             spill.flush()
-            with mmap.mmap(spill.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            mapped = mmap.mmap(spill.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
                 yield mapped
+            finally:
+                try:
+                    mapped.close()
+                except BufferError:
+                    # Views of it are still held (by the traceback of the error on its way
+                    # out): it is unmapped when they go. Never hide that error behind this one.
+                    pass
 
 
 def _fp(data: Any) -> Any:
