@@ -397,6 +397,41 @@ def test_large_files_are_processed_from_a_memory_map(photo_app, photos, img, mon
         assert not img.opened(photos.read("big-original.jpg")).getexif()
 
 
+@pytest.mark.parametrize("config", [{"PHOTOS_FS_IMAGES": True}, {"PHOTOS_FS_IMAGES_MAX_SIZE": 1000}])
+def test_a_memory_mapped_file_is_not_copied_into_memory(make_app, photos, img, tmp_path, monkeypatch, config):
+    """Cleaning the metadata of a large file, checking it, keeping its -original: the file is
+    written from the map, piece by piece, never joined or read whole into memory."""
+    import tracemalloc
+
+    from fs_images import pipeline
+
+    monkeypatch.setattr(pipeline, "SPILL_SIZE", 64 << 10)
+    tile = Image.effect_noise((500, 500), 100).convert("RGB")
+    photo = Image.new("RGB", (3000, 2000))
+    for x in range(0, 3000, 500):
+        for y in range(0, 2000, 500):
+            photo.paste(tile, (x, y))
+    source = img.jpeg(photo, quality=95, exif=img.gps_exif())
+    size = len(source)
+    assert size > 4 << 20
+    app = make_app(photos, FS_BACKEND="local", FS_ROOT=str(tmp_path / "root"), **config)
+    with app.app_context():
+        upload = tmp_path / "upload.jpg"
+        upload.write_bytes(source)
+        with upload.open("rb") as fh:
+            tracemalloc.start()
+            try:
+                photos.write("big.jpg", fh)  # processed after storing: no upload check
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+        names = files(photos)
+        assert peak < size // 2, f"{peak:,} bytes allocated for a {size:,}-byte file"
+        kept = "big-original.jpg" if "big-original.jpg" in names else "big.jpg"
+        assert not img.opened(photos.read(kept)).getexif()  # cleaned all the same
+        assert img.opened(photos.read(kept)).size == (3000, 2000)
+
+
 def test_a_broken_file_processed_from_a_memory_map_is_refused_as_such(photo_app, photos, img, monkeypatch):
     """Large files reach processing memory-mapped (JPEGs over 64 MiB are not checked before
     storing): a broken one must still be an InvalidImage, not an error about the map."""

@@ -15,7 +15,8 @@ colour profile and the orientation survive:
 JPEG, PNG and WebP files are cleaned losslessly by rewriting their segments or chunks:
 the compressed image data is copied as it is, so cleaning a JPEG never costs quality.
 Data after the end of the image (trailers, MPO secondary images, appended payloads) is
-dropped too.
+dropped too. A cleaned file is returned as its :data:`Parts`, mostly slices of the source,
+so that a large file is written out without a second copy of it in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from PIL import Image
 __all__ = [
     "GPS_IFD",
     "ORIENTATION",
+    "Parts",
     "clean_exif",
     "jpeg_structure",
     "strip",
@@ -41,6 +43,10 @@ __all__ = [
 #: EXIF tags used here.
 ORIENTATION = 0x0112
 GPS_IFD = 0x8825
+
+#: A file as the bytes-like pieces it is made of, in order (``b"".join(parts)`` is the file):
+#: ``memoryview`` slices of the source (no copy) and the few segments written anew.
+Parts = list[Any]
 
 _EXIF_HEADER = b"Exif\x00\x00"
 _XMP_HEADERS = (b"http://ns.adobe.com/xap/1.0/\x00", b"http://ns.adobe.com/xmp/extension/\x00")
@@ -99,9 +105,11 @@ def _orientation(raw: bytes | None) -> int | None:
     return value if isinstance(value, int) and 1 <= value <= 8 else None
 
 
-def strip(data: Any, fmt: str, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
-    """``data`` (a bytes-like object holding a whole file) cleaned per the module's rules,
-    or ``None`` if nothing had to change or the format is not one cleaned here."""
+def strip(data: Any, fmt: str, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
+    """``data`` (a bytes-like object holding a whole file) cleaned per the module's rules, as
+    the :data:`Parts` of the cleaned file (they hold views of ``data``: keep ``data`` open
+    while they are used), or ``None`` if nothing had to change or the format is not one
+    cleaned here. Raises ``ValueError`` for a file whose structure is broken."""
     if keep_exif and keep_gps:
         return None
     fmt = fmt.upper()
@@ -174,7 +182,7 @@ def _jpeg_segments(data: Any) -> tuple[list[tuple[int, int, int]], int]:
     raise ValueError("JPEG file has no end-of-image marker")
 
 
-def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
+def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
     """Remove metadata segments from a JPEG (see the module doc); ``None`` if unchanged."""
     segments, eoi = _jpeg_segments(data)
     view = memoryview(data)
@@ -217,7 +225,7 @@ def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
             out.insert(exif_at, b"\xff\xe1" + struct.pack(">H", len(new) + 2) + new)
     if not changed:
         return None
-    return b"".join(out)
+    return out
 
 
 # -- PNG ------------------------------------------------------------------------------------
@@ -236,7 +244,7 @@ def _png_text_is_sensitive(kind: bytes, payload: memoryview) -> bool:
     return keyword == b"XML:com.adobe.xmp" or keyword.startswith(b"Raw profile type")
 
 
-def strip_png(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
+def strip_png(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
     """Remove metadata chunks from a PNG (see the module doc); ``None`` if unchanged."""
     view = memoryview(data)
     if bytes(view[:8]) != _PNG_SIGNATURE:
@@ -275,7 +283,7 @@ def strip_png(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
         changed = True
     if not changed:
         return None
-    return b"".join(out)
+    return out
 
 
 # -- WebP -----------------------------------------------------------------------------------
@@ -284,7 +292,7 @@ _WEBP_KEEP = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"}
 _VP8X_EXIF, _VP8X_XMP = 0x08, 0x04
 
 
-def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
+def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
     """Remove metadata chunks from a WebP (see the module doc); ``None`` if unchanged."""
     view = memoryview(data)
     if len(view) < 12 or bytes(view[:4]) != b"RIFF" or bytes(view[8:12]) != b"WEBP":
@@ -334,5 +342,5 @@ def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
         vp8x = bytearray(chunks[vp8x_index])
         vp8x[8] &= ~flags_off & 0xFF
         chunks[vp8x_index] = bytes(vp8x)
-    body = b"".join(chunks)
-    return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + body
+    body_size = sum(len(chunk) for chunk in chunks)
+    return [b"RIFF" + struct.pack("<I", body_size + 4) + b"WEBP", *chunks]

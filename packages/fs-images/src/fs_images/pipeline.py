@@ -35,6 +35,7 @@ from fs_core.files import content_type_for
 
 from . import metadata
 from .errors import InvalidImage
+from .metadata import Parts
 from .processing import (
     STRUCTURE_CHECKED,
     Decoded,
@@ -227,8 +228,42 @@ def _fp(data: Any) -> Any:
     return io.BytesIO(data)
 
 
-def _put(backend: Any, name: str, data: bytes, written: list[str]) -> None:
-    backend.save(io.BytesIO(data), name, overwrite=True, content_type=content_type_for(name))
+class _PartsReader(io.RawIOBase):
+    """:data:`~fs_images.metadata.Parts` read as one stream: the pieces are copied into the
+    reader's buffer as the backend reads, never joined into one ``bytes`` (the source of a
+    large image is a memory map; joining it would bring the whole file into memory)."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._parts = [memoryview(p).cast("B") for p in parts]
+        self._index = 0
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        out = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(out) and self._index < len(self._parts):
+            part = self._parts[self._index]
+            n = min(len(out) - filled, len(part) - self._offset)
+            out[filled : filled + n] = part[self._offset : self._offset + n]
+            filled += n
+            self._offset += n
+            if self._offset == len(part):
+                self._index, self._offset = self._index + 1, 0
+        return filled
+
+    def close(self) -> None:
+        for part in self._parts:  # views of the source: let its memory map close
+            part.release()
+        self._parts = []
+        super().close()
+
+
+def _put(backend: Any, name: str, parts: Parts, written: list[str]) -> None:
+    with _PartsReader(parts) as stream:
+        backend.save(stream, name, overwrite=True, content_type=content_type_for(name))
     written.append(name)
 
 
@@ -310,7 +345,7 @@ def _process(
     except ValueError as exc:
         image.close()
         raise InvalidImage(f"{source_name!r} is a corrupt or truncated image: {exc}") from None
-    source_bytes = cleaned if cleaned is not None else data
+    source: Parts = cleaned if cleaned is not None else [data]
 
     outputs: dict[str, Output] = {}
     decoded: Decoded | None = None
@@ -337,34 +372,34 @@ def _process(
         return enc(output, FORMAT_VARIANTS[ext], settings.optimize)
 
     # The image itself.
-    main_bytes: bytes | None = None
+    main: Parts | None = None
     replaced = False
     if resize_main or settings.optimize or reencode_meta:
-        main_bytes = enc(outputs["main"], fmt, settings.optimize)
-        replaced = True
-        if not resize_main and not reencode_meta and len(main_bytes) >= len(source_bytes):
-            main_bytes, replaced = None, False  # optimising would not make it smaller
-    if main_bytes is None and (cleaned is not None or from_original):
-        main_bytes = bytes(source_bytes)
+        encoded = enc(outputs["main"], fmt, settings.optimize)
+        main, replaced = [encoded], True
+        if not resize_main and not reencode_meta and len(encoded) >= sum(map(len, source)):
+            main, replaced = None, False  # optimising would not make it smaller
+    if main is None and (cleaned is not None or from_original):
+        main = source
 
     # 1. the original, before anything overwrites the upload.
     if replaced and settings.keep_original and not from_original and not reencode_meta:
         name = original_name(filename)
-        _put(backend, name, bytes(source_bytes), result.written)
+        _put(backend, name, source, result.written)
         result.original = name
     # 2. thumbnails and format variants.
     for size_px in settings.thumbnails:
         name = thumbnail_name(filename, size_px)
         output = outputs[str(size_px)]
-        _put(backend, name, enc(output, fmt, settings.optimize), result.written)
+        _put(backend, name, [enc(output, fmt, settings.optimize)], result.written)
         result.thumbnails[size_px] = name
         for ext in format_variants:
-            _put(backend, f"{name}.{ext}", enc_variant(output, ext), result.written)
+            _put(backend, f"{name}.{ext}", [enc_variant(output, ext)], result.written)
     for ext in format_variants:
-        _put(backend, f"{filename}.{ext}", enc_variant(outputs["main"], ext), result.written)
+        _put(backend, f"{filename}.{ext}", [enc_variant(outputs["main"], ext)], result.written)
     # 3. the image itself, last.
-    if main_bytes is not None:
-        _put(backend, filename, main_bytes, result.written)
+    if main is not None:
+        _put(backend, filename, main, result.written)
 
 
 def delete_variants(storage: Any, filename: str, settings: ImageSettings) -> list[str]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import math
+import mmap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -238,18 +239,22 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
 
     PNG: every chunk's CRC and the end chunk (Pillow's ``verify``). JPEG: the segments are
     walked to the end-of-image marker, which finds a truncated upload in a few ms (decoding,
-    even at 1/8 scale, costs a third of a thumbnail run); JPEGs over
-    :data:`VERIFY_JPEG_BYTES` are left to the decode after storing. Other formats: only
+    even at 1/8 scale, costs a third of a thumbnail run); a JPEG stream over
+    :data:`VERIFY_JPEG_BYTES` is left to the decode after storing (an ``mmap`` is walked
+    whole, in place). Other formats: only
     what opening reads (see :data:`STRUCTURE_CHECKED`). The stream is put back where it was.
     """
     start = fp.tell()
     try:
         with Image.open(_Unclosable(fp), formats=_formats()) as image:  # type: ignore[arg-type]
             if family(image.format or "") == "JPEG":
-                fp.seek(start)
-                data = fp.read(VERIFY_JPEG_BYTES + 1)
-                if len(data) <= VERIFY_JPEG_BYTES:
-                    jpeg_structure(data)
+                if isinstance(fp, mmap.mmap):  # already a buffer: walked in place, whole
+                    jpeg_structure(fp)
+                else:
+                    fp.seek(start)
+                    data = fp.read(VERIFY_JPEG_BYTES + 1)
+                    if len(data) <= VERIFY_JPEG_BYTES:
+                        jpeg_structure(data)
             else:
                 image.verify()
     except Image.DecompressionBombError as exc:
