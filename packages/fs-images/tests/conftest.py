@@ -6,6 +6,7 @@ pytest's importlib mode does not make this module importable by name.
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 import types
@@ -59,7 +60,10 @@ def gps_exif(orientation: int | None = None) -> Image.Exif:
     return exif
 
 
+@functools.cache
 def srgb_icc() -> bytes:
+    # One profile per run: its header holds its creation time, so two calls a second apart
+    # give different bytes.
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
