@@ -9,7 +9,7 @@ from PIL import Image
 
 import fs_core
 import fs_images
-from fs_core.errors import ConfigurationError, ProcessingError, UnauthorizedFileType
+from fs_core.errors import BackendError, ConfigurationError, ProcessingError, UnauthorizedFileType
 from fs_images import ImageTooLarge, InvalidImage
 
 
@@ -291,19 +291,31 @@ def test_delete_removes_the_variants_and_nothing_else(photo_app, photos, img):
         assert len(files(photos)) == 7 + 1
 
 
-def test_a_failure_while_processing_leaves_nothing(photo_app, photos, img, monkeypatch):
-    from fs_images import pipeline
+@pytest.mark.parametrize("failing", ["cat-original.jpg", "cat-16.jpg", "cat-64.jpg.webp", "cat.jpg.webp"])
+@pytest.mark.parametrize(
+    ("error", "caught"),
+    [(BackendError("service down"), BackendError), (OSError("service down"), ProcessingError)],
+)
+def test_a_backend_failure_while_writing_variants_leaves_nothing(
+    photo_app, photos, img, monkeypatch, failing, error, caught
+):
+    """The backend fails on one variant, after others were written: the caller gets an
+    error of fs-core's family (the backend's own, or a ProcessingError around a stray
+    exception) and neither the upload nor any variant is left."""
+    from fs_core.memory import MemoryBackend
 
-    real = pipeline._put
+    real = MemoryBackend.save
 
-    def flaky(backend, name, data, written):
-        if name.endswith("-16.jpg"):
-            raise OSError("disk full")
-        real(backend, name, data, written)
+    def save(self, file, filename, *args, **kwargs):
+        if filename == failing:
+            raise error
+        return real(self, file, filename, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "_put", flaky)
-    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[64, 16], PHOTOS_FS_IMAGES_MAX_SIZE=100):
-        with pytest.raises(ProcessingError, match="disk full"):
+    monkeypatch.setattr(MemoryBackend, "save", save)
+    with photo_app(
+        PHOTOS_FS_IMAGES_THUMBNAILS=[64, 16], PHOTOS_FS_IMAGES_MAX_SIZE=100, PHOTOS_FS_IMAGES_WEBP=True
+    ):
+        with pytest.raises(caught, match="service down"):
             photos.save(io.BytesIO(img.jpeg()), "cat.jpg")
         assert files(photos) == []
 
