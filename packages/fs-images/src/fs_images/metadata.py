@@ -34,6 +34,7 @@ __all__ = [
     "Parts",
     "clean_exif",
     "jpeg_structure",
+    "needs_reencoding",
     "strip",
     "strip_jpeg",
     "strip_png",
@@ -103,6 +104,15 @@ def _orientation(raw: bytes | None) -> int | None:
         return None
     value = _load_exif(raw).get(ORIENTATION)
     return value if isinstance(value, int) and 1 <= value <= 8 else None
+
+
+def needs_reencoding(fmt: str, exif: bytes | None) -> bool:
+    """Whether a ``fmt`` file (with ``exif``, its EXIF) loses its metadata only by being
+    re-encoded: TIFF always (its metadata are tags of the file itself; re-encoding it is
+    lossless), AVIF when it has EXIF. :func:`strip` cleans JPEG, PNG and WebP; GIF and BMP
+    carry none."""
+    fmt = fmt.upper()
+    return fmt == "TIFF" or (fmt == "AVIF" and bool(exif))
 
 
 def strip(data: Any, fmt: str, *, keep_exif: bool, keep_gps: bool) -> Parts | None:

@@ -267,14 +267,6 @@ def _put(backend: Any, name: str, parts: Parts, written: list[str]) -> None:
     written.append(name)
 
 
-def _needs_reencode_for_metadata(fmt: str, exif: bytes | None, settings: ImageSettings) -> bool:
-    """Formats not cleaned losslessly are re-encoded to drop their metadata: AVIF when it has
-    EXIF, TIFF always (its metadata are tags of the file itself; re-encoding it is lossless)."""
-    if settings.keep_exif and settings.keep_gps:
-        return False
-    return family(fmt) == "TIFF" or (family(fmt) == "AVIF" and bool(exif))
-
-
 def process(
     storage: Any,
     filename: str,
@@ -331,7 +323,8 @@ def _process(
     format_variants = [f for f, on in (("webp", settings.webp), ("avif", settings.avif)) if on]
     format_variants = [f for f in format_variants if FORMAT_VARIANTS[f] != family(fmt)]
     exif_raw = image.info.get("exif")
-    reencode_meta = _needs_reencode_for_metadata(fmt, exif_raw, settings)
+    keep_all = settings.keep_exif and settings.keep_gps
+    reencode_meta = not keep_all and metadata.needs_reencoding(fmt, exif_raw)
     need_main = resize_main or settings.optimize or bool(format_variants) or reencode_meta
 
     mode, upscale = settings.thumbnail_mode, settings.upscale

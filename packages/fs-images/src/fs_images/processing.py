@@ -35,7 +35,7 @@ from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 from fs_core.files import extension
 
 from .errors import ImageTooLarge, InvalidBBox, InvalidImage
-from .metadata import jpeg_structure
+from .metadata import jpeg_structure, needs_reencoding, strip
 from .settings import ImageSettings, avif_supported
 
 __all__ = [
@@ -712,18 +712,32 @@ def crop_thumbnail(file: Any, size: int, *, quality: int = ImageSettings.quality
     return make_thumbnail(file, size, mode="crop", quality=quality)
 
 
+def _as_is(data: bytes, image: Image.Image) -> bytes | None:
+    """``data`` without its metadata but for the orientation, cleaned losslessly (the
+    pipeline's rules, :mod:`fs_images.metadata`); ``None`` where only re-encoding can clean
+    it (TIFF, AVIF with EXIF)."""
+    fmt = family(image.format or "")
+    if needs_reencoding(fmt, image.info.get("exif")):
+        return None
+    parts = strip(data, fmt, keep_exif=False, keep_gps=False)
+    return data if parts is None else b"".join(parts)
+
+
 def resize(
     file: Any, size: int, *, upscale: bool = False, quality: int = ImageSettings.quality
 ) -> io.BytesIO:
     """``file`` scaled to fit in a ``size`` square, keeping its aspect ratio and format.
 
-    Unlike Flask-FS, an image that already fits is returned as it is (same bytes), not
-    re-encoded at a lossy quality of 75.
+    Unlike Flask-FS, an image that already fits is not re-encoded (at a lossy quality of
+    75): it is returned as it is, its metadata removed losslessly (EXIF, GPS; the
+    orientation stays, so it still displays upright).
     """
     data, image = _load(file)
     width, height = upright_size(image)
     if max(width, height) <= size and not (upscale and max(width, height) < size):
-        return io.BytesIO(data)
+        kept = _as_is(data, image)
+        if kept is not None:
+            return io.BytesIO(kept)
     return _one(io.BytesIO(data), Target("resized", int(size), "fit", None, upscale), quality=quality)
 
 
@@ -731,10 +745,12 @@ def optimize(file: Any, *, quality: int = ImageSettings.quality) -> io.BytesIO:
     """``file`` re-encoded to be smaller (JPEG at ``quality`` with optimised Huffman tables
     and progressive scans, PNG at zlib level 9, WebP method 6), upright, without EXIF.
 
-    If that is not smaller than the file, the file's own bytes are returned: optimising
-    never makes a file bigger or costs quality for nothing.
+    If that is not smaller than the file, the file itself is returned, its metadata removed
+    losslessly as :func:`resize` does: optimising never makes a file bigger or costs
+    quality for nothing, and never hands back a GPS position.
     """
     data, image = _load(file)
     decoded = decode(image)
     encoded = encode_like(decoded.frames, decoded, quality=quality, optimize=True)
-    return io.BytesIO(encoded if len(encoded) < len(data) else data)
+    kept = _as_is(data, image)
+    return io.BytesIO(kept if kept is not None and len(kept) <= len(encoded) else encoded)
