@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -186,17 +187,18 @@ def test_animations_first_frame_or_refused(make_app, photos, img):
         assert files(photos) == []
 
 
+# name: (content, file name, what the error must say)
 BAD = {
-    "html named .png": (b"<html><script>alert(1)</script></html>", "x.png"),
-    "truncated jpeg": (None, "t.jpg"),
-    "png named .jpg": (None, "p.jpg"),
-    "corrupt png": (None, "c.png"),
+    "html named .png": (b"<html><script>alert(1)</script></html>", "x.png", "is not a PNG image"),
+    "truncated jpeg": (None, "t.jpg", "corrupt or truncated image: .*truncated"),
+    "png named .jpg": (None, "p.jpg", "its content is PNG"),
+    "corrupt png": (None, "c.png", "corrupt"),
 }
 
 
 @pytest.fixture
 def bad_file(request, img):
-    data, name = BAD[request.param]
+    data, name, reason = BAD[request.param]
     if name == "t.jpg":
         data = img.jpeg(img.noisy())[:-3000]
     elif name == "p.jpg":
@@ -205,25 +207,30 @@ def bad_file(request, img):
         raw = bytearray(img.png(img.noisy()))
         raw[len(raw) // 2] ^= 0xFF
         data = bytes(raw)
-    return data, name
+    return data, name, reason
 
 
 @pytest.mark.parametrize("bad_file", list(BAD), indirect=True)
-@pytest.mark.parametrize("how", ["save", "write", "unseekable save"])
-def test_bad_input_is_refused_and_nothing_is_stored(photo_app, photos, bad_file, how):
-    data, name = bad_file
+@pytest.mark.parametrize("how", ["save", "save from disk", "write", "unseekable save"])
+def test_bad_input_is_refused_and_nothing_is_stored(photo_app, photos, bad_file, how, tmp_path):
+    data, name, reason = bad_file
     with photo_app(
         PHOTOS_FS_IMAGES_THUMBNAILS=[64, 16], PHOTOS_FS_IMAGES_MAX_SIZE=100, PHOTOS_FS_IMAGES_WEBP=True
     ):
         with pytest.raises(InvalidImage) as info:
             if how == "save":
                 photos.save(io.BytesIO(data), name)
+            elif how == "save from disk":  # a large upload, spooled to a file by werkzeug
+                (tmp_path / "upload").write_bytes(data)
+                with (tmp_path / "upload").open("rb") as fh:
+                    photos.save(fh, name)
             elif how == "write":
                 photos.write(name, data)
             else:
                 photos.save(_Unseekable(data), name)
         assert isinstance(info.value, UnauthorizedFileType)
         assert name in str(info.value)
+        assert re.search(reason, str(info.value)), str(info.value)
         assert files(photos) == []
 
 
@@ -409,10 +416,12 @@ def test_large_files_are_processed_from_a_memory_map(photo_app, photos, img, mon
         assert not img.opened(photos.read("big-original.jpg")).getexif()
 
 
+@pytest.mark.parametrize("how", ["write", "save"])
 @pytest.mark.parametrize("config", [{"PHOTOS_FS_IMAGES": True}, {"PHOTOS_FS_IMAGES_MAX_SIZE": 1000}])
-def test_a_memory_mapped_file_is_not_copied_into_memory(make_app, photos, img, tmp_path, monkeypatch, config):
-    """Cleaning the metadata of a large file, checking it, keeping its -original: the file is
-    written from the map, piece by piece, never joined or read whole into memory."""
+def test_a_large_file_is_not_copied_into_memory(make_app, photos, img, tmp_path, monkeypatch, config, how):
+    """Checking a large upload on disk (as werkzeug spools them) before storing it, cleaning
+    its metadata, keeping its -original: the file is walked through a memory map and written
+    from it piece by piece, never joined or read whole into memory."""
     import tracemalloc
 
     from fs_images import pipeline
@@ -433,7 +442,10 @@ def test_a_memory_mapped_file_is_not_copied_into_memory(make_app, photos, img, t
         with upload.open("rb") as fh:
             tracemalloc.start()
             try:
-                photos.write("big.jpg", fh)  # processed after storing: no upload check
+                if how == "save":  # checked before storing
+                    photos.save(fh, "big.jpg")
+                else:  # processed (and checked) only after storing
+                    photos.write("big.jpg", fh)
                 peak = tracemalloc.get_traced_memory()[1]
             finally:
                 tracemalloc.stop()

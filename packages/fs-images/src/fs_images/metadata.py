@@ -152,44 +152,44 @@ def _jpeg_segments(data: Any) -> tuple[list[tuple[int, int, int]], int]:
     ``data`` is ``bytes``, ``bytearray`` or an ``mmap`` (any buffer ``re`` can search). Entropy-coded
     data after each SOS is its own pseudo-segment (marker 0). Raises ``ValueError`` on a
     malformed file."""
-    view = memoryview(data)
-    size = len(view)
-    if size < 4 or view[0] != 0xFF or view[1] != 0xD8:
-        raise ValueError("not a JPEG file")
-    segments: list[tuple[int, int, int]] = [(0xD8, 0, 2)]
-    pos = 2
-    while pos < size:
-        if view[pos] != 0xFF:
-            raise ValueError(f"JPEG marker expected at byte {pos}")
-        while pos < size and view[pos] == 0xFF:  # fill bytes
+    with memoryview(data) as view:  # released even on an error, so that an mmap can close
+        size = len(view)
+        if size < 4 or view[0] != 0xFF or view[1] != 0xD8:
+            raise ValueError("not a JPEG file")
+        segments: list[tuple[int, int, int]] = [(0xD8, 0, 2)]
+        pos = 2
+        while pos < size:
+            if view[pos] != 0xFF:
+                raise ValueError(f"JPEG marker expected at byte {pos}")
+            while pos < size and view[pos] == 0xFF:  # fill bytes
+                pos += 1
+            if pos >= size:
+                break
+            marker = view[pos]
+            start = pos - 1
             pos += 1
-        if pos >= size:
-            break
-        marker = view[pos]
-        start = pos - 1
-        pos += 1
-        if marker == 0xD9:
-            segments.append((marker, start, pos))
-            return segments, pos
-        if marker in _STANDALONE:
-            segments.append((marker, start, pos))
-            continue
-        if pos + 2 > size:
-            raise ValueError("truncated JPEG segment")
-        (length,) = struct.unpack_from(">H", view, pos)
-        end = pos + length
-        if length < 2 or end > size:
-            raise ValueError("truncated JPEG segment")
-        segments.append((marker, start, end))
-        pos = end
-        if marker == 0xDA:  # scan data runs until the next marker that is not RST or stuffing
-            scan = pos
-            found = _SCAN_END.search(data, pos)
-            if found is None:
-                raise ValueError("JPEG scan data is truncated")
-            pos = found.start()
-            segments.append((0, scan, pos))
-    raise ValueError("JPEG file has no end-of-image marker")
+            if marker == 0xD9:
+                segments.append((marker, start, pos))
+                return segments, pos
+            if marker in _STANDALONE:
+                segments.append((marker, start, pos))
+                continue
+            if pos + 2 > size:
+                raise ValueError("truncated JPEG segment")
+            (length,) = struct.unpack_from(">H", view, pos)
+            end = pos + length
+            if length < 2 or end > size:
+                raise ValueError("truncated JPEG segment")
+            segments.append((marker, start, end))
+            pos = end
+            if marker == 0xDA:  # scan data runs until the next marker that is not RST or stuffing
+                scan = pos
+                found = _SCAN_END.search(data, pos)
+                if found is None:
+                    raise ValueError("JPEG scan data is truncated")
+                pos = found.start()
+                segments.append((0, scan, pos))
+        raise ValueError("JPEG file has no end-of-image marker")
 
 
 def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import io
 import math
 import mmap
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -239,22 +240,17 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
 
     PNG: every chunk's CRC and the end chunk (Pillow's ``verify``). JPEG: the segments are
     walked to the end-of-image marker, which finds a truncated upload in a few ms (decoding,
-    even at 1/8 scale, costs a third of a thumbnail run); a JPEG stream over
-    :data:`VERIFY_JPEG_BYTES` is left to the decode after storing (an ``mmap`` is walked
-    whole, in place). Other formats: only
-    what opening reads (see :data:`STRUCTURE_CHECKED`). The stream is put back where it was.
+    even at 1/8 scale, costs a third of a thumbnail run), in place where the file already
+    is an ``mmap`` or a file on disk (a large upload spooled by werkzeug); a JPEG stream in
+    memory over :data:`VERIFY_JPEG_BYTES` is left to the decode after storing. Other
+    formats: only what opening reads (see :data:`STRUCTURE_CHECKED`). The stream is put
+    back where it was.
     """
     start = fp.tell()
     try:
         with Image.open(_Unclosable(fp), formats=_formats()) as image:  # type: ignore[arg-type]
             if family(image.format or "") == "JPEG":
-                if isinstance(fp, mmap.mmap):  # already a buffer: walked in place, whole
-                    jpeg_structure(fp)
-                else:
-                    fp.seek(start)
-                    data = fp.read(VERIFY_JPEG_BYTES + 1)
-                    if len(data) <= VERIFY_JPEG_BYTES:
-                        jpeg_structure(data)
+                _check_jpeg(fp, start)
             else:
                 image.verify()
     except Image.DecompressionBombError as exc:
@@ -263,6 +259,31 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
         raise InvalidImage(f"{_what(filename)} is a corrupt or truncated image: {exc}") from None
     finally:
         fp.seek(start)
+
+
+def _check_jpeg(fp: IO[bytes], start: int) -> None:
+    if isinstance(fp, mmap.mmap):
+        jpeg_structure(fp)
+        return
+    mapped = _map_file(fp) if start == 0 else None
+    if mapped is not None:
+        with mapped:
+            jpeg_structure(mapped)
+        return
+    fp.seek(start)
+    data = fp.read(VERIFY_JPEG_BYTES + 1)
+    if len(data) <= VERIFY_JPEG_BYTES:
+        jpeg_structure(data)
+
+
+def _map_file(fp: Any) -> mmap.mmap | None:
+    """A read-only map of the file on disk behind ``fp``, or ``None`` for a stream in memory."""
+    if isinstance(fp, tempfile.SpooledTemporaryFile) and not getattr(fp, "_rolled", False):
+        return None  # still in memory: its fileno() would write it to disk
+    try:
+        return mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError):  # no file descriptor, empty, not mappable
+        return None
 
 
 # -- geometry -----------------------------------------------------------------------------
