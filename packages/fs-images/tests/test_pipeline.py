@@ -167,6 +167,24 @@ def test_bbox_option_crops_the_thumbnails(photo_app, photos, img):
             assert img.close_to(thumb.getpixel(xy), img.BLUE), xy
 
 
+def test_process_remakes_thumbnails_with_a_box_from_the_original(photo_app, photos, img):
+    """The README's way to rerender with a box kept by the application: the box is in the
+    coordinates of the -original, not of the resized image."""
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[40], PHOTOS_FS_IMAGES_MAX_SIZE=200):
+        photos.save(io.BytesIO(img.png(img.quadrants((800, 600)))), "q.png")
+        result = fs_images.process(
+            photos, "q.png", fs_images.settings_for(photos), bbox=(400, 300, 800, 600), rerender=True
+        )
+        assert result == fs_images.Processed(
+            "q.png", "q-original.png", {40: "q-40.png"}, ["q-40.png", "q.png"]
+        )
+        thumb = img.opened(photos.read("q-40.png"))
+        for xy in [(0, 0), (39, 0), (0, 39), (39, 39)]:
+            assert img.close_to(thumb.getpixel(xy), img.YELLOW), xy  # the bottom-right quadrant
+        assert img.opened(photos.read("q.png")).size == (200, 150)
+        assert img.opened(photos.read("q-original.png")).size == (800, 600)
+
+
 def test_animated_gif_thumbnails_keep_their_frames(photo_app, photos, img):
     with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[30], PHOTOS_FS_IMAGES_WEBP=True):
         photos.save(io.BytesIO(img.animated_gif(frames=5)), "a.gif")

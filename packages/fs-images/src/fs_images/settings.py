@@ -92,8 +92,8 @@ def avif_supported() -> bool:
 class ImageSettings:
     """Everything the pipeline needs to know for one storage; see the README for each key.
 
-    Built by :func:`settings_for` from the Flask config, or directly (the ``make_thumbnail``
-    helpers and fs-mongoengine's ``ImageField`` use it with their own values).
+    Built by :func:`settings_for` from the Flask config, or directly, to call
+    :func:`fs_images.process` with values of one's own.
     """
 
     thumbnails: tuple[int, ...] = ()
