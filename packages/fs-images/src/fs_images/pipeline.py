@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fs_core import streams
 from fs_core.files import content_type_for
@@ -52,6 +52,9 @@ from .processing import (
     verify,
 )
 from .settings import ImageSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fs_core import Storage
 
 __all__ = [
     "Processed",
@@ -187,16 +190,21 @@ def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
 
 @dataclass
 class Processed:
-    """What :func:`process` made of one image."""
+    """What :func:`process` made of one image, for callers that record it (as Flask-FS's
+    ``ImageField`` stored its ``original`` and ``thumbnails``)."""
 
+    #: The image's name in the storage.
     name: str
+    #: The name of its ``-original``, if one is kept (``None``: the image is the upload).
     original: str | None = None
+    #: Thumbnail size in pixels → name.
     thumbnails: dict[int, str] = field(default_factory=dict)
+    #: Every name written by this run, in order (the image itself last, if rewritten).
     written: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
-def _buffer(storage: Any, name: str) -> Iterator[Any]:
+def _buffer(storage: Storage, name: str) -> Iterator[Any]:
     """The whole file as a bytes-like object with ``find``: ``bytes`` in memory, or an
     ``mmap`` of a temporary file beyond :data:`SPILL_SIZE`."""
     with storage.open(name, "rb") as source:
@@ -268,7 +276,7 @@ def _put(backend: Any, name: str, parts: Parts, written: list[str]) -> None:
 
 
 def process(
-    storage: Any,
+    storage: Storage,
     filename: str,
     settings: ImageSettings,
     *,
@@ -395,7 +403,7 @@ def _process(
         _put(backend, filename, main, result.written)
 
 
-def delete_variants(storage: Any, filename: str, settings: ImageSettings) -> list[str]:
+def delete_variants(storage: Storage, filename: str, settings: ImageSettings) -> list[str]:
     """Delete what was derived from ``filename`` (after it was deleted); returns the names.
 
     Only names derived under the current settings are removed (see :func:`variant_names`),

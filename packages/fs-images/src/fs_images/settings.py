@@ -18,13 +18,16 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 
 from fs_core import Config
 from fs_core.config import as_bool
 from fs_core.errors import ConfigurationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fs_core import Storage
 
 __all__ = [
     "ANIMATION_MODES",
@@ -257,7 +260,7 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
     )
 
 
-def settings_for(storage: Any) -> ImageSettings | None:
+def settings_for(storage: Storage) -> ImageSettings | None:
     """The image settings of ``storage`` in the current app, or ``None`` where processing is off."""
     config: Config = storage.config
     if not enabled(config):
