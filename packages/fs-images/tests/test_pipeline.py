@@ -193,6 +193,22 @@ def test_animated_gif_thumbnails_keep_their_frames(photo_app, photos, img):
         assert img.opened(photos.read("a.gif.webp")).n_frames == 5
 
 
+def test_animated_webp_keeps_its_frames_timing_and_transparency(photo_app, photos, img):
+    colours = [(255, 0, 0, 255), (0, 255, 0, 128), (0, 0, 255, 0)]
+    frames = [Image.new("RGBA", (120, 80), colour) for colour in colours]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=[50, 60, 70], loop=3)
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[20]):
+        photos.save(io.BytesIO(out.getvalue()), "a.webp")
+        thumb = img.opened(photos.read("a-20.webp"))
+        assert (thumb.format, thumb.size, thumb.n_frames, thumb.info["loop"]) == ("WEBP", (20, 20), 3, 3)
+        for index, colour in enumerate(colours):
+            thumb.seek(index)
+            pixel = thumb.convert("RGBA").getpixel((10, 10))  # loads the frame, and its duration
+            assert thumb.info["duration"] == 50 + 10 * index
+            assert img.close_to(pixel, colour, 8) or colour[3] == pixel[3] == 0, (index, pixel)
+
+
 def test_animations_first_frame_or_refused(make_app, photos, img):
     with make_app(photos, PHOTOS_FS_IMAGES_THUMBNAILS=[30], PHOTOS_FS_IMAGES_ANIMATION="first").app_context():
         photos.save(io.BytesIO(img.animated_gif(frames=5)), "a.gif")
