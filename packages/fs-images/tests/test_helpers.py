@@ -185,6 +185,18 @@ def test_optimize_never_grows_a_file(img):
     assert fs_images.optimize(io.BytesIO(light)).getvalue() == light
 
 
+@pytest.mark.parametrize("helper", ["resize", "optimize"])
+def test_helpers_never_hand_back_the_gps_position(img, helper):
+    """resize of an image that fits and optimize of one that would not shrink return the
+    file without re-encoding it, but cleaned like everything else (Flask-FS re-encoded,
+    which dropped the EXIF): only the orientation survives."""
+    source = img.jpeg(img.noisy(), quality=20, exif=img.gps_exif(orientation=6))
+    call = {"resize": lambda f: fs_images.resize(f, 1000), "optimize": fs_images.optimize}[helper]
+    out = call(io.BytesIO(source)).getvalue()
+    assert dict(img.opened(out).getexif()) == {0x0112: 6}
+    assert out[out.index(b"\xff\xda") :] == source[source.index(b"\xff\xda") :]  # not re-encoded
+
+
 def test_helpers_refuse_non_images(img):
     with pytest.raises(InvalidImage):
         fs_images.make_thumbnail(io.BytesIO(b"<html><script>alert(1)</script>"), 10)

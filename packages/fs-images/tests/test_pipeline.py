@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
 
 import fs_core
 import fs_images
-from fs_core.errors import ConfigurationError, ProcessingError, UnauthorizedFileType
+from fs_core.errors import BackendError, ConfigurationError, ProcessingError, UnauthorizedFileType
 from fs_images import ImageTooLarge, InvalidImage
 
 
@@ -166,12 +167,46 @@ def test_bbox_option_crops_the_thumbnails(photo_app, photos, img):
             assert img.close_to(thumb.getpixel(xy), img.BLUE), xy
 
 
+def test_process_remakes_thumbnails_with_a_box_from_the_original(photo_app, photos, img):
+    """The README's way to rerender with a box kept by the application: the box is in the
+    coordinates of the -original, not of the resized image."""
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[40], PHOTOS_FS_IMAGES_MAX_SIZE=200):
+        photos.save(io.BytesIO(img.png(img.quadrants((800, 600)))), "q.png")
+        result = fs_images.process(
+            photos, "q.png", fs_images.settings_for(photos), bbox=(400, 300, 800, 600), rerender=True
+        )
+        assert result == fs_images.Processed(
+            "q.png", "q-original.png", {40: "q-40.png"}, ["q-40.png", "q.png"]
+        )
+        thumb = img.opened(photos.read("q-40.png"))
+        for xy in [(0, 0), (39, 0), (0, 39), (39, 39)]:
+            assert img.close_to(thumb.getpixel(xy), img.YELLOW), xy  # the bottom-right quadrant
+        assert img.opened(photos.read("q.png")).size == (200, 150)
+        assert img.opened(photos.read("q-original.png")).size == (800, 600)
+
+
 def test_animated_gif_thumbnails_keep_their_frames(photo_app, photos, img):
     with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[30], PHOTOS_FS_IMAGES_WEBP=True):
         photos.save(io.BytesIO(img.animated_gif(frames=5)), "a.gif")
         assert img.opened(photos.read("a-30.gif")).n_frames == 5
         assert img.opened(photos.read("a-30.gif.webp")).n_frames == 5
         assert img.opened(photos.read("a.gif.webp")).n_frames == 5
+
+
+def test_animated_webp_keeps_its_frames_timing_and_transparency(photo_app, photos, img):
+    colours = [(255, 0, 0, 255), (0, 255, 0, 128), (0, 0, 255, 0)]
+    frames = [Image.new("RGBA", (120, 80), colour) for colour in colours]
+    out = io.BytesIO()
+    frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:], duration=[50, 60, 70], loop=3)
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[20]):
+        photos.save(io.BytesIO(out.getvalue()), "a.webp")
+        thumb = img.opened(photos.read("a-20.webp"))
+        assert (thumb.format, thumb.size, thumb.n_frames, thumb.info["loop"]) == ("WEBP", (20, 20), 3, 3)
+        for index, colour in enumerate(colours):
+            thumb.seek(index)
+            pixel = thumb.convert("RGBA").getpixel((10, 10))  # loads the frame, and its duration
+            assert thumb.info["duration"] == 50 + 10 * index
+            assert img.close_to(pixel, colour, 8) or colour[3] == pixel[3] == 0, (index, pixel)
 
 
 def test_animations_first_frame_or_refused(make_app, photos, img):
@@ -186,17 +221,18 @@ def test_animations_first_frame_or_refused(make_app, photos, img):
         assert files(photos) == []
 
 
+# name: (content, file name, what the error must say)
 BAD = {
-    "html named .png": (b"<html><script>alert(1)</script></html>", "x.png"),
-    "truncated jpeg": (None, "t.jpg"),
-    "png named .jpg": (None, "p.jpg"),
-    "corrupt png": (None, "c.png"),
+    "html named .png": (b"<html><script>alert(1)</script></html>", "x.png", "is not a PNG image"),
+    "truncated jpeg": (None, "t.jpg", "corrupt or truncated image: .*truncated"),
+    "png named .jpg": (None, "p.jpg", "its content is PNG"),
+    "corrupt png": (None, "c.png", "corrupt"),
 }
 
 
 @pytest.fixture
 def bad_file(request, img):
-    data, name = BAD[request.param]
+    data, name, reason = BAD[request.param]
     if name == "t.jpg":
         data = img.jpeg(img.noisy())[:-3000]
     elif name == "p.jpg":
@@ -205,25 +241,30 @@ def bad_file(request, img):
         raw = bytearray(img.png(img.noisy()))
         raw[len(raw) // 2] ^= 0xFF
         data = bytes(raw)
-    return data, name
+    return data, name, reason
 
 
 @pytest.mark.parametrize("bad_file", list(BAD), indirect=True)
-@pytest.mark.parametrize("how", ["save", "write", "unseekable save"])
-def test_bad_input_is_refused_and_nothing_is_stored(photo_app, photos, bad_file, how):
-    data, name = bad_file
+@pytest.mark.parametrize("how", ["save", "save from disk", "write", "unseekable save"])
+def test_bad_input_is_refused_and_nothing_is_stored(photo_app, photos, bad_file, how, tmp_path):
+    data, name, reason = bad_file
     with photo_app(
         PHOTOS_FS_IMAGES_THUMBNAILS=[64, 16], PHOTOS_FS_IMAGES_MAX_SIZE=100, PHOTOS_FS_IMAGES_WEBP=True
     ):
         with pytest.raises(InvalidImage) as info:
             if how == "save":
                 photos.save(io.BytesIO(data), name)
+            elif how == "save from disk":  # a large upload, spooled to a file by werkzeug
+                (tmp_path / "upload").write_bytes(data)
+                with (tmp_path / "upload").open("rb") as fh:
+                    photos.save(fh, name)
             elif how == "write":
                 photos.write(name, data)
             else:
                 photos.save(_Unseekable(data), name)
         assert isinstance(info.value, UnauthorizedFileType)
         assert name in str(info.value)
+        assert re.search(reason, str(info.value)), str(info.value)
         assert files(photos) == []
 
 
@@ -291,19 +332,31 @@ def test_delete_removes_the_variants_and_nothing_else(photo_app, photos, img):
         assert len(files(photos)) == 7 + 1
 
 
-def test_a_failure_while_processing_leaves_nothing(photo_app, photos, img, monkeypatch):
-    from fs_images import pipeline
+@pytest.mark.parametrize("failing", ["cat-original.jpg", "cat-16.jpg", "cat-64.jpg.webp", "cat.jpg.webp"])
+@pytest.mark.parametrize(
+    ("error", "caught"),
+    [(BackendError("service down"), BackendError), (OSError("service down"), ProcessingError)],
+)
+def test_a_backend_failure_while_writing_variants_leaves_nothing(
+    photo_app, photos, img, monkeypatch, failing, error, caught
+):
+    """The backend fails on one variant, after others were written: the caller gets an
+    error of fs-core's family (the backend's own, or a ProcessingError around a stray
+    exception) and neither the upload nor any variant is left."""
+    from fs_core.memory import MemoryBackend
 
-    real = pipeline._put
+    real = MemoryBackend.save
 
-    def flaky(backend, name, data, written):
-        if name.endswith("-16.jpg"):
-            raise OSError("disk full")
-        real(backend, name, data, written)
+    def save(self, file, filename, *args, **kwargs):
+        if filename == failing:
+            raise error
+        return real(self, file, filename, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "_put", flaky)
-    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[64, 16], PHOTOS_FS_IMAGES_MAX_SIZE=100):
-        with pytest.raises(ProcessingError, match="disk full"):
+    monkeypatch.setattr(MemoryBackend, "save", save)
+    with photo_app(
+        PHOTOS_FS_IMAGES_THUMBNAILS=[64, 16], PHOTOS_FS_IMAGES_MAX_SIZE=100, PHOTOS_FS_IMAGES_WEBP=True
+    ):
+        with pytest.raises(caught, match="service down"):
             photos.save(io.BytesIO(img.jpeg()), "cat.jpg")
         assert files(photos) == []
 
@@ -321,6 +374,17 @@ def test_non_images_in_an_enabled_storage_are_untouched(photo_app, photos):
         photos.save(io.BytesIO(b"%PDF-1.4 not an image"), "doc.pdf")
         photos.save(io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), "logo.svg")
         assert files(photos) == ["doc.pdf", "logo.svg"]
+
+
+def test_only_the_extension_of_the_file_name_counts(make_app, img):
+    """A dot in a folder name or a leading dot is no extension, as fs-core sees it: such files
+    are not images, not checked, and get no ``-original``/thumbnail names."""
+    anything = fs_core.Storage("anything", fs_core.ALL)
+    with make_app(anything, ANYTHING_FS_IMAGES_THUMBNAILS=[16]).app_context():
+        anything.save(io.BytesIO(b"release notes"), "v1.2/png")
+        anything.save(io.BytesIO(b"IGNORE"), ".gif")
+        anything.save(io.BytesIO(img.png()), "v1.2/logo.PNG")
+        assert files(anything) == [".gif", "v1.2/logo-16.PNG", "v1.2/logo.PNG", "v1.2/png"]
 
 
 def test_storage_without_image_config_is_untouched(photo_app, photos, img):
@@ -356,7 +420,13 @@ def test_enabled_plugin_sets_documented_defaults(photo_app):
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("THUMBNAIL_MODE", "stretch"), ("QUALITY", 0), ("THUMBNAILS", "big"), ("ANIMATION", "loop")],
+    [
+        ("THUMBNAIL_MODE", "stretch"),
+        ("QUALITY", 0),
+        ("THUMBNAILS", "big"),
+        ("ANIMATION", "loop"),
+        ("BACKGROUND", "not-a-colour"),
+    ],
 )
 def test_bad_settings_are_named(photo_app, photos, img, key, value):
     with photo_app(**{"PHOTOS_FS_IMAGES": True, f"PHOTOS_FS_IMAGES_{key}": value}):
@@ -378,6 +448,60 @@ def test_large_files_are_processed_from_a_memory_map(photo_app, photos, img, mon
             "big-64.jpg": (64, 64),
         }
         assert not img.opened(photos.read("big-original.jpg")).getexif()
+
+
+@pytest.mark.parametrize("how", ["write", "save"])
+@pytest.mark.parametrize("config", [{"PHOTOS_FS_IMAGES": True}, {"PHOTOS_FS_IMAGES_MAX_SIZE": 1000}])
+def test_a_large_file_is_not_copied_into_memory(make_app, photos, img, tmp_path, monkeypatch, config, how):
+    """Checking a large upload on disk (as werkzeug spools them) before storing it, cleaning
+    its metadata, keeping its -original: the file is walked through a memory map and written
+    from it piece by piece, never joined or read whole into memory."""
+    import tracemalloc
+
+    from fs_images import pipeline
+
+    monkeypatch.setattr(pipeline, "SPILL_SIZE", 64 << 10)
+    tile = Image.effect_noise((500, 500), 100).convert("RGB")
+    photo = Image.new("RGB", (3000, 2000))
+    for x in range(0, 3000, 500):
+        for y in range(0, 2000, 500):
+            photo.paste(tile, (x, y))
+    source = img.jpeg(photo, quality=95, exif=img.gps_exif())
+    size = len(source)
+    assert size > 4 << 20
+    app = make_app(photos, FS_BACKEND="local", FS_ROOT=str(tmp_path / "root"), **config)
+    with app.app_context():
+        upload = tmp_path / "upload.jpg"
+        upload.write_bytes(source)
+        with upload.open("rb") as fh:
+            tracemalloc.start()
+            try:
+                if how == "save":  # checked before storing
+                    photos.save(fh, "big.jpg")
+                else:  # processed (and checked) only after storing
+                    photos.write("big.jpg", fh)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+        names = files(photos)
+        assert peak < size // 2, f"{peak:,} bytes allocated for a {size:,}-byte file"
+        kept = "big-original.jpg" if "big-original.jpg" in names else "big.jpg"
+        assert not img.opened(photos.read(kept)).getexif()  # cleaned all the same
+        assert img.opened(photos.read(kept)).size == (3000, 2000)
+
+
+def test_a_broken_file_processed_from_a_memory_map_is_refused_as_such(photo_app, photos, img, monkeypatch):
+    """Large files reach processing memory-mapped (JPEGs over 64 MiB are not checked before
+    storing): a broken one must still be an InvalidImage, not an error about the map."""
+    from fs_images import pipeline
+
+    monkeypatch.setattr(pipeline, "SPILL_SIZE", 1000)
+    broken = img.jpeg(img.noisy(), exif=img.gps_exif())[:-3000]
+    with photo_app(PHOTOS_FS_IMAGES=True):
+        with pytest.raises(InvalidImage, match="corrupt or truncated") as info:
+            photos.write("big.jpg", broken)
+        assert "big.jpg" in str(info.value)
+        assert files(photos) == []
 
 
 def test_mpo_camera_jpeg_is_a_jpeg_with_its_extra_image_dropped(photo_app, photos, img):
@@ -418,6 +542,21 @@ def test_images_switch_alone_validates_and_cleans(photo_app, photos, img):
         with pytest.raises(InvalidImage):
             photos.save(io.BytesIO(b"GIF89a but no"), "fake.gif")
         assert files(photos) == ["p.jpg"]
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF", "WEBP"])
+def test_truncated_images_are_refused_without_any_processor(photo_app, photos, img, fmt):
+    """Pillow has no structure check for these formats: only decoding finds the damage, and
+    with no thumbnail to make the storage must still decode before keeping the file."""
+    source = img.encode(img.noisy((200, 150)), fmt)
+    name = f"cut.{fmt.lower()}"
+    with photo_app(PHOTOS_FS_IMAGES=True):
+        with pytest.raises(InvalidImage, match=r"corrupt or truncated|that can be read") as info:
+            photos.save(io.BytesIO(source[: len(source) * 2 // 3]), name)
+        assert name in str(info.value)
+        assert files(photos) == []
+        photos.save(io.BytesIO(source), name)  # the whole file is fine
+        assert files(photos) == [name]
 
 
 @pytest.mark.parametrize("fmt", ["TIFF", "AVIF"])

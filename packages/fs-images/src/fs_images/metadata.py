@@ -15,7 +15,8 @@ colour profile and the orientation survive:
 JPEG, PNG and WebP files are cleaned losslessly by rewriting their segments or chunks:
 the compressed image data is copied as it is, so cleaning a JPEG never costs quality.
 Data after the end of the image (trailers, MPO secondary images, appended payloads) is
-dropped too.
+dropped too. A cleaned file is returned as its :data:`Parts`, mostly slices of the source,
+so that a large file is written out without a second copy of it in memory.
 """
 
 from __future__ import annotations
@@ -30,8 +31,10 @@ from PIL import Image
 __all__ = [
     "GPS_IFD",
     "ORIENTATION",
+    "Parts",
     "clean_exif",
     "jpeg_structure",
+    "needs_reencoding",
     "strip",
     "strip_jpeg",
     "strip_png",
@@ -41,6 +44,10 @@ __all__ = [
 #: EXIF tags used here.
 ORIENTATION = 0x0112
 GPS_IFD = 0x8825
+
+#: A file as the bytes-like pieces it is made of, in order (``b"".join(parts)`` is the file):
+#: ``memoryview`` slices of the source (no copy) and the few segments written anew.
+Parts = list[Any]
 
 _EXIF_HEADER = b"Exif\x00\x00"
 _XMP_HEADERS = (b"http://ns.adobe.com/xap/1.0/\x00", b"http://ns.adobe.com/xmp/extension/\x00")
@@ -99,9 +106,20 @@ def _orientation(raw: bytes | None) -> int | None:
     return value if isinstance(value, int) and 1 <= value <= 8 else None
 
 
-def strip(data: Any, fmt: str, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
-    """``data`` (a bytes-like object holding a whole file) cleaned per the module's rules,
-    or ``None`` if nothing had to change or the format is not one cleaned here."""
+def needs_reencoding(fmt: str, exif: bytes | None) -> bool:
+    """Whether a ``fmt`` file (with ``exif``, its EXIF) loses its metadata only by being
+    re-encoded: TIFF always (its metadata are tags of the file itself; re-encoding it is
+    lossless), AVIF when it has EXIF. :func:`strip` cleans JPEG, PNG and WebP; GIF and BMP
+    carry none."""
+    fmt = fmt.upper()
+    return fmt == "TIFF" or (fmt == "AVIF" and bool(exif))
+
+
+def strip(data: Any, fmt: str, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
+    """``data`` (a bytes-like object holding a whole file) cleaned per the module's rules, as
+    the :data:`Parts` of the cleaned file (they hold views of ``data``: keep ``data`` open
+    while they are used), or ``None`` if nothing had to change or the format is not one
+    cleaned here. Raises ``ValueError`` for a file whose structure is broken."""
     if keep_exif and keep_gps:
         return None
     fmt = fmt.upper()
@@ -134,47 +152,47 @@ def _jpeg_segments(data: Any) -> tuple[list[tuple[int, int, int]], int]:
     ``data`` is ``bytes``, ``bytearray`` or an ``mmap`` (any buffer ``re`` can search). Entropy-coded
     data after each SOS is its own pseudo-segment (marker 0). Raises ``ValueError`` on a
     malformed file."""
-    view = memoryview(data)
-    size = len(view)
-    if size < 4 or view[0] != 0xFF or view[1] != 0xD8:
-        raise ValueError("not a JPEG file")
-    segments: list[tuple[int, int, int]] = [(0xD8, 0, 2)]
-    pos = 2
-    while pos < size:
-        if view[pos] != 0xFF:
-            raise ValueError(f"JPEG marker expected at byte {pos}")
-        while pos < size and view[pos] == 0xFF:  # fill bytes
+    with memoryview(data) as view:  # released even on an error, so that an mmap can close
+        size = len(view)
+        if size < 4 or view[0] != 0xFF or view[1] != 0xD8:
+            raise ValueError("not a JPEG file")
+        segments: list[tuple[int, int, int]] = [(0xD8, 0, 2)]
+        pos = 2
+        while pos < size:
+            if view[pos] != 0xFF:
+                raise ValueError(f"JPEG marker expected at byte {pos}")
+            while pos < size and view[pos] == 0xFF:  # fill bytes
+                pos += 1
+            if pos >= size:
+                break
+            marker = view[pos]
+            start = pos - 1
             pos += 1
-        if pos >= size:
-            break
-        marker = view[pos]
-        start = pos - 1
-        pos += 1
-        if marker == 0xD9:
-            segments.append((marker, start, pos))
-            return segments, pos
-        if marker in _STANDALONE:
-            segments.append((marker, start, pos))
-            continue
-        if pos + 2 > size:
-            raise ValueError("truncated JPEG segment")
-        (length,) = struct.unpack_from(">H", view, pos)
-        end = pos + length
-        if length < 2 or end > size:
-            raise ValueError("truncated JPEG segment")
-        segments.append((marker, start, end))
-        pos = end
-        if marker == 0xDA:  # scan data runs until the next marker that is not RST or stuffing
-            scan = pos
-            found = _SCAN_END.search(data, pos)
-            if found is None:
-                raise ValueError("JPEG scan data is truncated")
-            pos = found.start()
-            segments.append((0, scan, pos))
-    raise ValueError("JPEG file has no end-of-image marker")
+            if marker == 0xD9:
+                segments.append((marker, start, pos))
+                return segments, pos
+            if marker in _STANDALONE:
+                segments.append((marker, start, pos))
+                continue
+            if pos + 2 > size:
+                raise ValueError("truncated JPEG segment")
+            (length,) = struct.unpack_from(">H", view, pos)
+            end = pos + length
+            if length < 2 or end > size:
+                raise ValueError("truncated JPEG segment")
+            segments.append((marker, start, end))
+            pos = end
+            if marker == 0xDA:  # scan data runs until the next marker that is not RST or stuffing
+                scan = pos
+                found = _SCAN_END.search(data, pos)
+                if found is None:
+                    raise ValueError("JPEG scan data is truncated")
+                pos = found.start()
+                segments.append((0, scan, pos))
+        raise ValueError("JPEG file has no end-of-image marker")
 
 
-def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
+def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
     """Remove metadata segments from a JPEG (see the module doc); ``None`` if unchanged."""
     segments, eoi = _jpeg_segments(data)
     view = memoryview(data)
@@ -217,7 +235,7 @@ def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
             out.insert(exif_at, b"\xff\xe1" + struct.pack(">H", len(new) + 2) + new)
     if not changed:
         return None
-    return b"".join(out)
+    return out
 
 
 # -- PNG ------------------------------------------------------------------------------------
@@ -236,7 +254,7 @@ def _png_text_is_sensitive(kind: bytes, payload: memoryview) -> bool:
     return keyword == b"XML:com.adobe.xmp" or keyword.startswith(b"Raw profile type")
 
 
-def strip_png(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
+def strip_png(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
     """Remove metadata chunks from a PNG (see the module doc); ``None`` if unchanged."""
     view = memoryview(data)
     if bytes(view[:8]) != _PNG_SIGNATURE:
@@ -275,7 +293,7 @@ def strip_png(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
         changed = True
     if not changed:
         return None
-    return b"".join(out)
+    return out
 
 
 # -- WebP -----------------------------------------------------------------------------------
@@ -284,7 +302,7 @@ _WEBP_KEEP = {b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"}
 _VP8X_EXIF, _VP8X_XMP = 0x08, 0x04
 
 
-def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
+def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
     """Remove metadata chunks from a WebP (see the module doc); ``None`` if unchanged."""
     view = memoryview(data)
     if len(view) < 12 or bytes(view[:4]) != b"RIFF" or bytes(view[8:12]) != b"WEBP":
@@ -334,5 +352,5 @@ def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> bytes | None:
         vp8x = bytearray(chunks[vp8x_index])
         vp8x[8] &= ~flags_off & 0xFF
         chunks[vp8x_index] = bytes(vp8x)
-    body = b"".join(chunks)
-    return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + body
+    body_size = sum(len(chunk) for chunk in chunks)
+    return [b"RIFF" + struct.pack("<I", body_size + 4) + b"WEBP", *chunks]

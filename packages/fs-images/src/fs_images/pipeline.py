@@ -28,14 +28,16 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fs_core import streams
 from fs_core.files import content_type_for
 
 from . import metadata
 from .errors import InvalidImage
+from .metadata import Parts
 from .processing import (
+    STRUCTURE_CHECKED,
     Decoded,
     Output,
     Target,
@@ -50,6 +52,9 @@ from .processing import (
     verify,
 )
 from .settings import ImageSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fs_core import Storage
 
 __all__ = [
     "Processed",
@@ -185,16 +190,21 @@ def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
 
 @dataclass
 class Processed:
-    """What :func:`process` made of one image."""
+    """What :func:`process` made of one image, for callers that record it (as Flask-FS's
+    ``ImageField`` stored its ``original`` and ``thumbnails``)."""
 
+    #: The image's name in the storage.
     name: str
+    #: The name of its ``-original``, if one is kept (``None``: the image is the upload).
     original: str | None = None
+    #: Thumbnail size in pixels → name.
     thumbnails: dict[int, str] = field(default_factory=dict)
+    #: Every name written by this run, in order (the image itself last, if rewritten).
     written: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
-def _buffer(storage: Any, name: str) -> Iterator[Any]:
+def _buffer(storage: Storage, name: str) -> Iterator[Any]:
     """The whole file as a bytes-like object with ``find``: ``bytes`` in memory, or an
     ``mmap`` of a temporary file beyond :data:`SPILL_SIZE`."""
     with storage.open(name, "rb") as source:
@@ -207,8 +217,16 @@ def _buffer(storage: Any, name: str) -> Iterator[Any]:
             del head
             streams.copy_stream(source, spill.write)
             spill.flush()
-            with mmap.mmap(spill.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            mapped = mmap.mmap(spill.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
                 yield mapped
+            finally:
+                try:
+                    mapped.close()
+                except BufferError:
+                    # Views of it are still held (by the traceback of the error on its way
+                    # out): it is unmapped when they go. Never hide that error behind this one.
+                    pass
 
 
 def _fp(data: Any) -> Any:
@@ -218,21 +236,47 @@ def _fp(data: Any) -> Any:
     return io.BytesIO(data)
 
 
-def _put(backend: Any, name: str, data: bytes, written: list[str]) -> None:
-    backend.save(io.BytesIO(data), name, overwrite=True, content_type=content_type_for(name))
+class _PartsReader(io.RawIOBase):
+    """:data:`~fs_images.metadata.Parts` read as one stream: the pieces are copied into the
+    reader's buffer as the backend reads, never joined into one ``bytes`` (the source of a
+    large image is a memory map; joining it would bring the whole file into memory)."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._parts = [memoryview(p).cast("B") for p in parts]
+        self._index = 0
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        out = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(out) and self._index < len(self._parts):
+            part = self._parts[self._index]
+            n = min(len(out) - filled, len(part) - self._offset)
+            out[filled : filled + n] = part[self._offset : self._offset + n]
+            filled += n
+            self._offset += n
+            if self._offset == len(part):
+                self._index, self._offset = self._index + 1, 0
+        return filled
+
+    def close(self) -> None:
+        for part in self._parts:  # views of the source: let its memory map close
+            part.release()
+        self._parts = []
+        super().close()
+
+
+def _put(backend: Any, name: str, parts: Parts, written: list[str]) -> None:
+    with _PartsReader(parts) as stream:
+        backend.save(stream, name, overwrite=True, content_type=content_type_for(name))
     written.append(name)
 
 
-def _needs_reencode_for_metadata(fmt: str, exif: bytes | None, settings: ImageSettings) -> bool:
-    """Formats not cleaned losslessly are re-encoded to drop their metadata: AVIF when it has
-    EXIF, TIFF always (its metadata are tags of the file itself; re-encoding it is lossless)."""
-    if settings.keep_exif and settings.keep_gps:
-        return False
-    return family(fmt) == "TIFF" or (family(fmt) == "AVIF" and bool(exif))
-
-
 def process(
-    storage: Any,
+    storage: Storage,
     filename: str,
     settings: ImageSettings,
     *,
@@ -287,7 +331,8 @@ def _process(
     format_variants = [f for f, on in (("webp", settings.webp), ("avif", settings.avif)) if on]
     format_variants = [f for f in format_variants if FORMAT_VARIANTS[f] != family(fmt)]
     exif_raw = image.info.get("exif")
-    reencode_meta = _needs_reencode_for_metadata(fmt, exif_raw, settings)
+    keep_all = settings.keep_exif and settings.keep_gps
+    reencode_meta = not keep_all and metadata.needs_reencoding(fmt, exif_raw)
     need_main = resize_main or settings.optimize or bool(format_variants) or reencode_meta
 
     mode, upscale = settings.thumbnail_mode, settings.upscale
@@ -301,16 +346,20 @@ def _process(
     except ValueError as exc:
         image.close()
         raise InvalidImage(f"{source_name!r} is a corrupt or truncated image: {exc}") from None
-    source_bytes = cleaned if cleaned is not None else data
+    source: Parts = cleaned if cleaned is not None else [data]
 
     outputs: dict[str, Output] = {}
     decoded: Decoded | None = None
     if targets:
-        decoded = decode(image, scale=plan_scale(targets, size), animation=settings.animation)
+        scale = plan_scale(targets, size)
+        decoded = decode(image, scale=scale, animation=settings.animation, filename=source_name)
         outputs = render(decoded, targets, background=settings.background)
-    else:
+    elif family(fmt) in STRUCTURE_CHECKED:
         image.close()
         verify(_fp(data), source_name)
+    else:  # a truncated GIF or BMP is only found by decoding it
+        decode(image, animation=settings.animation, filename=source_name)
+        image.close()
 
     def enc(output: Output, out_format: str, optimize: bool) -> bytes:
         assert decoded is not None
@@ -324,37 +373,37 @@ def _process(
         return enc(output, FORMAT_VARIANTS[ext], settings.optimize)
 
     # The image itself.
-    main_bytes: bytes | None = None
+    main: Parts | None = None
     replaced = False
     if resize_main or settings.optimize or reencode_meta:
-        main_bytes = enc(outputs["main"], fmt, settings.optimize)
-        replaced = True
-        if not resize_main and not reencode_meta and len(main_bytes) >= len(source_bytes):
-            main_bytes, replaced = None, False  # optimising would not make it smaller
-    if main_bytes is None and (cleaned is not None or from_original):
-        main_bytes = bytes(source_bytes)
+        encoded = enc(outputs["main"], fmt, settings.optimize)
+        main, replaced = [encoded], True
+        if not resize_main and not reencode_meta and len(encoded) >= sum(map(len, source)):
+            main, replaced = None, False  # optimising would not make it smaller
+    if main is None and (cleaned is not None or from_original):
+        main = source
 
     # 1. the original, before anything overwrites the upload.
     if replaced and settings.keep_original and not from_original and not reencode_meta:
         name = original_name(filename)
-        _put(backend, name, bytes(source_bytes), result.written)
+        _put(backend, name, source, result.written)
         result.original = name
     # 2. thumbnails and format variants.
     for size_px in settings.thumbnails:
         name = thumbnail_name(filename, size_px)
         output = outputs[str(size_px)]
-        _put(backend, name, enc(output, fmt, settings.optimize), result.written)
+        _put(backend, name, [enc(output, fmt, settings.optimize)], result.written)
         result.thumbnails[size_px] = name
         for ext in format_variants:
-            _put(backend, f"{name}.{ext}", enc_variant(output, ext), result.written)
+            _put(backend, f"{name}.{ext}", [enc_variant(output, ext)], result.written)
     for ext in format_variants:
-        _put(backend, f"{filename}.{ext}", enc_variant(outputs["main"], ext), result.written)
+        _put(backend, f"{filename}.{ext}", [enc_variant(outputs["main"], ext)], result.written)
     # 3. the image itself, last.
-    if main_bytes is not None:
-        _put(backend, filename, main_bytes, result.written)
+    if main is not None:
+        _put(backend, filename, main, result.written)
 
 
-def delete_variants(storage: Any, filename: str, settings: ImageSettings) -> list[str]:
+def delete_variants(storage: Storage, filename: str, settings: ImageSettings) -> list[str]:
     """Delete what was derived from ``filename`` (after it was deleted); returns the names.
 
     Only names derived under the current settings are removed (see :func:`variant_names`),

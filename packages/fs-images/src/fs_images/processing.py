@@ -25,19 +25,24 @@ from __future__ import annotations
 
 import io
 import math
+import mmap
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 
+from fs_core.files import extension
+
 from .errors import ImageTooLarge, InvalidBBox, InvalidImage
-from .metadata import jpeg_structure
+from .metadata import jpeg_structure, needs_reencoding, strip
 from .settings import ImageSettings, avif_supported
 
 __all__ = [
     "EXTENSIONS",
     "FORMATS",
+    "STRUCTURE_CHECKED",
     "Decoded",
     "Output",
     "Target",
@@ -91,9 +96,9 @@ Box = tuple[float, float, float, float]
 
 def format_for(filename: str) -> str | None:
     """The image format a file of this name holds (``'JPEG'`` for ``x.jpg``), or ``None``
-    for names that are not processed (``.svg``, ``.pdf``, no extension…)."""
-    ext = filename.rpartition("/")[2].rpartition(".")[2].lower() if "." in filename else ""
-    fmt = EXTENSIONS.get(ext)
+    for names that are not processed (``.svg``, ``.pdf``, no extension…). The extension is
+    fs-core's (:func:`fs_core.files.extension`): ``v1.2/png`` and ``.png`` have none."""
+    fmt = EXTENSIONS.get(extension(filename))
     if fmt == "AVIF" and not avif_supported():
         return None
     return fmt
@@ -225,6 +230,9 @@ class _Unclosable:
 
 #: JPEG uploads up to this size have their structure checked before they are stored.
 VERIFY_JPEG_BYTES = 64 << 20
+#: Formats whose structure :func:`verify` checks without decoding. For the others (GIF, BMP,
+#: TIFF, WebP, AVIF) Pillow has no such check: only decoding finds a truncated file.
+STRUCTURE_CHECKED = frozenset({"JPEG", "PNG"})
 
 
 def verify(fp: IO[bytes], filename: str | None = None) -> None:
@@ -232,18 +240,17 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
 
     PNG: every chunk's CRC and the end chunk (Pillow's ``verify``). JPEG: the segments are
     walked to the end-of-image marker, which finds a truncated upload in a few ms (decoding,
-    even at 1/8 scale, costs a third of a thumbnail run); JPEGs over
-    :data:`VERIFY_JPEG_BYTES` are left to the decode after storing. Other formats: Pillow's
-    ``verify``. The stream is put back where it was.
+    even at 1/8 scale, costs a third of a thumbnail run), in place where the file already
+    is an ``mmap`` or a file on disk (a large upload spooled by werkzeug); a JPEG stream in
+    memory over :data:`VERIFY_JPEG_BYTES` is left to the decode after storing. Other
+    formats: only what opening reads (see :data:`STRUCTURE_CHECKED`). The stream is put
+    back where it was.
     """
     start = fp.tell()
     try:
         with Image.open(_Unclosable(fp), formats=_formats()) as image:  # type: ignore[arg-type]
             if family(image.format or "") == "JPEG":
-                fp.seek(start)
-                data = fp.read(VERIFY_JPEG_BYTES + 1)
-                if len(data) <= VERIFY_JPEG_BYTES:
-                    jpeg_structure(data)
+                _check_jpeg(fp, start)
             else:
                 image.verify()
     except Image.DecompressionBombError as exc:
@@ -252,6 +259,31 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
         raise InvalidImage(f"{_what(filename)} is a corrupt or truncated image: {exc}") from None
     finally:
         fp.seek(start)
+
+
+def _check_jpeg(fp: IO[bytes], start: int) -> None:
+    if isinstance(fp, mmap.mmap):
+        jpeg_structure(fp)
+        return
+    mapped = _map_file(fp) if start == 0 else None
+    if mapped is not None:
+        with mapped:
+            jpeg_structure(mapped)
+        return
+    fp.seek(start)
+    data = fp.read(VERIFY_JPEG_BYTES + 1)
+    if len(data) <= VERIFY_JPEG_BYTES:
+        jpeg_structure(data)
+
+
+def _map_file(fp: Any) -> mmap.mmap | None:
+    """A read-only map of the file on disk behind ``fp``, or ``None`` for a stream in memory."""
+    if isinstance(fp, tempfile.SpooledTemporaryFile) and not getattr(fp, "_rolled", False):
+        return None  # still in memory: its fileno() would write it to disk
+    try:
+        return mmap.mmap(fp.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError):  # no file descriptor, empty, not mappable
+        return None
 
 
 # -- geometry -----------------------------------------------------------------------------
@@ -394,9 +426,11 @@ def decode(
     *,
     scale: float = 1.0,
     animation: str = "keep",
+    filename: str | None = None,
 ) -> Decoded:
     """Decode ``image`` (from :func:`open_image`) once, at no less than ``scale`` of its full
     size, upright, with every frame of an animation unless ``animation='first'``.
+    :class:`InvalidImage` (naming ``filename``) if the pixel data is corrupt or truncated.
 
     For a JPEG a ``scale`` below 1 lets libjpeg decode at 1/2, 1/4 or 1/8 size
     (``Image.draft``): the single biggest saving when only smaller images are needed.
@@ -435,9 +469,9 @@ def decode(
             frames.append(frame)
             durations.append(int(image.info.get("duration", 0) or 0))
     except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"The image is too large to process: {exc}") from exc
+        raise ImageTooLarge(f"{_what(filename)} is too large to process: {exc}") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise InvalidImage(f"The image is corrupt or truncated: {exc}") from None
+        raise InvalidImage(f"{_what(filename)} is a corrupt or truncated image: {exc}") from None
     loop = image.info.get("loop")
     if len(frames) > 1 and any(f.mode != frames[0].mode for f in frames):
         target = "RGBA" if has_alpha else "RGB"
@@ -699,18 +733,32 @@ def crop_thumbnail(file: Any, size: int, *, quality: int = ImageSettings.quality
     return make_thumbnail(file, size, mode="crop", quality=quality)
 
 
+def _as_is(data: bytes, image: Image.Image) -> bytes | None:
+    """``data`` without its metadata but for the orientation, cleaned losslessly (the
+    pipeline's rules, :mod:`fs_images.metadata`); ``None`` where only re-encoding can clean
+    it (TIFF, AVIF with EXIF)."""
+    fmt = family(image.format or "")
+    if needs_reencoding(fmt, image.info.get("exif")):
+        return None
+    parts = strip(data, fmt, keep_exif=False, keep_gps=False)
+    return data if parts is None else b"".join(parts)
+
+
 def resize(
     file: Any, size: int, *, upscale: bool = False, quality: int = ImageSettings.quality
 ) -> io.BytesIO:
     """``file`` scaled to fit in a ``size`` square, keeping its aspect ratio and format.
 
-    Unlike Flask-FS, an image that already fits is returned as it is (same bytes), not
-    re-encoded at a lossy quality of 75.
+    Unlike Flask-FS, an image that already fits is not re-encoded (at a lossy quality of
+    75): it is returned as it is, its metadata removed losslessly (EXIF, GPS; the
+    orientation stays, so it still displays upright).
     """
     data, image = _load(file)
     width, height = upright_size(image)
     if max(width, height) <= size and not (upscale and max(width, height) < size):
-        return io.BytesIO(data)
+        kept = _as_is(data, image)
+        if kept is not None:
+            return io.BytesIO(kept)
     return _one(io.BytesIO(data), Target("resized", int(size), "fit", None, upscale), quality=quality)
 
 
@@ -718,10 +766,12 @@ def optimize(file: Any, *, quality: int = ImageSettings.quality) -> io.BytesIO:
     """``file`` re-encoded to be smaller (JPEG at ``quality`` with optimised Huffman tables
     and progressive scans, PNG at zlib level 9, WebP method 6), upright, without EXIF.
 
-    If that is not smaller than the file, the file's own bytes are returned: optimising
-    never makes a file bigger or costs quality for nothing.
+    If that is not smaller than the file, the file itself is returned, its metadata removed
+    losslessly as :func:`resize` does: optimising never makes a file bigger or costs
+    quality for nothing, and never hands back a GPS position.
     """
     data, image = _load(file)
     decoded = decode(image)
     encoded = encode_like(decoded.frames, decoded, quality=quality, optimize=True)
-    return io.BytesIO(encoded if len(encoded) < len(data) else data)
+    kept = _as_is(data, image)
+    return io.BytesIO(kept if kept is not None and len(kept) <= len(encoded) else encoded)

@@ -16,7 +16,6 @@ WebP on…). Each image is re-made from its ``-original`` where there is one.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -79,14 +78,7 @@ class Checkpoint:
     def close(self, remove: bool) -> None:
         self._fh.close()
         if remove:
-            with_missing_ok(self.path)
-
-
-def with_missing_ok(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+            self.path.unlink(missing_ok=True)
 
 
 @click.group("images", help="Image storages: regenerate thumbnails and variants.")

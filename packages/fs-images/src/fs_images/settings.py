@@ -18,13 +18,16 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 
 from fs_core import Config
 from fs_core.config import as_bool
 from fs_core.errors import ConfigurationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fs_core import Storage
 
 __all__ = [
     "ANIMATION_MODES",
@@ -92,8 +95,8 @@ def avif_supported() -> bool:
 class ImageSettings:
     """Everything the pipeline needs to know for one storage; see the README for each key.
 
-    Built by :func:`settings_for` from the Flask config, or directly (the ``make_thumbnail``
-    helpers and fs-mongoengine's ``ImageField`` use it with their own values).
+    Built by :func:`settings_for` from the Flask config, or directly, to call
+    :func:`fs_images.process` with values of one's own.
     """
 
     thumbnails: tuple[int, ...] = ()
@@ -134,6 +137,14 @@ class ImageSettings:
             raise ConfigurationError(f"IMAGES_MAX_SIZE must be a positive size, not {self.max_size}")
         if self.max_pixels < 1 or self.max_frames < 1:
             raise ConfigurationError("IMAGES_MAX_PIXELS and IMAGES_MAX_FRAMES must be positive")
+        from PIL import ImageColor  # settings are only built where images are processed
+
+        try:
+            ImageColor.getrgb(self.background)
+        except ValueError:
+            raise ConfigurationError(
+                f"IMAGES_BACKGROUND must be a colour ('#ffffff', 'white', 'rgb(…)'), not {self.background!r}"
+            ) from None
 
     def quality_for(self, fmt: str) -> int:
         """The quality to encode ``fmt`` at: ``webp_quality``, ``avif_quality``, else ``quality``."""
@@ -249,7 +260,7 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
     )
 
 
-def settings_for(storage: Any) -> ImageSettings | None:
+def settings_for(storage: Storage) -> ImageSettings | None:
     """The image settings of ``storage`` in the current app, or ``None`` where processing is off."""
     config: Config = storage.config
     if not enabled(config):
