@@ -8,6 +8,10 @@ temporary file + ``rename`` (the fallback). The baseline is ``open(path, 'wb')``
 ``shutil.copyfileobj`` and ``open(path, 'rb').read()``: fast, but neither atomic nor
 create-only.
 
+Every method runs in each run, in a rotating order, each one starting on an empty folder
+with the previous one's dirty pages flushed; a ratio is taken within a run (so drift on a
+shared machine hits both sides), and the table shows the median ratio and its range.
+
     ./dev bench bench_local_io [--runs 5] [--dir /path/on/the/disk/to/test]
 """
 
@@ -17,7 +21,9 @@ import argparse
 import io
 import os
 import shutil
+import statistics
 import tempfile
+from collections.abc import Callable
 
 from _common import median_time, table
 from flask import Flask
@@ -25,18 +31,69 @@ from flask import Flask
 import fs_core as fs
 
 CASES = [("1 KiB x 10,000", 1024, 10_000), ("1 MiB x 500", 1 << 20, 500)]
+METHODS = {"O_TMPFILE + link": True, "temp + rename": False}
 
 
-def raw_write(folder: str, names: list[str], data: bytes) -> None:
-    for name in names:
-        with open(os.path.join(folder, name), "wb") as f:
-            shutil.copyfileobj(io.BytesIO(data), f, 1 << 20)
+class Bench:
+    def __init__(self, base: str) -> None:
+        self.raw_dir = os.path.join(base, "raw")
+        self.app = Flask("bench")
+        self.app.config.update(FS_ROOT=base)
+        self.storage = fs.Storage("files", fs.ALL)
+        fs.init_app(self.app, self.storage)
+        with self.app.app_context():
+            self.backend = self.storage.backend
+
+    def reset(self) -> None:
+        for folder in (self.raw_dir, self.backend.root):
+            shutil.rmtree(folder, ignore_errors=True)
+            os.makedirs(folder)
+        os.sync()
+
+    def raw_write(self, names: list[str], data: bytes) -> None:
+        for name in names:
+            with open(os.path.join(self.raw_dir, name), "wb") as f:
+                shutil.copyfileobj(io.BytesIO(data), f, 1 << 20)
+
+    def raw_read(self, names: list[str]) -> None:
+        for name in names:
+            with open(os.path.join(self.raw_dir, name), "rb") as f:
+                f.read()
+
+    def fs_write(self, names: list[str], data: bytes, tmpfile: bool = True) -> None:
+        self.backend._tmpfile_ok = tmpfile
+        for name in names:
+            self.storage.save(io.BytesIO(data), name)
+
+    def fs_read(self, names: list[str]) -> None:
+        for name in names:
+            self.storage.read(name)
 
 
-def raw_read(folder: str, names: list[str]) -> None:
-    for name in names:
-        with open(os.path.join(folder, name), "rb") as f:
-            f.read()
+def paired(
+    runs: int, contenders: dict[str, Callable[[], object]], before: Callable[[], object]
+) -> dict[str, list[float]]:
+    """Times of each contender in each run, in a rotating order, ``before`` untimed before each."""
+    times: dict[str, list[float]] = {key: [] for key in contenders}
+    keys = list(contenders)
+    for run in range(runs):
+        shift = run % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            before()
+            times[key].append(median_time(contenders[key], 1)[0])
+    return times
+
+
+def row(label: str, operation: str, count: int, raw: list[float], ours: list[float]) -> list[object]:
+    ratios = [r / f for r, f in zip(raw, ours, strict=True)]
+    return [
+        label,
+        operation,
+        count / statistics.median(raw),
+        count / statistics.median(ours),
+        statistics.median(ratios),
+        f"{min(ratios):.2f}-{max(ratios):.2f}",
+    ]
 
 
 def main() -> None:
@@ -45,67 +102,29 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where to write (default: a temp dir)")
     args = parser.parse_args()
     base = tempfile.mkdtemp(prefix="fs-bench-", dir=args.dir)
-    raw_dir = os.path.join(base, "raw")
-    app = Flask("bench")
-    app.config.update(FS_ROOT=base)
-    storage = fs.Storage("files", fs.ALL, overwrite=False)
-    fs.init_app(app, storage)
+    bench = Bench(base)
     rows = []
     try:
-        with app.app_context():
-            backend = storage.backend
-
-            def reset() -> None:
-                for folder in (raw_dir, backend.root):
-                    shutil.rmtree(folder, ignore_errors=True)
-                    os.makedirs(folder)
-                os.sync()
-
+        with bench.app.app_context():
             for label, size, count in CASES:
                 data = os.urandom(size)
                 names = [f"f{i:05d}.bin" for i in range(count)]
-
-                def fs_write(names: list[str] = names, data: bytes = data) -> None:
-                    for name in names:
-                        storage.save(io.BytesIO(data), name)
-
-                def fs_read(names: list[str] = names) -> None:
-                    for name in names:
-                        storage.read(name)
-
-                results: dict[str, float] = {}
-                for method, tmpfile in (("O_TMPFILE + link", True), ("temp + rename", False)):
-                    backend._tmpfile_ok = tmpfile
-                    w_raw, w_fs = [], []
-                    for run in range(args.runs):
-                        # Interleaved, alternating which goes first, with the dirty pages of
-                        # one flushed before the other starts: writeback must not bill one side.
-                        timed = [
-                            (w_raw, lambda: raw_write(raw_dir, names, data)),  # noqa: B023
-                            (w_fs, fs_write),
-                        ]
-                        reset()
-                        for sink, fn in timed if run % 2 == 0 else timed[::-1]:
-                            os.sync()
-                            sink.append(median_time(fn, 1)[0])
-                    results[f"write raw ({method} run)"] = sorted(w_raw)[len(w_raw) // 2]
-                    results[f"write fs {method}"] = sorted(w_fs)[len(w_fs) // 2]
-                raw_read_t = median_time(lambda: raw_read(raw_dir, names), args.runs)[0]  # noqa: B023
-                fs_read_t = median_time(fs_read, args.runs)[0]
-                for method in ("O_TMPFILE + link", "temp + rename"):
-                    raw_t = results[f"write raw ({method} run)"]
-                    fs_t = results[f"write fs {method}"]
-                    rows.append(
-                        [label, f"save, fs-local {method}", count / raw_t, count / fs_t, raw_t / fs_t]
-                    )
-                rows.append(
-                    [label, "read whole file", count / raw_read_t, count / fs_read_t, raw_read_t / fs_read_t]
-                )
+                writers: dict[str, Callable[[], object]] = {"raw": lambda: bench.raw_write(names, data)}  # noqa: B023
+                for method, tmpfile in METHODS.items():
+                    writers[method] = lambda t=tmpfile: bench.fs_write(names, data, t)  # noqa: B023
+                times = paired(args.runs, writers, bench.reset)
+                rows += [row(label, f"save, fs-local {m}", count, times["raw"], times[m]) for m in METHODS]
+                bench.reset()
+                bench.raw_write(names, data)
+                bench.fs_write(names, data)
+                readers = {"raw": lambda: bench.raw_read(names), "fs": lambda: bench.fs_read(names)}  # noqa: B023
+                reads = paired(args.runs, readers, lambda: None)
+                rows.append(row(label, "read whole file (page cache)", count, reads["raw"], reads["fs"]))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     table(
-        "fs-local vs plain file I/O (files per second, median of runs; ratio = fs / raw)",
-        ["case", "operation", "raw files/s", "fs files/s", "ratio"],
+        "fs-local vs plain file I/O (files/s: median of runs; ratio = fs / raw, median of per-run ratios)",
+        ["case", "operation", "raw files/s", "fs files/s", "ratio", "ratio range"],
         rows,
     )
 

@@ -1,3 +1,5 @@
+"""Cross-package tests: the workspace as a whole (builds, releases, installs, the demo)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -6,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from fs_testservers.fixtures import moto_server  # noqa: F401  (fixture: fs-s3 in the pick-and-mix)
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# The build scripts (build-support/*.py) import each other as top-level modules.
+sys.path.insert(0, str(ROOT / "build-support"))
 
 
 @pytest.fixture

@@ -36,21 +36,37 @@ def test_storage_not_configured_for_this_app_never_falls_back(make_app):
         files.write("a.txt", b"x")
 
 
-def test_one_storage_two_apps_configured_differently(make_app, tmp_path):
+def test_one_storage_two_apps_configured_differently(make_app, fs_register_plugin):
+    from fs_core.memory import MemoryBackend
+
+    class OtherBackend(MemoryBackend):
+        pass
+
+    class Other:
+        @fs.hookimpl
+        def register_backends(self, register):
+            register("other", OtherBackend)
+
     files = fs.Storage("files")
-    on_memory = make_app(files)
-    on_disk = make_app(files, FS_BACKEND="local", FS_ROOT=str(tmp_path / "disk"))
+    on_memory = make_app(files, FILES_FS_MAX_SIZE=10)
+    on_other = make_app()
+    fs_register_plugin(on_other, Other())
+    on_other.config.update(FILES_FS_BACKEND="other", FILES_FS_MAX_SIZE=2)
+    fs.init_app(on_other, files)
     with on_memory.app_context():
         files.write("a.txt", b"memory")
         assert files.backend_name == "memory"
-    with on_disk.app_context():
+        assert files.config["max_size"] == 10
+    with on_other.app_context():
         assert not files.exists("a.txt")
-        files.write("a.txt", b"disk")
-        assert files.backend_name == "local"
-        assert files.root == str(tmp_path / "disk" / "files")
+        files.write("a.txt", b"other")
+        assert files.backend_name == "other"
+        assert isinstance(files.backend, OtherBackend)
+        with pytest.raises(fs.FileTooLarge):
+            files.save(io.BytesIO(b"too big"), "b.txt")
     with on_memory.app_context():
         assert files.read("a.txt") == b"memory"
-    assert (tmp_path / "disk" / "files" / "a.txt").read_bytes() == b"disk"
+        files.save(io.BytesIO(b"fits here"), "b.txt")
 
 
 def test_outside_an_app_context_the_only_app_is_used(make_app):
@@ -254,7 +270,7 @@ def test_rename_on_conflict_uses_resolve_conflict(make_app):
 
 def test_rename_on_conflict_under_concurrency(make_app):
     files = fs.Storage("files")
-    app = make_app(files, FILES_FS_ON_CONFLICT="rename")
+    app = make_app(files, FILES_FS_ON_CONFLICT="rename", FILES_FS_MAX_SIZE=100)  # as in the demo
     names, barrier = [], threading.Barrier(6)
 
     def worker(i):
@@ -385,12 +401,11 @@ def test_metadata_adds_filename_and_url(make_app):
         assert meta["size"] == 4
 
 
-def test_path_is_local_only(make_app, tmp_path):
+def test_path_needs_a_backend_with_local_files(make_app):
     files = fs.Storage("files")
-    with make_app(files).app_context(), pytest.raises(OperationNotSupported, match="MemoryBackend"):
-        files.path("a.txt")
-    with make_app(files, FS_BACKEND="local", FS_ROOT=str(tmp_path)).app_context():
-        assert files.path("a/b.txt") == str(tmp_path / "files" / "a" / "b.txt")
+    with make_app(files).app_context():
+        with pytest.raises(OperationNotSupported, match="MemoryBackend"):
+            files.path("a.txt")
         with pytest.raises(fs.InvalidFilename):
             files.path("../../etc/passwd")
 

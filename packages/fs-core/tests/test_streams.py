@@ -75,3 +75,14 @@ def test_spooling_writer_commits_once_and_discards_on_error():
     dropped.write(b"never closed")
     del dropped
     assert len(committed) == 1
+
+
+def test_limited_reader_rewinds_with_its_source():
+    source = io.BytesIO(b"head" + b"x" * 10)
+    source.seek(4)
+    limited = streams.LimitedReader(source, 10)
+    assert limited.seekable()
+    assert limited.read() == b"x" * 10
+    limited.seek(4)
+    assert limited.read() == b"x" * 10  # the count restarted: no FileTooLarge on a re-read
+    assert not streams.LimitedReader(FailingStream(5), 10).seekable()

@@ -211,3 +211,14 @@ def test_bytes_roundtrip_through_storage_upload(tmp_path):
     assert ranged.status_code == 206
     assert ranged.data == data[1000:2000]
     assert TEMP_PREFIX not in "".join(os.listdir(tmp_path / "files"))
+
+
+def test_path_through_storage(tmp_path):
+    files = fs.Storage("files")
+    app = Flask("local_path")
+    app.config.update(FS_ROOT=str(tmp_path))
+    fs.init_app(app, files)
+    with app.app_context():
+        assert files.path("a/b.txt") == str(tmp_path / "files" / "a" / "b.txt")
+        with pytest.raises(fs.InvalidFilename):
+            files.path("../../etc/passwd")

@@ -74,8 +74,9 @@ def after_save(storage: Storage, filename: str) -> None:
     application context of the save. Read the file through ``storage``; files a processor
     stores itself do not trigger this hook again. A processor must check the storage's
     configuration and do nothing unless enabled there. If it raises, the stored file is
-    deleted again, :func:`after_delete` runs for it, and the caller gets a
-    :class:`~fs_core.errors.ProcessingError`.
+    deleted again and :func:`after_delete` runs for it; the caller gets the processor's error
+    if it is an :class:`~fs_core.errors.FSError` (an image refused as corrupt stays an
+    ``UnauthorizedFileType``), else a :class:`~fs_core.errors.ProcessingError` wrapping it.
     """
 
 

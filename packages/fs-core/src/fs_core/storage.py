@@ -395,7 +395,7 @@ class Storage:
             return (
                 backend.save(stream, name, overwrite=mode == "overwrite", content_type=content_type) or name
             )
-        start = stream.tell() if _seekable(stream) else None
+        start = stream.tell() if streams.is_seekable(stream) else None
         folder, basename = naming.split_parent(name)
         candidate = name
         for _ in range(100):
@@ -582,10 +582,3 @@ class Storage:
             private=cfg.get_bool("private"),
             max_age=max_age,
         )
-
-
-def _seekable(stream: Any) -> bool:
-    try:
-        return bool(stream.seekable())
-    except (AttributeError, ValueError, OSError):
-        return False

@@ -25,6 +25,7 @@ __all__ = [
     "SpoolingWriter",
     "as_stream",
     "copy_stream",
+    "is_seekable",
     "iter_chunks",
     "text_wrapper",
 ]
@@ -137,6 +138,14 @@ def iter_chunks(source: Any, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
         yield chunk
 
 
+def is_seekable(stream: Any) -> bool:
+    """Whether ``stream`` can seek (closed or odd streams count as not seekable)."""
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 class _ReaderWrapper(io.RawIOBase):
     """A readable that passes reads through ``self._seen``; subclasses watch the bytes."""
 
@@ -170,6 +179,23 @@ class LimitedReader(_ReaderWrapper):
         super().__init__(source)
         self.limit = limit
         self.count = 0
+        self._start = source.tell() if is_seekable(source) else None
+
+    def seekable(self) -> bool:
+        return self._start is not None
+
+    def tell(self) -> int:
+        if self._start is None:
+            raise io.UnsupportedOperation("tell")
+        return self._source.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Seek the source (a retried save rewinds); the count follows the position."""
+        if self._start is None:
+            raise io.UnsupportedOperation("seek")
+        position = self._source.seek(offset, whence)
+        self.count = max(0, position - self._start)
+        return position
 
     def _seen(self, data: memoryview) -> None:
         self.count += len(data)

@@ -343,21 +343,21 @@ class LocalBackend(BaseBackend):
     # -- serving ----------------------------------------------------------------------------
 
     def serve(self, filename: str) -> Response:
-        st = self._stat(filename)
         path = self.path(filename)
         mimetype = self._stored_mime(path) or guess_mime(filename, self.DEFAULT_MIME)
+        if self.offload is None:
+            try:  # send_file stats and opens the file itself: no check of our own first
+                return send_file(path, request.environ, mimetype=mimetype, conditional=True, etag=True)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                raise FileNotFound(filename) from None
+        st = self._stat(filename)  # the web server would answer for a missing file otherwise
         if self.offload == "x-accel-redirect":
             rv = Response(mimetype=mimetype)
             rv.headers["X-Accel-Redirect"] = self.offload_prefix + quote(filename)
             rv.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc)
             return rv
         return send_file(
-            path,
-            request.environ,
-            mimetype=mimetype,
-            conditional=True,
-            etag=True,
-            use_x_sendfile=self.offload == "x-sendfile",
+            path, request.environ, mimetype=mimetype, conditional=True, etag=True, use_x_sendfile=True
         )
 
 

@@ -1,0 +1,185 @@
+"""Thumbnails in three sizes from one upload: fs-images against the naive way, same run.
+
+Inputs, generated here with Pillow (no numpy): a 12-megapixel (4000x3000) photo-like image,
+saved as a JPEG at quality 90 and as a PNG. For each input, three square thumbnails
+(1024, 256 and 64 px, centre crop) are made and encoded in the source's format (JPEG at
+quality 85, PNG at Pillow's default level 6) by:
+
+* **naive**: what Flask-FS did, once per size: open the file, decode it at full size,
+  resize (``ImageOps.fit``, LANCZOS), encode (Flask-FS then wrote PNG whatever the source);
+* **fs-images render**: the pipeline's own work: one open, one decode at the smallest scale
+  that serves 1024 px (JPEG draft mode), the three sizes cascaded down, three encodes;
+* **fs-images Storage.save**: what an application gets: ``Storage.save`` on a storage with
+  ``IMAGES_THUMBNAILS = [1024, 256, 64]`` (memory backend), which also checks the upload
+  before storing it and stores the original and the three thumbnails.
+
+Each method runs in its own process (1 warm-up, then ``--runs`` timed runs, median); its
+peak RSS (VmHWM) is read before the first image (baseline) and at the end.
+
+    ./dev bench bench_images [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+from _common import median_time, peak_rss_kib, table
+
+SIZES = (1024, 256, 64)
+METHODS = ("naive", "fs-images render", "fs-images Storage.save")
+WIDTH, HEIGHT = 4000, 3000
+
+
+def generate(folder: str) -> dict[str, str]:
+    """A photo-like 12 MP image: colour fields at three scales, a gradient, and noise."""
+    from PIL import Image, ImageChops
+
+    rng = random.Random(12345)
+    layers = []
+    for cells in (6, 40, 250):
+        field = Image.new("RGB", (cells, cells * HEIGHT // WIDTH))
+        field.putdata(
+            [tuple(rng.randrange(256) for _ in range(3)) for _ in range(field.width * field.height)]
+        )
+        layers.append(field.resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC))
+    image = Image.blend(Image.blend(layers[0], layers[1], 0.4), layers[2], 0.25)
+    gradient = Image.linear_gradient("L").resize((WIDTH, HEIGHT)).convert("RGB")
+    image = ImageChops.multiply(image, ImageChops.invert(gradient).point(lambda v: 128 + v // 2))
+    noise = Image.merge("RGB", [Image.effect_noise((WIDTH, HEIGHT), 40) for _ in range(3)])
+    image = Image.blend(image, noise, 0.2)
+    paths = {
+        "12MP JPEG q90": os.path.join(folder, "photo.jpg"),
+        "12MP PNG": os.path.join(folder, "photo.png"),
+    }
+    image.save(paths["12MP JPEG q90"], "JPEG", quality=90)
+    image.save(paths["12MP PNG"], "PNG")
+    return paths
+
+
+def naive(path: str) -> list[bytes]:
+    from PIL import Image, ImageOps
+
+    out = []
+    for size in SIZES:
+        with Image.open(path) as image:
+            image.load()
+            fmt = image.format
+            thumb = ImageOps.fit(image.convert("RGB"), (size, size), Image.Resampling.LANCZOS)
+            buf = io.BytesIO()
+            thumb.save(buf, fmt, **({"quality": 85} if fmt == "JPEG" else {}))
+            out.append(buf.getvalue())
+    return out
+
+
+def pipeline(path: str) -> list[bytes]:
+    from fs_images.processing import Target, decode, encode, open_image, plan_scale, render, upright_size
+
+    with open(path, "rb") as fh:
+        image = open_image(fh, path)
+        size = upright_size(image)
+        targets = [Target(str(s), s, "crop") for s in SIZES]
+        decoded = decode(image, scale=plan_scale(targets, size))
+        outputs = render(decoded, targets)
+        return [
+            encode(outputs[str(s)].frames, decoded.format, quality=85, icc_profile=decoded.icc_profile)
+            for s in SIZES
+        ]
+
+
+def child(method: str, path: str, runs: int) -> None:
+    import PIL.Image  # noqa: F401  (imported before the baseline, as every method needs it)
+
+    if method == "fs-images Storage.save":
+        from flask import Flask
+
+        import fs_core
+
+        app = Flask("bench_images")
+        app.config.update(
+            FS_BACKEND="memory", PHOTOS_FS_IMAGES_THUMBNAILS=list(SIZES), PHOTOS_FS_OVERWRITE=True
+        )
+        photos = fs_core.Storage("photos", fs_core.IMAGES)
+        fs_core.init_app(app, photos)
+        name = "photo." + path.rpartition(".")[2]
+        with open(path, "rb") as fh:
+            data = fh.read()
+
+        def run() -> None:
+            with app.app_context():
+                photos.save(io.BytesIO(data), name)
+                assert len(list(photos.list_files())) == 1 + len(SIZES)
+
+    else:
+        import fs_images.processing  # noqa: F401
+
+        fn = naive if method == "naive" else pipeline
+
+        def run() -> None:
+            outputs = fn(path)
+            assert len(outputs) == len(SIZES)
+
+    baseline = peak_rss_kib()
+    run()  # warm-up
+    median, times = median_time(run, runs)
+    print(json.dumps({"median": median, "times": times, "baseline": baseline, "peak": peak_rss_kib()}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--child", nargs=3)
+    args = parser.parse_args()
+    if args.child:
+        method, path, runs = args.child
+        child(method, path, int(runs))
+        return
+    with tempfile.TemporaryDirectory(prefix="fs-bench-img-") as folder:
+        inputs = generate(folder)
+        for label, path in inputs.items():
+            results = {}
+            for method in METHODS:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", method, path, str(args.runs)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                results[method] = json.loads(out)
+            base = results["naive"]["median"]
+            rows = []
+            for method in METHODS:
+                r = results[method]
+                rows.append(
+                    [
+                        method,
+                        r["median"] * 1000,
+                        1 / r["median"],
+                        base / r["median"],
+                        r["peak"] / 1024,
+                        (r["peak"] - r["baseline"]) / 1024,
+                    ]
+                )
+            size = os.path.getsize(path)
+            table(
+                f"{label} ({size / 2**20:.1f} MiB) -> thumbnails {SIZES} px, same format",
+                [
+                    "method",
+                    "ms/image (median)",
+                    "images/s",
+                    "speed-up vs naive",
+                    "peak RSS MiB",
+                    "growth MiB",
+                ],
+                rows,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Errors fs-images raises, all in fs-core's family so applications catch ``FSError``."""
+
+from __future__ import annotations
+
+from fs_core.errors import UnauthorizedFileType
+
+__all__ = ["ImageTooLarge", "InvalidBBox", "InvalidImage"]
+
+
+class InvalidImage(UnauthorizedFileType):
+    """The file is not an image this storage can process: not an image at all, corrupt or
+    truncated, of a format other than its extension says, or animated where animations are
+    refused. Nothing was stored (the check runs before storing, and again on decoding)."""
+
+
+class ImageTooLarge(InvalidImage):
+    """The image has more pixels (or frames) than the storage's ``IMAGES_MAX_PIXELS``
+    (``IMAGES_MAX_FRAMES``) allow: a decompression bomb, or simply too big to process."""
+
+    def __init__(self, message: str, *, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class InvalidBBox(ValueError):
+    """A crop box is not ``(left, upper, right, lower)`` with ``left < right`` and
+    ``upper < lower`` inside the image. A ``ValueError``: it is a programming error."""

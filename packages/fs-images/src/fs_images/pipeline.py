@@ -1,0 +1,417 @@
+"""The post-save processors: what happens to an image stored in an enabled storage.
+
+For ``photos/cat.jpg`` stored with thumbnails ``[256, 64]``, ``MAX_SIZE = 2048`` and WebP on:
+
+========================== ===========================================================
+``photos/cat-original.jpg`` the upload as it was (metadata cleaned losslessly), kept only
+                            when ``cat.jpg`` itself was changed (resized or optimised)
+``photos/cat.jpg``          the image, at most 2048 px, upright
+``photos/cat-256.jpg``      thumbnails, named as Flask-FS named them
+``photos/cat-64.jpg``
+``photos/cat.jpg.webp``     a WebP of each of the above but the original (the
+``photos/cat-256.jpg.webp`` ``$uri.webp`` convention web servers use to pick a WebP
+``photos/cat-64.jpg.webp``  for browsers that accept it); ``.avif`` likewise
+========================== ===========================================================
+
+Variants are written straight through the storage's backend (no hooks run for them, no
+upload signal is sent), so any backend works. The original is written first and the image
+itself last, so a failure never loses the upload; after a failed save fs-core removes the
+upload and runs :func:`delete_variants`, so nothing is left.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import mmap
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fs_core import streams
+from fs_core.files import content_type_for
+
+from . import metadata
+from .errors import InvalidImage
+from .metadata import Parts
+from .processing import (
+    STRUCTURE_CHECKED,
+    Decoded,
+    Output,
+    Target,
+    decode,
+    encode_like,
+    family,
+    format_for,
+    open_image,
+    plan_scale,
+    render,
+    upright_size,
+    verify,
+)
+from .settings import ImageSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from fs_core import Storage
+
+__all__ = [
+    "Processed",
+    "check_upload",
+    "delete_variants",
+    "is_variant",
+    "options",
+    "original_name",
+    "process",
+    "thumbnail_name",
+    "variant_names",
+]
+
+#: Extra suffixes of the WebP and AVIF variants, and their formats.
+FORMAT_VARIANTS = {"webp": "WEBP", "avif": "AVIF"}
+#: Files larger than this are spilled to a temporary file (and memory-mapped) while processed.
+SPILL_SIZE = 32 << 20
+
+_options: ContextVar[dict[str, Any] | None] = ContextVar("fs_images_options", default=None)
+
+
+@contextlib.contextmanager
+def options(*, bbox: Sequence[float] | None = None) -> Iterator[None]:
+    """Options for the images saved inside the ``with`` block, in this thread or task.
+
+    ``bbox``: the ``(left, upper, right, lower)`` region (of the upright image) that its
+    thumbnails are cut from, as Flask-FS's ``ImageField.save(..., bbox=…)`` did::
+
+        with fs_images.options(bbox=(10, 10, 210, 210)):
+            avatars.save(upload, "me.jpg")
+    """
+    token = _options.set({"bbox": tuple(bbox) if bbox is not None else None})
+    try:
+        yield
+    finally:
+        _options.reset(token)
+
+
+def current_bbox() -> tuple[float, ...] | None:
+    """The ``bbox`` set by :func:`options`, if any."""
+    opts = _options.get()
+    return opts.get("bbox") if opts else None
+
+
+# -- names ------------------------------------------------------------------------------------
+
+
+def _split(name: str) -> tuple[str, str]:
+    folder, _, base = name.rpartition("/")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        stem, ext = base, ""
+    return (f"{folder}/{stem}" if folder else stem), ext
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    stem, ext = _split(name)
+    return f"{stem}-{suffix}.{ext}" if ext else f"{stem}-{suffix}"
+
+
+def original_name(name: str) -> str:
+    """``a/cat.jpg`` → ``a/cat-original.jpg``."""
+    return _suffixed(name, "original")
+
+
+def thumbnail_name(name: str, size: int) -> str:
+    """``a/cat.jpg``, 100 → ``a/cat-100.jpg``."""
+    return _suffixed(name, str(int(size)))
+
+
+def variant_names(name: str, settings: ImageSettings) -> list[str]:
+    """Every name derived from ``name`` under ``settings``: original, thumbnails, and the
+    WebP/AVIF variants of the image and its thumbnails (whether or not they are on now, so
+    that turning them off and deleting still cleans up)."""
+    images = [name, *(thumbnail_name(name, s) for s in settings.thumbnails)]
+    names = [original_name(name), *images[1:]]
+    names += [f"{image}.{ext}" for image in images for ext in FORMAT_VARIANTS]
+    return names
+
+
+def is_variant(name: str, names: set[str] | frozenset[str]) -> bool:
+    """Whether ``name`` looks derived from another of ``names``: ``x-original.jpg``,
+    ``x-<digits>.jpg`` next to ``x.jpg``, or ``x.jpg.webp``/``.avif`` next to ``x.jpg``."""
+    base, dot, ext = name.rpartition(".")
+    if dot and ext.lower() in FORMAT_VARIANTS and base in names:
+        return True
+    stem, ext = _split(name)
+    head, dash, suffix = stem.rpartition("-")
+    if not dash or not head or not (suffix == "original" or suffix.isdigit()):
+        return False
+    return (f"{head}.{ext}" if ext else head) in names
+
+
+# -- checking uploads ------------------------------------------------------------------------
+
+
+def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
+    """Refuse ``file`` before it is stored if it is not a sound image (see
+    :func:`~fs_images.processing.open_image`); the stream is put back where it was.
+
+    Streams that cannot seek, or are not at their start, are checked after storing instead
+    (a refusal there removes the file again)."""
+    if format_for(filename) is None:
+        return
+    try:
+        stream = streams.as_stream(file)
+    except TypeError:
+        return
+    try:
+        seekable = getattr(stream, "seekable", None)  # SpooledTemporaryFile has none before 3.11
+        if (seekable is not None and not seekable()) or stream.tell() != 0:
+            return
+    except (AttributeError, OSError, ValueError):
+        return
+    try:
+        image = open_image(
+            stream,
+            filename,
+            max_pixels=settings.max_pixels,
+            max_frames=settings.max_frames,
+            animation=settings.animation,
+            read_metadata=False,
+        )
+        image.close()
+        stream.seek(0)
+        verify(stream, filename)
+    finally:
+        stream.seek(0)
+
+
+# -- processing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Processed:
+    """What :func:`process` made of one image, for callers that record it (as Flask-FS's
+    ``ImageField`` stored its ``original`` and ``thumbnails``)."""
+
+    #: The image's name in the storage.
+    name: str
+    #: The name of its ``-original``, if one is kept (``None``: the image is the upload).
+    original: str | None = None
+    #: Thumbnail size in pixels → name.
+    thumbnails: dict[int, str] = field(default_factory=dict)
+    #: Every name written by this run, in order (the image itself last, if rewritten).
+    written: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _buffer(storage: Storage, name: str) -> Iterator[Any]:
+    """The whole file as a bytes-like object with ``find``: ``bytes`` in memory, or an
+    ``mmap`` of a temporary file beyond :data:`SPILL_SIZE`."""
+    with storage.open(name, "rb") as source:
+        head = source.read(SPILL_SIZE + 1)
+        if len(head) <= SPILL_SIZE:
+            yield head
+            return
+        with tempfile.TemporaryFile(prefix="fs-images-") as spill:
+            spill.write(head)
+            del head
+            streams.copy_stream(source, spill.write)
+            spill.flush()
+            mapped = mmap.mmap(spill.fileno(), 0, access=mmap.ACCESS_READ)
+            try:
+                yield mapped
+            finally:
+                try:
+                    mapped.close()
+                except BufferError:
+                    # Views of it are still held (by the traceback of the error on its way
+                    # out): it is unmapped when they go. Never hide that error behind this one.
+                    pass
+
+
+def _fp(data: Any) -> Any:
+    if isinstance(data, mmap.mmap):
+        data.seek(0)
+        return data
+    return io.BytesIO(data)
+
+
+class _PartsReader(io.RawIOBase):
+    """:data:`~fs_images.metadata.Parts` read as one stream: the pieces are copied into the
+    reader's buffer as the backend reads, never joined into one ``bytes`` (the source of a
+    large image is a memory map; joining it would bring the whole file into memory)."""
+
+    def __init__(self, parts: Parts) -> None:
+        self._parts = [memoryview(p).cast("B") for p in parts]
+        self._index = 0
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        out = memoryview(buffer).cast("B")
+        filled = 0
+        while filled < len(out) and self._index < len(self._parts):
+            part = self._parts[self._index]
+            n = min(len(out) - filled, len(part) - self._offset)
+            out[filled : filled + n] = part[self._offset : self._offset + n]
+            filled += n
+            self._offset += n
+            if self._offset == len(part):
+                self._index, self._offset = self._index + 1, 0
+        return filled
+
+    def close(self) -> None:
+        for part in self._parts:  # views of the source: let its memory map close
+            part.release()
+        self._parts = []
+        super().close()
+
+
+def _put(backend: Any, name: str, parts: Parts, written: list[str]) -> None:
+    with _PartsReader(parts) as stream:
+        backend.save(stream, name, overwrite=True, content_type=content_type_for(name))
+    written.append(name)
+
+
+def process(
+    storage: Storage,
+    filename: str,
+    settings: ImageSettings,
+    *,
+    bbox: Sequence[float] | None = None,
+    rerender: bool = False,
+) -> Processed | None:
+    """Make every variant of the stored image ``filename`` (see the module doc).
+
+    ``rerender=True`` starts from ``-original`` when there is one (the image itself may
+    have been resized under older settings) and leaves the original as it is. Returns
+    ``None`` for a name that is not an image (``.svg``, ``.pdf``…). Raises
+    :class:`~fs_images.errors.InvalidImage` for a file that is not a sound image.
+    """
+    fmt = format_for(filename)
+    if fmt is None:
+        return None
+    backend = storage.backend
+    result = Processed(filename)
+    original = original_name(filename)
+    from_original = rerender and backend.exists(original)
+    source_name = original if from_original else filename
+    with _buffer(storage, source_name) as data:
+        _process(backend, data, source_name, filename, settings, bbox, from_original, result)
+    if not from_original and result.original is None and not rerender:
+        # A new upload over an old one must not leave the old original behind.
+        backend.delete(original)
+    elif from_original:
+        result.original = original
+    return result
+
+
+def _process(
+    backend: Any,
+    data: Any,
+    source_name: str,
+    filename: str,
+    settings: ImageSettings,
+    bbox: Sequence[float] | None,
+    from_original: bool,
+    result: Processed,
+) -> None:
+    image = open_image(
+        _fp(data),
+        source_name,
+        max_pixels=settings.max_pixels,
+        max_frames=settings.max_frames,
+        animation=settings.animation,
+    )
+    fmt = image.format or ""
+    size = upright_size(image)
+    resize_main = settings.max_size is not None and max(size) > settings.max_size
+    format_variants = [f for f, on in (("webp", settings.webp), ("avif", settings.avif)) if on]
+    format_variants = [f for f in format_variants if FORMAT_VARIANTS[f] != family(fmt)]
+    exif_raw = image.info.get("exif")
+    keep_all = settings.keep_exif and settings.keep_gps
+    reencode_meta = not keep_all and metadata.needs_reencoding(fmt, exif_raw)
+    need_main = resize_main or settings.optimize or bool(format_variants) or reencode_meta
+
+    mode, upscale = settings.thumbnail_mode, settings.upscale
+    targets = [Target(str(s), s, mode, bbox, upscale) for s in settings.thumbnails]
+    if need_main:
+        main_size = settings.max_size if resize_main else max(size)
+        targets.append(Target("main", int(main_size), "fit"))
+
+    try:
+        cleaned = metadata.strip(data, fmt, keep_exif=settings.keep_exif, keep_gps=settings.keep_gps)
+    except ValueError as exc:
+        image.close()
+        raise InvalidImage(f"{source_name!r} is a corrupt or truncated image: {exc}") from None
+    source: Parts = cleaned if cleaned is not None else [data]
+
+    outputs: dict[str, Output] = {}
+    decoded: Decoded | None = None
+    if targets:
+        scale = plan_scale(targets, size)
+        decoded = decode(image, scale=scale, animation=settings.animation, filename=source_name)
+        outputs = render(decoded, targets, background=settings.background)
+    elif family(fmt) in STRUCTURE_CHECKED:
+        image.close()
+        verify(_fp(data), source_name)
+    else:  # a truncated GIF or BMP is only found by decoding it
+        decode(image, animation=settings.animation, filename=source_name)
+        image.close()
+
+    def enc(output: Output, out_format: str, optimize: bool) -> bytes:
+        assert decoded is not None
+        quality = settings.quality_for(out_format)
+        exif = metadata.clean_exif(
+            decoded.exif, keep_exif=settings.keep_exif, keep_gps=settings.keep_gps, orientation=None
+        )
+        return encode_like(output.frames, decoded, out_format, quality=quality, optimize=optimize, exif=exif)
+
+    def enc_variant(output: Output, ext: str) -> bytes:
+        return enc(output, FORMAT_VARIANTS[ext], settings.optimize)
+
+    # The image itself.
+    main: Parts | None = None
+    replaced = False
+    if resize_main or settings.optimize or reencode_meta:
+        encoded = enc(outputs["main"], fmt, settings.optimize)
+        main, replaced = [encoded], True
+        if not resize_main and not reencode_meta and len(encoded) >= sum(map(len, source)):
+            main, replaced = None, False  # optimising would not make it smaller
+    if main is None and (cleaned is not None or from_original):
+        main = source
+
+    # 1. the original, before anything overwrites the upload.
+    if replaced and settings.keep_original and not from_original and not reencode_meta:
+        name = original_name(filename)
+        _put(backend, name, source, result.written)
+        result.original = name
+    # 2. thumbnails and format variants.
+    for size_px in settings.thumbnails:
+        name = thumbnail_name(filename, size_px)
+        output = outputs[str(size_px)]
+        _put(backend, name, [enc(output, fmt, settings.optimize)], result.written)
+        result.thumbnails[size_px] = name
+        for ext in format_variants:
+            _put(backend, f"{name}.{ext}", [enc_variant(output, ext)], result.written)
+    for ext in format_variants:
+        _put(backend, f"{filename}.{ext}", [enc_variant(outputs["main"], ext)], result.written)
+    # 3. the image itself, last.
+    if main is not None:
+        _put(backend, filename, main, result.written)
+
+
+def delete_variants(storage: Storage, filename: str, settings: ImageSettings) -> list[str]:
+    """Delete what was derived from ``filename`` (after it was deleted); returns the names.
+
+    Only names derived under the current settings are removed (see :func:`variant_names`),
+    through the backend, so no hook runs again for them."""
+    if format_for(filename) is None:
+        return []
+    backend = storage.backend
+    names = variant_names(filename, settings)
+    for name in names:
+        backend.delete(name)
+    return names

@@ -1,0 +1,57 @@
+"""fs-images' hook implementations (wiring only: the work is in ``pipeline.py``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fs_core import hookimpl
+
+from .settings import DEFAULTS, settings_for
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+    from flask import Flask
+
+    from fs_core import Storage
+
+
+@hookimpl
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, list(value) if isinstance(value, list) else value)
+
+
+@hookimpl(tryfirst=True)
+def file_allowed(storage: Storage, file: Any, filename: str) -> bool | None:
+    # Runs before the other policies: a refusal raises InvalidImage; otherwise abstain.
+    settings = settings_for(storage)
+    if settings is not None:
+        from . import pipeline  # Pillow is imported only where a storage processes images
+
+        pipeline.check_upload(file, filename, settings)
+    return None
+
+
+@hookimpl
+def after_save(storage: Storage, filename: str) -> None:
+    settings = settings_for(storage)
+    if settings is not None:
+        from . import pipeline
+
+        pipeline.process(storage, filename, settings, bbox=pipeline.current_bbox())
+
+
+@hookimpl
+def after_delete(storage: Storage, filename: str) -> None:
+    settings = settings_for(storage)
+    if settings is not None:
+        from . import pipeline
+
+        pipeline.delete_variants(storage, filename, settings)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .rerender import images
+
+    cli.add_command(images)

@@ -1,0 +1,157 @@
+"""Pick-and-mix installs: each package's wheel installs and works alone and with the others.
+
+Every package under packages/ is built into a wheel (``uv build``), then fresh virtualenvs get
+combinations of those wheels (their third-party requirements come from PyPI): fs-core alone,
+fs-core with each backend on its own, and everything. In each, tests/pick_and_mix_app.py saves,
+reads and serves a file through the installed backend, and checks that every backend whose
+package is not installed fails with an error naming that package; ``flask fs plugins`` must
+list exactly the installed plugins.
+
+Adding a package: a backend gets one line in ``BACKENDS`` (its name and the configuration a
+storage needs, or a function of the test's ``request`` that builds it from fixtures, for a
+backend that needs a server); any other plugin goes in ``OTHER_PLUGINS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from workspace import ROOT, load_toml, released, uv, version
+
+from fs_core.plugins import KNOWN_BACKEND_PACKAGES
+from fs_testservers import unique_name
+
+pytestmark = pytest.mark.wheels
+
+Config = dict[str, Any] | Callable[[pytest.FixtureRequest], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Backend:
+    name: str
+    config: Config = field(default_factory=dict)
+
+
+def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """fs-s3 on the session's moto server (tools/fs-testservers), in a bucket of its own."""
+    server = request.getfixturevalue("moto_server")
+    config = server.fs_config(bucket=unique_name("pick"))
+    return {f"FS_S3_{key.upper()}": value for key, value in config.items()}
+
+
+#: Backend packages: the backend each provides, and the configuration a storage needs.
+BACKENDS: dict[str, Backend] = {
+    "fs-local": Backend("local"),  # FS_ROOT defaults to the app's instance folder
+    "fs-s3": Backend("s3", _s3_on_moto),
+}
+#: Plugins that are not backends (fs-images): installed together with everything else.
+OTHER_PLUGINS: set[str] = {"fs-images"}
+
+CORE = "fs-core"
+
+
+def _plugins_of(package: str) -> set[str]:
+    """The names of the ``fs_core`` entry points a package declares."""
+    project = load_toml(released()[package] / "pyproject.toml")["project"]
+    return set(project.get("entry-points", {}).get("fs_core", {}))
+
+
+def _combinations() -> list[tuple[str, tuple[str, ...], str]]:
+    """(id, packages, backend to exercise)."""
+    everything = tuple(sorted(released()))
+    combos = [("fs-core", (CORE,), "memory")]
+    combos += [(f"fs-core+{name}", (CORE, name), backend.name) for name, backend in BACKENDS.items()]
+    default = "local" if "fs-local" in BACKENDS else "memory"
+    combos.append(("everything", everything, default))
+    return combos
+
+
+def test_every_package_is_in_the_pick_and_mix():
+    plugins = set(released()) - {CORE}
+    assert plugins == set(BACKENDS) | OTHER_PLUGINS, "add the new package to BACKENDS or OTHER_PLUGINS"
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory) -> dict[str, Path]:
+    """One freshly built wheel per package under packages/."""
+    out = tmp_path_factory.mktemp("wheels")
+    subprocess.run(
+        [*uv(), "build", "--all-packages", "--wheel", "--out-dir", str(out), "--quiet"], cwd=ROOT, check=True
+    )
+    found = {}
+    for package in released():
+        built = sorted(out.glob(f"{package.replace('-', '_')}-*.whl"))
+        assert len(built) == 1, f"expected one wheel of {package}, found {built}"
+        found[package] = built[0]
+    return found
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a process in a fresh virtualenv: nothing from the workspace's."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "PYTHONPATH", "UV_PROJECT_ENVIRONMENT")
+    }
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("packages", "backend"), [c[1:] for c in _combinations()], ids=[c[0] for c in _combinations()]
+)
+def test_install(packages, backend, wheels, tmp_path, request):
+    venv = tmp_path / "venv"
+    env = _clean_env()
+    subprocess.run([*uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=env)
+    python = venv / "bin" / "python"
+    # Every first-party package as a wheel file, so none can come from PyPI.
+    subprocess.run(
+        [*uv(), "pip", "install", "--quiet", "--python", str(python), *(str(wheels[p]) for p in packages)],
+        check=True,
+        env=env,
+    )
+    config = BACKENDS[_package_of(backend)].config if backend != "memory" else {}
+    if callable(config):
+        config = config(request)
+    installed = {name for package in packages for name in _plugins_of(package)}
+    missing = {b: p for b, p in KNOWN_BACKEND_PACKAGES.items() if p not in packages}
+    app_dir = tmp_path / "app"
+    app_dir.mkdir()
+    shutil.copy(Path(__file__).with_name("pick_and_mix_app.py"), app_dir)
+    spec = {"backend": backend, "config": config, "missing": missing}
+    env = _clean_env(PICK_AND_MIX=json.dumps(spec), PICK_AND_MIX_INSTANCE=str(tmp_path / "instance"))
+
+    run = subprocess.run(
+        [str(python), "pick_and_mix_app.py"], cwd=app_dir, env=env, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert "ok: fs-core" in run.stderr
+
+    listing = subprocess.run(
+        [str(venv / "bin" / "flask"), "--app", "pick_and_mix_app", "fs", "plugins"],
+        cwd=app_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert listing.returncode == 0, listing.stderr
+    plugins = json.loads(listing.stdout)
+    assert {p["name"] for p in plugins} == installed
+    for plugin in plugins:
+        assert plugin["distribution"] in packages
+        assert plugin["version"] == version(released()[plugin["distribution"]])
+
+
+def _package_of(backend: str) -> str:
+    return next(package for package, b in BACKENDS.items() if b.name == backend)
