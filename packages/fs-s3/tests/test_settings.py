@@ -148,3 +148,11 @@ def test_invalid_endpoint_is_a_configuration_error_at_first_use():
     backend = S3Backend("files", Config(endpoint="http://not a host", access_key="a", secret_key="b"))
     with pytest.raises(ConfigurationError, match="ENDPOINT"):
         backend.exists("x")
+
+
+def test_backend_class_is_reachable_from_the_package():
+    import fs_s3
+
+    assert fs_s3.S3Backend is S3Backend
+    with pytest.raises(AttributeError):
+        fs_s3.nothing  # noqa: B018
