@@ -91,3 +91,10 @@ def test_storage_config_follows_the_app(make_app):
         assert files.config["overwrite"] is True
         assert files.backend_name == "memory"
         assert files.backend_prefix == "FS_MEMORY_"
+
+
+def test_per_storage_locations_are_not_global():
+    # One nginx location per storage directory: a global prefix would send every storage to one.
+    cfg = resolve({"FS_OFFLOAD": "x-accel-redirect", "FS_OFFLOAD_PREFIX": "/one/"}, "files", "local")
+    assert cfg["offload"] == "x-accel-redirect"
+    assert "offload_prefix" not in cfg

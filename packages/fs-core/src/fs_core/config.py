@@ -42,7 +42,6 @@ GLOBAL_KEYS = frozenset(
         "PRIVATE",
         "SERVE",
         "OFFLOAD",
-        "OFFLOAD_PREFIX",
         "MAX_AGE",
         "INLINE_ACTIVE_CONTENT",
         "SIGNED_URL_EXPIRES",
