@@ -241,7 +241,7 @@ def init_app(app):
     app = make()
     fs.init_app(app)
     fs.init_app(app, fs.Storage("files"))
-    import acme_init
+    import acme_init  # pants: no-infer-dep (a module the test writes)
 
     assert [app.name] == acme_init.CALLS
     assert app.config["ACME_DEFAULT"] == 42
