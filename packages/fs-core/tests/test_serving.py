@@ -178,3 +178,26 @@ def test_conditional_requests_do_not_read_the_file(make_app, fs_register_plugin)
     assert client.get("/files/a.txt", headers={"If-None-Match": etag}).status_code == 304
     assert client.head("/files/a.txt").status_code == 200
     assert opened == ["a.txt"]
+
+
+def test_crafted_signature_arguments_are_refused_not_a_server_error(make_app):
+    secret, public = fs.Storage("secret"), fs.Storage("public")
+    app = make_app(secret, public, SECRET_FS_PRIVATE=True)
+    with app.app_context():
+        secret.write("doc.txt", b"classified")
+        public.write("doc.txt", b"open")
+    client = app.test_client()
+    # '²' and '١' are digits to str.isdigit(), but int() refuses the first and reads the second.
+    for expires in ("%C2%B2", "%D9%A1" * 11, "1e99", "-1"):
+        response = client.get(f"/secret/doc.txt?expires={expires}&signature=x")
+        assert response.status_code == 403, expires
+
+
+def test_signature_arguments_without_a_secret_key_do_not_break_public_files(make_app):
+    public = fs.Storage("public")
+    app = make_app(public, SECRET_KEY=None)
+    with app.app_context():
+        public.write("doc.txt", b"open")
+    response = app.test_client().get("/public/doc.txt?expires=99999999999&signature=x")
+    assert response.status_code == 200
+    assert response.data == b"open"

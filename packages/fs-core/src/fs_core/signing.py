@@ -40,8 +40,15 @@ def sign(app: Flask, storage: str, filename: str, expires_in: int) -> dict[str, 
 
 
 def verify(app: Flask, storage: str, filename: str, expires: str | None, signature: str | None) -> bool:
-    """Whether the query arguments are a valid, unexpired signature for this file."""
-    if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
+    """Whether the query arguments are a valid, unexpired signature for this file.
+
+    Never raises: arguments a client made up (``expires=²``), or an app without
+    ``SECRET_KEY`` (which cannot have signed anything), are simply not a valid signature.
+    """
+    # str.isdigit() accepts '²' (int() refuses it) and other scripts' digits: ASCII only.
+    if not expires or not signature or not (expires.isascii() and expires.isdigit()):
+        return False
+    if int(expires) < time.time() or not app.config.get("SECRET_KEY"):
         return False
     try:
         return _signer(app).verify_signature(
