@@ -86,3 +86,19 @@ def test_limited_reader_rewinds_with_its_source():
     limited.seek(4)
     assert limited.read() == b"x" * 10  # the count restarted: no FileTooLarge on a re-read
     assert not streams.LimitedReader(FailingStream(5), 10).seekable()
+
+
+@pytest.mark.parametrize("mode", ["w", "wb"])
+def test_a_writer_dropped_without_close_is_discarded(mode):
+    """Text writers too: a TextIOWrapper that is garbage-collected closes its buffer, which
+    would commit the half-written content."""
+    import gc
+
+    from fs_core.memory import MemoryBackend
+
+    backend = MemoryBackend("m")
+    writer = backend.open("half.txt", mode)
+    writer.write("half" if "b" not in mode else b"half")
+    del writer
+    gc.collect()
+    assert not backend.exists("half.txt")

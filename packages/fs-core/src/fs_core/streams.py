@@ -302,12 +302,27 @@ class SpoolingWriter(AtomicWriter):
 
 
 class _AtomicTextWrapper(io.TextIOWrapper):
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+    # Held by the class: __del__ may run while the interpreter clears module globals.
+    _writer_type = AtomicWriter
+
+    def _atomic_raw(self) -> AtomicWriter | None:
         raw = getattr(self.buffer, "raw", self.buffer)
-        if exc_type is not None and isinstance(raw, AtomicWriter):
+        return raw if isinstance(raw, self._writer_type) else None
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        raw = self._atomic_raw()
+        if exc_type is not None and raw is not None:
             raw.abort()
             return
         self.close()
+
+    def __del__(self) -> None:
+        # Finalising a TextIOWrapper closes its buffer, which would commit what was written:
+        # a text writer dropped without close() is discarded, as a binary one is.
+        raw = self._atomic_raw()
+        if raw is not None and not raw.closed:
+            raw.abort()
+        super().__del__()
 
 
 def text_wrapper(binary: Any, mode: str, encoding: str | None = None, **kwargs: Any) -> IO[Any]:
