@@ -550,3 +550,16 @@ def test_legacy_backend_works_through_storage(make_app, fs_register_plugin):
         assert files.read("a.txt") == b"saved"
         assert sorted(files.list_files("b")) == ["b/c.txt"]
         assert files.metadata("a.txt")["mime"] == "text/plain"
+
+
+def test_open_for_writing_takes_text_options(make_app):
+    """csv wants open(..., 'w', newline=''); the text options go to the text layer."""
+    import csv
+
+    files = fs.Storage("files")
+    with make_app(files).app_context():
+        with files.open("table.csv", "w", newline="", encoding="latin-1") as f:
+            csv.writer(f).writerow(["café", "b"])
+        assert files.read("table.csv") == "café,b\r\n".encode("latin-1")
+        with files.open("table.csv", "r", newline="", encoding="latin-1") as f:
+            assert list(csv.reader(f)) == [["café", "b"]]

@@ -128,14 +128,16 @@ class BaseBackend:
         """Open a file: ``r``/``rb`` read, ``w``/``wb`` replace, ``x``/``xb`` create only.
 
         Writers are atomic: the content appears when the file is closed, not before, and is
-        discarded if the ``with`` block raises. Text modes take ``encoding`` (utf8).
+        discarded if the ``with`` block raises. Writers take ``content_type``; text modes take
+        ``encoding`` (utf8) and the other options of :class:`io.TextIOWrapper` (``newline``…).
         """
         encoding = kwargs.pop("encoding", None)
         if "r" in mode and "+" not in mode:
             return streams.text_wrapper(self.open_read(filename), mode, encoding, **kwargs)
         if ("w" in mode or "x" in mode) and "+" not in mode:
-            writer = self.open_write(filename, overwrite="x" not in mode, **kwargs)
-            return streams.text_wrapper(writer, mode, encoding)
+            content_type = kwargs.pop("content_type", None)
+            writer = self.open_write(filename, overwrite="x" not in mode, content_type=content_type)
+            return streams.text_wrapper(writer, mode, encoding, **kwargs)
         raise ValueError(f"Unsupported mode {mode!r}: use r, rb, w, wb, x or xb")
 
     def open_write(
