@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 
 import fs_core as fs
@@ -201,3 +203,20 @@ def test_signature_arguments_without_a_secret_key_do_not_break_public_files(make
     response = app.test_client().get("/public/doc.txt?expires=99999999999&signature=x")
     assert response.status_code == 200
     assert response.data == b"open"
+
+
+@pytest.mark.parametrize(
+    "declared", ["application/atom+xml", "application/rss+xml", "application/mathml+xml", "text/xsl"]
+)
+def test_every_xml_type_is_active_content(make_app, declared):
+    """A browser runs <html:script> in any XML document, whatever its +xml type."""
+    from fs_core.files import content_type_for
+
+    assert content_type_for("feed.bin", declared) == "application/octet-stream"
+    files = fs.Storage("files", fs.ALL)
+    app = make_app(files)
+    with app.app_context():
+        files.backend.save(io.BytesIO(b"<feed/>"), "feed.bin", content_type=declared)
+    response = app.test_client().get("/files/feed.bin")
+    assert response.mimetype == declared
+    assert response.headers["Content-Disposition"].startswith("attachment")

@@ -30,6 +30,7 @@ __all__ = [
     "DisallowAll",
     "content_type_for",
     "extension",
+    "is_active_content",
     "lower_extension",
     "mime",
 ]
@@ -59,18 +60,34 @@ EXECUTABLES = ["so", "exe", "dll"]
 DEFAULTS = TEXT + DOCUMENTS + IMAGES + DATA
 
 #: MIME types a browser may execute; served as attachments unless a storage allows them inline.
+#: Every ``+xml`` type counts too (see :func:`is_active_content`).
 ACTIVE_CONTENT_TYPES = frozenset(
     {
         "text/html",
         "application/xhtml+xml",
         "image/svg+xml",
         "text/xml",
+        "text/xsl",
         "application/xml",
         "application/javascript",
+        "application/x-javascript",
+        "application/ecmascript",
         "text/javascript",
+        "text/ecmascript",
         "application/x-shockwave-flash",
     }
 )
+
+
+def is_active_content(mimetype: str | None) -> bool:
+    """Whether a browser may run script in a response of this type.
+
+    The types of :data:`ACTIVE_CONTENT_TYPES`, and any ``+xml`` type: browsers parse them
+    as XML documents, where elements in the XHTML namespace (``<html:script>``) run
+    (``application/atom+xml``, ``application/rss+xml``, ``application/mathml+xml``…).
+    """
+    value = (mimetype or "").split(";")[0].strip().lower()
+    return value in ACTIVE_CONTENT_TYPES or value.endswith("+xml")
 
 
 class All:
@@ -174,6 +191,6 @@ def content_type_for(filename: str, declared: str | None = None) -> str:
     declared = (declared or "").split(";")[0].strip().lower()
     if declared in _GENERIC_TYPES:
         return guessed or "application/octet-stream"
-    if declared in ACTIVE_CONTENT_TYPES and guessed != declared:
+    if is_active_content(declared) and guessed != declared:
         return guessed or "application/octet-stream"
     return declared

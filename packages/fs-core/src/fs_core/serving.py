@@ -8,7 +8,7 @@ the bytes before it.
 
 :func:`finish_response` adds what the core decides for every backend: a
 ``Content-Disposition`` that is safe for any name, ``X-Content-Type-Options: nosniff``, and
-attachment for types a browser would run (SVG, HTML) unless the storage allows them inline.
+attachment for types a browser would run (SVG, HTML, XML, JavaScript) unless the storage allows them inline.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from flask import request
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
-from .files import ACTIVE_CONTENT_TYPES
+from .files import is_active_content
 
 __all__ = ["SEND_CHUNK", "LazyStream", "content_disposition", "finish_response", "send_stream"]
 
@@ -138,7 +138,7 @@ def finish_response(
     """Apply the core's serving rules to a backend's response."""
     if 300 <= rv.status_code < 400 and rv.location:
         return rv
-    active = (rv.mimetype or "").lower() in ACTIVE_CONTENT_TYPES
+    active = is_active_content(rv.mimetype)
     attachment = as_attachment or (active and not inline_active_content)
     if "Content-Disposition" not in rv.headers or attachment:
         rv.headers["Content-Disposition"] = content_disposition(download_name or filename, attachment)

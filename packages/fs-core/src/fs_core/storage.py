@@ -557,7 +557,7 @@ class Storage:
         """Serve a file in the current request (404 if it does not exist or cannot exist).
 
         The backend answers conditional and range requests; the core adds a safe
-        ``Content-Disposition``, ``nosniff``, and attachment for active content (SVG, HTML)
+        ``Content-Disposition``, ``nosniff``, and attachment for active content (SVG, HTML, XML)
         unless ``INLINE_ACTIVE_CONTENT`` is set.
         """
         try:
