@@ -213,12 +213,16 @@ def test_file_allowed_hook_can_refuse_accept_or_abstain(make_app, fs_register_pl
     with app.app_context():
         with pytest.raises(fs.UnauthorizedFileType):
             files.save(upload(b"MZ\x90\x00rest", "innocent.txt"))
+        with pytest.raises(fs.UnauthorizedFileType):
+            files.save(b"MZ\x90\x00rest", "bytes.txt")  # bytes reach the hook as a stream
         assert files.save(upload(b"data", "x.special")) == "x.special"  # not in DEFAULTS, accepted
         assert files.save(upload(b"text", "ok.txt")) == "ok.txt"  # abstained: core policy
+        assert files.save("text too", "str.txt") == "str.txt"
         with pytest.raises(fs.UnauthorizedFileType):
             files.save(upload(b"x", "run.exe"))
         assert files.read("ok.txt") == b"text"  # the plugin rewound the stream
-        assert sorted(files.list_files()) == ["ok.txt", "x.special"]
+        assert files.read("str.txt") == b"text too"
+        assert sorted(files.list_files()) == ["ok.txt", "str.txt", "x.special"]
 
 
 def test_file_allowed_can_be_overridden_in_a_subclass(make_app):

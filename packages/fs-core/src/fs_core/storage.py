@@ -343,6 +343,9 @@ class Storage:
         free name from :meth:`resolve_conflict`. With ``NAMING = 'hash'`` the file is named by
         its content hash, and saving the same content twice stores it once.
         """
+        if isinstance(file_or_wfs, (str, bytes, bytearray, memoryview)):
+            # file_allowed hooks and overrides read a file object, whatever was given.
+            file_or_wfs = streams.as_stream(file_or_wfs)
         with self._context() as (_, _, state):
             cfg = state.config
             declared = getattr(file_or_wfs, "mimetype", None) or getattr(file_or_wfs, "content_type", None)
