@@ -71,6 +71,7 @@ def test_private_storage_has_no_url_and_serves_signed_urls_only(make_app):
     with app.app_context():
         secret.write("doc.txt", b"classified")
         assert not secret.has_url
+        assert secret.base_url == "http://app.test/secret/"  # the view's, never FS_URL's
         with pytest.raises(OperationNotSupported, match="signed_url"):
             secret.url("doc.txt")
         assert secret.metadata("doc.txt")["url"] is None

@@ -181,6 +181,8 @@ class Storage:
     # -- URLs -----------------------------------------------------------------------------
 
     def _public_url(self, app: Flask, cfg: Config, backend_name: str) -> str | None:
+        if cfg.get_bool("private"):
+            return None  # reached through signed URLs of the view only
         if cfg.get("url"):
             return self._clean_url(app, str(cfg["url"]))
         parent = app.config.get(f"FS_{backend_name.upper()}_URL") or app.config.get("FS_URL")
@@ -213,7 +215,7 @@ class Storage:
 
         ``{NAME}_FS_URL`` as is; else ``FS_{BACKEND}_URL`` or ``FS_URL`` joined with the
         storage name (without dropping their last path segment, as Flask-FS's ``urljoin``
-        did); else the ``fs.get_file`` view's URL.
+        did); else, and always for a private storage, the ``fs.get_file`` view's URL.
         """
         with self._context() as (app, _, state):
             url = self._public_url(app, state.config, state.backend_name)
@@ -223,8 +225,6 @@ class Storage:
     def has_url(self) -> bool:
         """Whether the storage has a public URL of its own (``FS_{BACKEND}_URL`` counts)."""
         app, _, state = self._fs()
-        if state.config.get_bool("private"):
-            return False
         return self._public_url(app, state.config, state.backend_name) is not None
 
     def url(self, filename: str, external: bool = False) -> str:
