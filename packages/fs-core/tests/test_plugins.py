@@ -169,6 +169,32 @@ class LegacyBackend(MemoryBackend):
     assert described["legacy"]["legacy_entry_point"] == "fs.backend"
 
 
+def test_legacy_entry_point_named_like_a_plugin_of_another_distribution_is_an_error(site):
+    """Flask-FS still installed next to fs-local: its fs.backend 'local' must not replace
+    fs-local's backend silently (it did, as both plugins were called 'local')."""
+    site(
+        "fs-acme",
+        {"fs_core": {"acme": "acme_plugin"}},
+        {"acme_plugin": PLUGIN_WITH_BACKEND.format(cls="Acme", backend="acme")},
+    )
+    site("old-acme", {"fs.backend": {"acme": "old_acme:Acme"}}, {"old_acme": "class Acme: pass\n"})
+    with pytest.raises(PluginError, match=r"'acme'.*fs-acme and old-acme"):
+        make()
+
+
+def test_a_distribution_with_both_entry_points_gets_its_fs_core_plugin(site):
+    legacy = PLUGIN_WITH_BACKEND.format(cls="Modern", backend="both") + "\nclass Old(Modern):\n    pass\n"
+    site(
+        "fs-both",
+        {"fs_core": {"both": "both_plugin"}, "fs.backend": {"both": "both_plugin:Old"}},
+        {"both_plugin": legacy},
+    )
+    plugins = make().extensions["fs"].plugins
+    assert plugins.backend_class("both").__name__ == "Modern"
+    described = {p["name"]: p for p in plugins.describe()}
+    assert "legacy_entry_point" not in described["both"]
+
+
 def test_unknown_backend_says_what_to_install():
     # One of our own backends whose package is not installed in this environment (the
     # workspace installs some of them, e.g. fs-s3).

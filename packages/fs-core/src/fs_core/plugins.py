@@ -125,14 +125,17 @@ class Plugins:
             raise PluginError(f"A plugin implements a hook fs-core does not define: {exc}") from exc
         self._collect_backends()
         for ep in sorted(legacy, key=lambda e: e.name):
-            if self._wanted(ep.name):
+            # A distribution that also has an fs_core plugin of that name is loaded through it.
+            if self._wanted(ep.name) and ep.name not in self.infos:
                 dist, version = _dist(ep)
-                self.infos.setdefault(ep.name, PluginInfo(ep.name, dist, version, legacy=True))
+                self.infos[ep.name] = PluginInfo(ep.name, dist, version, legacy=True)
                 self._add_backend(ep.name, ep, ep.name)
 
     def _check_names(self, eps: list[EntryPoint], legacy: list[EntryPoint]) -> None:
+        """Plugin names are unique across both groups: a legacy ``fs.backend`` entry point is
+        a plugin named after it, so Flask-FS's ``local`` next to fs-local is a conflict."""
         seen: dict[str, str] = {}
-        for ep in eps:
+        for ep in [*eps, *legacy]:
             owner = _dist(ep)[0] or ep.value
             if ep.name in seen and seen[ep.name] != owner:
                 raise PluginError(
@@ -141,7 +144,7 @@ class Plugins:
                 )
             seen[ep.name] = owner
         if self.enabled is not None:
-            installed = set(seen) | {ep.name for ep in legacy}
+            installed = set(seen)
             unknown = [name for name in self.enabled if name not in installed]
             if unknown:
                 listed = ", ".join(sorted(installed)) or "none"
