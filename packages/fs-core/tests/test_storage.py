@@ -122,6 +122,15 @@ def test_two_storages_with_one_name_are_refused(make_app):
         fs.init_app(app, fs.Storage("files"))
 
 
+def test_storages_whose_names_share_config_keys_are_refused(make_app):
+    # 'Files' and 'files' would both read FILES_FS_ROOT: two storages in one directory.
+    app = make_app(fs.Storage("files"))
+    for name in ("Files", "FILES"):
+        with pytest.raises(ConfigurationError, match=r"FILES_FS_"):
+            fs.init_app(app, fs.Storage(name))
+    assert set(app.extensions["fs"]) == {"files"}
+
+
 def test_storage_names_are_checked():
     with pytest.raises(ConfigurationError):
         fs.Storage("bad name/../")

@@ -59,6 +59,12 @@ class FSState(dict):
                 f"storage names must be unique per app"
             )
         prefix = config_module.storage_prefix(storage.name)
+        for name in self:
+            if name != storage.name and config_module.storage_prefix(name) == prefix:
+                raise ConfigurationError(
+                    f"Storages {name!r} and {storage.name!r} in app {app.name!r} would share the "
+                    f"configuration keys {prefix}*; rename one of them"
+                )
         backend_name = str(app.config.get(f"{prefix}BACKEND") or app.config["FS_BACKEND"])
         if backend is None:
             cls = self.plugins.backend_class(backend_name, storage=storage.name)
