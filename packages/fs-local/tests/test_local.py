@@ -62,6 +62,54 @@ def test_readers_see_the_old_or_the_new_file_never_a_partial_one(backend):
     assert seen
 
 
+class _DeletesWhenRead(io.RawIOBase):
+    """An upload during which another request deletes the last file of the target folder."""
+
+    def __init__(self, backend, other):
+        self._backend, self._other, self._sent = backend, other, False
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self._sent:
+            self._backend.delete(self._other)  # prunes the folder if it looks empty
+            return 0
+        self._sent = True
+        buffer[:3] = b"new"
+        return 3
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_save_survives_a_concurrent_delete_pruning_its_folder(backend, overwrite):
+    """An O_TMPFILE file has no name until it is published, so its folder looks empty to
+    the delete of its last sibling, which removes it: the save must still land."""
+    backend.write("d/old.txt", b"old")
+    assert backend.save(_DeletesWhenRead(backend, "d/old.txt"), "d/new.txt", overwrite=overwrite)
+    assert backend.read("d/new.txt") == b"new"
+    assert all_entries(backend.root) == ["d/new.txt"]
+    with backend.open("e/new.txt", "wb") as f:
+        backend.write("e/old.txt", b"old")
+        f.write(b"written")
+        backend.delete("e/old.txt")
+    assert backend.read("e/new.txt") == b"written"
+
+
+def test_move_survives_its_target_folder_being_pruned(backend, monkeypatch):
+    backend.write("a.txt", b"a")
+    real_parent = backend._parent
+
+    def parent_then_pruned(dest, filename):
+        folder = real_parent(dest, filename)
+        monkeypatch.setattr(backend, "_parent", real_parent)
+        os.rmdir(folder)  # a concurrent delete pruned it
+        return folder
+
+    monkeypatch.setattr(backend, "_parent", parent_then_pruned)
+    assert backend.move("a.txt", "sub/b.txt") == "sub/b.txt"
+    assert backend.read("sub/b.txt") == b"a"
+
+
 def test_files_get_the_umask_mode(backend):
     backend.write("a.txt", b"x")
     mode = stat.S_IMODE(os.stat(backend.path("a.txt")).st_mode)

@@ -173,27 +173,38 @@ class LocalBackend(BaseBackend):
 
     # -- writing ----------------------------------------------------------------------------
 
+    def _open_folder(self, dest: str, filename: str) -> int:
+        """A descriptor of ``dest``'s folder, created if missing."""
+        for _ in range(3):
+            parent = self._parent(dest, filename)
+            try:
+                return os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue  # a concurrent delete pruned it between makedirs and open: again
+            except OSError as exc:
+                raise BackendError(f"Cannot open the folder {parent!r}: {exc}", exc) from exc
+        raise BackendError(f"The folder of {filename!r} keeps disappearing")
+
     @contextlib.contextmanager
-    def _temporary(self, parent: str) -> Iterator[_Temp]:
-        """A file to write into, in ``parent``: anonymous where the kernel allows it."""
-        try:
-            dirfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise _FolderGone from None
-        except OSError as exc:
-            raise BackendError(f"Cannot open the folder {parent!r}: {exc}", exc) from exc
-        fd, temp = -1, None
-        try:
+    def _temporary(self, dest: str, filename: str) -> Iterator[_Temp]:
+        """A file to write into, in ``dest``'s folder: anonymous where the kernel allows it."""
+        for _ in range(3):
+            dirfd = self._open_folder(dest, filename)
             try:
                 fd, temp = self._open_temporary(dirfd)
             except FileNotFoundError:
-                raise _FolderGone from None
+                os.close(dirfd)  # pruned after it was opened: again
+                continue
             except OSError as exc:
-                raise BackendError(f"Cannot create a file in {parent!r}: {exc}", exc) from exc
+                os.close(dirfd)
+                raise BackendError(f"Cannot create a file for {filename!r}: {exc}", exc) from exc
+            break
+        else:
+            raise BackendError(f"The folder of {filename!r} keeps disappearing")
+        try:
             yield _Temp(dirfd, fd, temp)
         finally:
-            if fd >= 0:
-                os.close(fd)
+            os.close(fd)
             if temp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(temp, dir_fd=dirfd)
@@ -217,46 +228,38 @@ class LocalBackend(BaseBackend):
             streams.copy_stream(source, lambda data: _write_all(fd, data), self.chunk_size)
 
     def _publish(
-        self, tmp: _Temp, basename: str, filename: str, overwrite: bool, content_type: str | None
+        self, tmp: _Temp, dest: str, filename: str, overwrite: bool, content_type: str | None
     ) -> None:
         """Give the written file its name: ``link`` (create only) or ``rename`` (replace)."""
         if content_type and content_type != guess_mime(filename):
             with contextlib.suppress(OSError):
                 os.setxattr(tmp.fd, _XATTR_MIME, content_type.encode())
-        if self.fsync:
-            os.fsync(tmp.fd)
-        dirfd = tmp.dirfd
+        basename = os.path.basename(dest)
         try:
-            if tmp.name is not None:
-                if overwrite:
-                    os.replace(tmp.name, basename, src_dir_fd=dirfd, dst_dir_fd=dirfd)
-                else:
-                    os.link(tmp.name, basename, src_dir_fd=dirfd, dst_dir_fd=dirfd, follow_symlinks=False)
-            elif not overwrite:
-                # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N names the anonymous file.
-                os.link(f"{_PROC_FD}/{tmp.fd}", basename, dst_dir_fd=dirfd)
-            else:
-                while True:
-                    named = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
-                    try:
-                        os.link(f"{_PROC_FD}/{tmp.fd}", named, dst_dir_fd=dirfd)
-                        break
-                    except FileExistsError:
-                        continue
+            if self.fsync:
+                os.fsync(tmp.fd)
+            try:
+                _name(tmp, tmp.dirfd, basename, overwrite)
+                if self.fsync:
+                    os.fsync(tmp.dirfd)
+            except FileNotFoundError:
+                if tmp.name is not None:
+                    raise  # the folder was deleted with the temporary file in it
+                # An anonymous file makes no entry, so a concurrent delete of the folder's last
+                # file pruned the folder: name the file in the folder made again.
+                dirfd = self._open_folder(dest, filename)
                 try:
-                    os.replace(named, basename, src_dir_fd=dirfd, dst_dir_fd=dirfd)
-                except BaseException:
-                    with contextlib.suppress(OSError):
-                        os.unlink(named, dir_fd=dirfd)
-                    raise
+                    _name(tmp, dirfd, basename, overwrite)
+                    if self.fsync:
+                        os.fsync(dirfd)
+                finally:
+                    os.close(dirfd)
         except FileExistsError:
             raise FileExists(filename) from None
         except IsADirectoryError:
             raise FileExists(f"{filename}: a folder of that name exists") from None
         except OSError as exc:
             raise BackendError(f"Cannot write {filename!r}: {exc}", exc) from exc
-        if self.fsync:
-            os.fsync(dirfd)
 
     def save(
         self,
@@ -269,19 +272,10 @@ class LocalBackend(BaseBackend):
         if not overwrite and os.path.lexists(dest):
             raise FileExists(filename)  # fail fast; the link below is the real guard
         source = streams.as_stream(file_or_wfs)
-        basename = os.path.basename(dest)
-        for attempt in range(3):
-            parent = self._parent(dest, filename)
-            try:
-                with self._temporary(parent) as tmp:
-                    self._fill(tmp.fd, source)
-                    self._publish(tmp, basename, filename, overwrite, content_type)
-                return filename
-            except _FolderGone:
-                # A concurrent delete pruned the folder between makedirs and open: again.
-                if attempt == 2:
-                    raise BackendError(f"The folder of {filename!r} keeps disappearing") from None
-        return filename  # pragma: no cover
+        with self._temporary(dest, filename) as tmp:
+            self._fill(tmp.fd, source)
+            self._publish(tmp, dest, filename, overwrite, content_type)
+        return filename
 
     def open_write(
         self, filename: str, overwrite: bool = True, content_type: str | None = None
@@ -300,21 +294,27 @@ class LocalBackend(BaseBackend):
         source, dest = self.path(filename), self.path(target)
         if source == dest:
             return target
-        self._parent(dest, target)
-        try:
-            if overwrite:
-                os.replace(source, dest)
-            else:
-                os.link(source, dest)
-                os.unlink(source)
-        except FileExistsError:
-            raise FileExists(target) from None
-        except IsADirectoryError:
-            raise FileExists(f"{target}: a folder of that name exists") from None
-        except FileNotFoundError:
-            raise FileNotFound(filename) from None
-        except OSError as exc:
-            raise BackendError(f"Cannot move {filename!r} to {target!r}: {exc}", exc) from exc
+        for _ in range(3):
+            self._parent(dest, target)
+            try:
+                if overwrite:
+                    os.replace(source, dest)
+                else:
+                    os.link(source, dest)
+                    os.unlink(source)
+                break
+            except FileExistsError:
+                raise FileExists(target) from None
+            except IsADirectoryError:
+                raise FileExists(f"{target}: a folder of that name exists") from None
+            except FileNotFoundError:
+                if not os.path.lexists(source):
+                    raise FileNotFound(filename) from None
+                # the target's folder was pruned by a concurrent delete: again
+            except OSError as exc:
+                raise BackendError(f"Cannot move {filename!r} to {target!r}: {exc}", exc) from exc
+        else:
+            raise BackendError(f"The folder of {target!r} keeps disappearing")
         self._prune(os.path.dirname(source))
         return target
 
@@ -361,10 +361,6 @@ class LocalBackend(BaseBackend):
         )
 
 
-class _FolderGone(Exception):
-    """The destination folder vanished (pruned by a concurrent delete)."""
-
-
 def _write_all(fd: int, data: Any) -> int:
     view = memoryview(data)
     total = 0
@@ -382,6 +378,32 @@ class _Temp(NamedTuple):
     name: str | None  # None: anonymous (O_TMPFILE)
 
 
+def _name(tmp: _Temp, dirfd: int, basename: str, overwrite: bool) -> None:
+    """Link or rename the temporary file as ``basename`` in the folder ``dirfd``."""
+    if tmp.name is not None:
+        if overwrite:
+            os.replace(tmp.name, basename, src_dir_fd=tmp.dirfd, dst_dir_fd=dirfd)
+        else:
+            os.link(tmp.name, basename, src_dir_fd=tmp.dirfd, dst_dir_fd=dirfd, follow_symlinks=False)
+    elif not overwrite:
+        # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N names the anonymous file.
+        os.link(f"{_PROC_FD}/{tmp.fd}", basename, dst_dir_fd=dirfd)
+    else:
+        while True:
+            named = f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+            try:
+                os.link(f"{_PROC_FD}/{tmp.fd}", named, dst_dir_fd=dirfd)
+                break
+            except FileExistsError:
+                continue
+        try:
+            os.replace(named, basename, src_dir_fd=dirfd, dst_dir_fd=dirfd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(named, dir_fd=dirfd)
+            raise
+
+
 class _LocalWriter(streams.AtomicWriter):
     """``open(name, 'wb')``: writes straight into the temporary file, named on close."""
 
@@ -393,19 +415,20 @@ class _LocalWriter(streams.AtomicWriter):
         self._filename = filename
         self._overwrite = overwrite
         self._content_type = content_type
-        dest = backend.path(filename)
-        self._basename = os.path.basename(dest)
-        self._cm = backend._temporary(backend._parent(dest, filename))
-        self._tmp = self._cm.__enter__()
+        self._dest = backend.path(filename)
+        self._cm = backend._temporary(self._dest, filename)
+        try:
+            self._tmp = self._cm.__enter__()
+        except BaseException:
+            self._done = True  # nothing to discard
+            raise
 
     def _write(self, data: Any) -> int:
         return _write_all(self._tmp.fd, data)
 
     def _commit(self) -> None:
         try:
-            self._backend._publish(
-                self._tmp, self._basename, self._filename, self._overwrite, self._content_type
-            )
+            self._backend._publish(self._tmp, self._dest, self._filename, self._overwrite, self._content_type)
         finally:
             self._cm.__exit__(None, None, None)
 
