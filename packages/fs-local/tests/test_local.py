@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import stat
@@ -13,6 +14,7 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage
 
 import fs_core as fs
+import fs_local.backend
 from fs_core.config import Config
 from fs_core.testing import FailingStream
 from fs_local import LocalBackend
@@ -152,12 +154,65 @@ def test_save_from_a_real_file_copies_in_the_kernel_from_its_position(backend, t
     assert backend.read("spooled.txt") == b"spilled to disk"
 
 
+def _xattrs_supported(path):
+    try:
+        os.setxattr(path, "user.fs_test", b"1")
+    except OSError:
+        return False
+    return True
+
+
 def test_checksum_follows_changes(backend):
     backend.write("a.txt", b"one")
     first = backend.metadata("a.txt")["checksum"]
     assert backend.metadata("a.txt")["checksum"] == first
     backend.write("a.txt", b"two", overwrite=True)
-    assert backend.metadata("a.txt")["checksum"] != first
+    assert backend.metadata("a.txt")["checksum"] == "sha256:" + hashlib.sha256(b"two").hexdigest()
+
+
+def test_checksum_is_cached_and_never_read_twice(backend, monkeypatch):
+    backend.write("a.txt", b"one")
+    if not _xattrs_supported(backend.path("a.txt")):
+        pytest.skip("no user extended attributes on this file system")
+    first = backend.metadata("a.txt")["checksum"]
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(fs_local.backend.streams, "copy_stream", no_reading)
+    assert backend.metadata("a.txt")["checksum"] == first
+
+
+def test_cached_checksum_belongs_to_the_file_that_was_read(backend, monkeypatch):
+    """metadata() racing with a replacing save of the same size, within one clock tick (the
+    cache key, mtime and size, cannot tell them apart): the checksum of the old content
+    must not be cached on the new file."""
+    backend.write("a.txt", b"one")
+    path = backend.path("a.txt")
+    real_copy = fs_local.backend.streams.copy_stream
+    replaced = []
+
+    def copy_then_replaced(*args, **kwargs):
+        copied = real_copy(*args, **kwargs)
+        if not replaced:
+            replaced.append(True)
+            before = os.stat(path)
+            backend.write("a.txt", b"two", overwrite=True)
+            os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return copied
+
+    monkeypatch.setattr(fs_local.backend.streams, "copy_stream", copy_then_replaced)
+    backend.metadata("a.txt")
+    monkeypatch.undo()
+    assert replaced
+    assert backend.metadata("a.txt")["checksum"] == "sha256:" + hashlib.sha256(b"two").hexdigest()
+
+
+def test_checksum_algorithm_is_checked_when_configured(tmp_path):
+    assert LocalBackend("f", Config(root=str(tmp_path), checksum_algorithm="md5")).checksum_algorithm == "md5"
+    for bad in ("sha257", "shake_128"):
+        with pytest.raises(fs.ConfigurationError, match="CHECKSUM_ALGORITHM"):
+            LocalBackend("f", Config(root=str(tmp_path), checksum_algorithm=bad))
 
 
 def test_fsync_option_flushes_file_and_folder(tmp_path, monkeypatch):

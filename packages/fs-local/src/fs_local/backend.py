@@ -90,6 +90,13 @@ class LocalBackend(BaseBackend):
         prefix = self.config.get("offload_prefix") or f"/_fs/{name}/"
         self.offload_prefix = prefix if prefix.endswith("/") else prefix + "/"
         self.checksum_algorithm = str(self.config.get("checksum_algorithm", "sha256"))
+        try:
+            hashlib.new(self.checksum_algorithm).hexdigest()
+        except (ValueError, TypeError):  # unknown, or a variable-length digest (shake_*)
+            raise ConfigurationError(
+                f"CHECKSUM_ALGORITHM {self.checksum_algorithm!r} is not a hashlib algorithm "
+                f"with a fixed digest (sha256, sha1, md5, blake2b…)"
+            ) from None
         self._tmpfile_ok = bool(_O_TMPFILE) and os.path.isdir(_PROC_FD)
 
     # -- paths ----------------------------------------------------------------------------
@@ -130,37 +137,53 @@ class LocalBackend(BaseBackend):
             raise FileNotFound(filename)
         return st
 
-    def _stored_mime(self, path: str) -> str | None:
+    def _stored_mime(self, file: str | int) -> str | None:
+        """The declared content type kept on the file (a path or a descriptor), if any."""
         try:
-            return os.getxattr(path, _XATTR_MIME).decode()
+            return os.getxattr(file, _XATTR_MIME).decode()
         except OSError:
             return None
 
-    def _checksum(self, path: str, st: os.stat_result) -> str:
+    def _checksum(self, fd: int, st: os.stat_result) -> str:
+        """The checksum of the open file ``fd``, cached on that very inode: a path could name
+        another file by the time the cache is written (a replacing save of the same size,
+        within one clock tick, would then get the old content's checksum)."""
         key = f"{st.st_mtime_ns}:{st.st_size}:{self.checksum_algorithm}:"
         try:
-            cached = os.getxattr(path, _XATTR_SUM).decode()
+            cached = os.getxattr(fd, _XATTR_SUM).decode()
             if cached.startswith(key):
                 return cached[len(key) :]
         except OSError:
             pass
         hasher = hashlib.new(self.checksum_algorithm)
-        with open(path, "rb") as f:
+        with open(fd, "rb", closefd=False) as f:
             streams.copy_stream(f, hasher.update, self.chunk_size)
         value = f"{self.checksum_algorithm}:{hasher.hexdigest()}"
         with contextlib.suppress(OSError):
-            os.setxattr(path, _XATTR_SUM, (key + value).encode())
+            os.setxattr(fd, _XATTR_SUM, (key + value).encode())
         return value
 
     def get_metadata(self, filename: str) -> dict[str, Any]:
-        st = self._stat(filename)
-        path = self.path(filename)
-        return {
-            "checksum": self._checksum(path, st),
-            "size": st.st_size,
-            "mime": self._stored_mime(path) or guess_mime(filename),
-            "modified": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
-        }
+        try:  # O_NONBLOCK: a FIFO in the folder must not hang the request
+            fd = os.open(self.path(filename), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            raise FileNotFound(filename) from None
+        except OSError as exc:
+            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise FileNotFound(filename)
+            return {
+                "checksum": self._checksum(fd, st),
+                "size": st.st_size,
+                "mime": self._stored_mime(fd) or guess_mime(filename),
+                "modified": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
+            }
+        except OSError as exc:
+            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+        finally:
+            os.close(fd)
 
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
         top = self.path(prefix) if prefix else self.root
