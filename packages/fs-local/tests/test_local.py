@@ -112,12 +112,18 @@ def test_move_survives_its_target_folder_being_pruned(backend, monkeypatch):
     assert backend.read("sub/b.txt") == b"a"
 
 
-def test_files_get_the_umask_mode(backend):
-    backend.write("a.txt", b"x")
-    mode = stat.S_IMODE(os.stat(backend.path("a.txt")).st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    assert mode == 0o666 & ~umask
+@pytest.mark.parametrize("umask", [0o002, 0o070])
+def test_files_get_the_umask_in_force_when_written(backend, umask):
+    """Not the one of import time: servers set theirs after loading the app (gunicorn -m)."""
+    old = os.umask(umask)
+    try:
+        backend.write("a.txt", b"x")
+        with backend.open("b.txt", "wb") as f:
+            f.write(b"x")
+    finally:
+        os.umask(old)
+    for name in ("a.txt", "b.txt"):
+        assert stat.S_IMODE(os.stat(backend.path(name)).st_mode) == 0o666 & ~umask
 
 
 def test_delete_prunes_empty_folders_but_never_the_root(backend):

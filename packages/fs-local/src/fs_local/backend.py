@@ -51,20 +51,8 @@ _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 _PROC_FD = "/proc/self/fd"
 
 
-def _read_umask() -> int:
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_read_umask()
+#: Mode of new files before the umask (or a default ACL) of the moment applies, as open() does.
+_FILE_MODE = 0o666
 
 
 class LocalBackend(BaseBackend):
