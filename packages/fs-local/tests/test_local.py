@@ -222,14 +222,27 @@ def test_checksum_algorithm_is_checked_when_configured(tmp_path):
 
 
 def test_fsync_option_flushes_file_and_folder(tmp_path, monkeypatch):
-    calls = []
+    synced = []
     real_fsync = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd))[1])
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}").removesuffix(" (deleted)"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     durable = LocalBackend("files", Config(root=str(tmp_path), fsync=True))
     durable.write("a.txt", b"x")
-    assert len(calls) == 2  # the file, then its folder
+    assert synced[1:] == [str(tmp_path)]  # the file, then its folder
     LocalBackend("files", Config(root=str(tmp_path))).write("b.txt", b"x")
-    assert len(calls) == 2
+    assert len(synced) == 2
+    # New folders: each one's entry in its parent is flushed too, or a power cut could
+    # lose the folder, and the file with it.
+    synced.clear()
+    with durable.open("new/deeper/c.txt", "wb") as f:
+        f.write(b"x")
+    folders = {str(tmp_path), str(tmp_path / "new"), str(tmp_path / "new" / "deeper")}
+    assert {path for path in synced if os.path.isdir(path)} == folders
+    assert len(synced) == 4  # and the file
 
 
 def test_root_is_required():

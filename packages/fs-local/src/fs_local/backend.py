@@ -12,7 +12,8 @@ Configuration (``FS_LOCAL_*`` or ``{NAME}_FS_*``):
 
 * ``ROOT``: the storage's directory (``{NAME}_FS_ROOT``), or the parent of every storage's
   directory (``FS_LOCAL_ROOT``, else ``FS_ROOT``);
-* ``FSYNC``: flush each file and its folder to disk before the save returns (off by default);
+* ``FSYNC``: flush each file, its folder and the folders made for it to disk before the save
+  returns (off by default);
 * ``OFFLOAD``: ``'x-sendfile'`` or ``'x-accel-redirect'`` to let the web server send files,
   with ``OFFLOAD_PREFIX`` the internal location nginx maps to the root
   (``/_fs/{name}/`` by default).
@@ -94,9 +95,21 @@ class LocalBackend(BaseBackend):
         return os.path.join(self.root, *filename.split("/"))
 
     def _parent(self, dest: str, filename: str) -> str:
+        """``dest``'s folder, created if missing (with ``FSYNC``, durably)."""
         parent = os.path.dirname(dest)
+        if os.path.isdir(parent):
+            return parent
+        missing, existing = [], parent
+        while existing != os.path.dirname(existing) and not os.path.isdir(existing):
+            missing.append(existing)
+            existing = os.path.dirname(existing)
         try:
             os.makedirs(parent, exist_ok=True)
+            if self.fsync:
+                # Each new folder's entry lives in its parent: flush those (the file's own
+                # folder is flushed when the file is named in it).
+                for folder in [existing, *missing[1:]]:
+                    _fsync_folder(folder)
         except (FileExistsError, NotADirectoryError):
             raise FileExists(f"{filename}: a file is in the way of its folder") from None
         except OSError as exc:
@@ -370,6 +383,14 @@ class LocalBackend(BaseBackend):
         return send_file(
             path, request.environ, mimetype=mimetype, conditional=True, etag=True, use_x_sendfile=True
         )
+
+
+def _fsync_folder(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: Any) -> int:
