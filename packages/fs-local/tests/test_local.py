@@ -126,6 +126,17 @@ def test_files_get_the_umask_in_force_when_written(backend, umask):
         assert stat.S_IMODE(os.stat(backend.path(name)).st_mode) == 0o666 & ~umask
 
 
+def test_names_like_temporary_files_are_refused(backend):
+    """list_files() hides .fs-tmp-* (leftovers of a crashed write): a file of such a name,
+    or under such a folder, would be stored but never listed."""
+    for name in (TEMP_PREFIX + "0123456789abcdef", "a/" + TEMP_PREFIX + "x/b.txt"):
+        with pytest.raises(fs.InvalidFilename, match="reserved"):
+            backend.write(name, b"hidden")
+    assert all_entries(backend.root) == []
+    backend.write("a/.fs-tmp.txt", b"listed")  # only the prefix itself is reserved
+    assert list(backend.list_files()) == ["a/.fs-tmp.txt"]
+
+
 def test_delete_prunes_empty_folders_but_never_the_root(backend):
     backend.write("a/b/c/d.txt", b"x")
     backend.write("a/keep.txt", b"x")
@@ -297,6 +308,7 @@ def test_x_accel_redirect(served):
     assert response.headers["Content-Disposition"] == 'inline; filename="a b.txt"'
     assert response.data == b""
     assert client.get("/files/dir/missing.txt").status_code == 404
+    assert client.get(f"/files/dir/{TEMP_PREFIX}0123").status_code == 404
 
 
 def test_bad_offload_value_is_refused(tmp_path):

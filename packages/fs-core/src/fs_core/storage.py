@@ -572,7 +572,7 @@ class Storage:
         signals.before_display.send(self, filename=name)
         try:
             rv = state.backend.serve(name)
-        except FileNotFound:
+        except (FileNotFound, InvalidFilename):  # a name this backend cannot store
             abort(404)
         rv = app.make_response(rv)
         max_age = cfg.get_int("max_age")

@@ -39,7 +39,7 @@ from werkzeug.wrappers import Response
 
 from fs_core import streams
 from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, BaseBackend
-from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound
+from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, InvalidFilename
 from fs_core.files import mime as guess_mime
 
 __all__ = ["TEMP_PREFIX", "LocalBackend"]
@@ -91,8 +91,15 @@ class LocalBackend(BaseBackend):
     # -- paths ----------------------------------------------------------------------------
 
     def path(self, filename: str) -> str:
-        """The absolute path of a file (names reaching here are validated by the core)."""
-        return os.path.join(self.root, *filename.split("/"))
+        """The absolute path of a file (names reaching here are validated by the core).
+
+        A segment starting with :data:`TEMP_PREFIX` is :class:`InvalidFilename`: such names
+        are reserved for temporary files, which :meth:`list_files` never lists.
+        """
+        segments = filename.split("/")
+        if TEMP_PREFIX in filename and any(s.startswith(TEMP_PREFIX) for s in segments):
+            raise InvalidFilename(f"{filename!r}: names starting with {TEMP_PREFIX!r} are reserved")
+        return os.path.join(self.root, *segments)
 
     def _parent(self, dest: str, filename: str) -> str:
         """``dest``'s folder, created if missing (with ``FSYNC``, durably)."""
