@@ -179,6 +179,27 @@ def _xattrs_supported(path):
     return True
 
 
+def test_disk_full_during_a_kernel_copy_is_a_backend_error(backend, tmp_path, monkeypatch):
+    import errno
+
+    source = tmp_path / "upload.bin"
+    source.write_bytes(b"x" * (3 << 20))
+    real = os.copy_file_range
+    calls = []
+
+    def fills_the_disk(src, dst, count, *args, **kwargs):
+        calls.append(count)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src, dst, min(count, 1 << 20), *args, **kwargs)
+
+    monkeypatch.setattr(os, "copy_file_range", fills_the_disk)
+    with open(source, "rb") as f, pytest.raises(fs.BackendError, match="space") as excinfo:
+        backend.save(f, "big.bin")
+    assert isinstance(excinfo.value.original, OSError)
+    assert all_entries(backend.root) == []
+
+
 def test_checksum_follows_changes(backend):
     backend.write("a.txt", b"one")
     first = backend.metadata("a.txt")["checksum"]

@@ -493,9 +493,9 @@ def _kernel_copy(source: Any, fd: int) -> bool:
             if n == 0:
                 break
             offset += n
-    except OSError:
-        if offset != start:
-            raise
+    except OSError as exc:
+        if offset != start:  # too late to fall back: the disk (or the source) failed midway
+            raise BackendError(f"Cannot write to disk: {exc}", exc) from exc
         return False
     source.seek(offset)
     return True
