@@ -137,6 +137,24 @@ def test_names_like_temporary_files_are_refused(backend):
     assert list(backend.list_files()) == ["a/.fs-tmp.txt"]
 
 
+def test_listing_reports_folders_it_cannot_read(backend, monkeypatch):
+    """os.walk skips what it cannot read: a listing must not come back silently short."""
+    backend.write("a/1.txt", b"x")
+    backend.write("b/2.txt", b"x")
+    assert list(backend.list_files("missing")) == []
+    assert list(backend.list_files("a/1.txt")) == []  # a file is not a folder
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if os.fspath(path).endswith(os.sep + "b"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(fs.BackendError, match="Permission denied"):
+        list(backend.list_files())
+
+
 def test_delete_prunes_empty_folders_but_never_the_root(backend):
     backend.write("a/b/c/d.txt", b"x")
     backend.write("a/keep.txt", b"x")

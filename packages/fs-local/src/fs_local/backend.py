@@ -196,7 +196,15 @@ class LocalBackend(BaseBackend):
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
         top = self.path(prefix) if prefix else self.root
         base = len(self.root) + 1
-        for dirpath, dirnames, filenames in os.walk(top):
+
+        def unreadable(exc: OSError) -> None:
+            # A folder that is missing (the root before the first save, a prefix, one deleted
+            # meanwhile) or is a file lists nothing; one that cannot be read must not shorten
+            # the listing silently.
+            if not isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+                raise BackendError(f"Cannot list {exc.filename!r}: {exc}", exc) from exc
+
+        for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
             dirnames[:] = [d for d in dirnames if not d.startswith(TEMP_PREFIX)]
             for filename in filenames:
                 if not filename.startswith(TEMP_PREFIX):
