@@ -14,3 +14,8 @@ class TestLocalBackend(BackendContract):
         if request.param == "named_temp":
             backend._tmpfile_ok = False
         return backend
+
+    @pytest.fixture
+    def fs_unavailable_backend(self, tmp_path):
+        # A root the kernel refuses (ENAMETOOLONG): whoever runs the tests, even root.
+        return LocalBackend("contract", Config(root=str(tmp_path / ("x" * 300) / "root")))

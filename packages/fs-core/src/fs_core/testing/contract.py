@@ -11,8 +11,10 @@ one fixture, ``fs_backend``, that returns a fresh, empty backend::
             return MyBackend("contract", Config(root=str(tmp_path)))
 
 Optional fixtures tune it: ``fs_large_file_size`` (bytes streamed by the bounded-memory
-test, 64 MiB by default) and ``fs_memory_budget`` (the Python allocations allowed while
-streaming it, 32 MiB). Tests that depend on a capability (``ATOMIC_CREATE``) read it from
+test, 64 MiB by default), ``fs_memory_budget`` (the Python allocations allowed while
+streaming it, 32 MiB) and ``fs_unavailable_backend`` (a backend whose service is down or
+unusable, to check that failures are :class:`~fs_core.errors.BackendError`; the test is
+skipped without one). Tests that depend on a capability (``ATOMIC_CREATE``) read it from
 the backend's ``capabilities``.
 """
 
@@ -32,7 +34,7 @@ from flask import Flask
 
 from .. import init_app
 from ..backend import ATOMIC_CREATE, BaseBackend
-from ..errors import FileExists, FileNotFound, FSError, InvalidFilename
+from ..errors import BackendError, FileExists, FileNotFound, FSError, InvalidFilename
 from ..files import ALL
 from ..storage import Storage
 from .streams import ClientWentAway, FailingStream, PatternStream
@@ -73,6 +75,11 @@ class BackendContract:
     @pytest.fixture
     def fs_memory_budget(self) -> int:
         return 32 << 20
+
+    @pytest.fixture
+    def fs_unavailable_backend(self) -> BaseBackend | None:
+        """A backend that cannot reach or use its service (a closed port, an unusable root)."""
+        return None
 
     @pytest.fixture
     def backend(self, fs_backend: BaseBackend) -> BaseBackend:
@@ -135,6 +142,7 @@ class BackendContract:
             lambda: backend.open("missing.txt", "rb"),
             lambda: backend.metadata("missing.txt"),
             lambda: backend.copy("missing.txt", "copy.txt"),
+            lambda: backend.move("missing.txt", "moved.txt"),
         ):
             with pytest.raises(FileNotFound):
                 call()
@@ -400,6 +408,13 @@ class BackendContract:
         assert head.status_code == 200
         assert int(head.headers["Content-Length"]) == len(data)
 
+        # A new content gets a new validator: a cache revalidating the old one gets the file.
+        _save(backend, "dir/data.txt", b"replaced content", overwrite=True)
+        replaced = client.get(url, headers={"If-None-Match": etag})
+        assert replaced.status_code == 200
+        assert replaced.data == b"replaced content"
+        assert replaced.headers["ETag"] != etag
+
     def test_serve_missing_is_404(self, storage: Storage, client: Any) -> None:
         assert client.get(storage.url("missing.txt")).status_code == 404
 
@@ -425,6 +440,24 @@ class BackendContract:
         else:
             with urllib.request.urlopen(url, timeout=30) as response:
                 assert response.read() == b"secret"
+
+    # -- failures ---------------------------------------------------------------------------------
+
+    def test_service_failures_are_backend_errors(self, fs_unavailable_backend: BaseBackend | None) -> None:
+        """A failing service is a BackendError carrying its exception, never a client's own."""
+        if fs_unavailable_backend is None:
+            pytest.skip("provide an fs_unavailable_backend fixture to check this rule")
+        broken = fs_unavailable_backend
+        for call in (
+            lambda: _save(broken, "a.txt", b"x"),
+            lambda: broken.read("a.txt"),
+            lambda: broken.metadata("a.txt"),
+            lambda: list(broken.list_files()),
+            lambda: broken.delete("a.txt"),
+        ):
+            with pytest.raises(BackendError) as excinfo:
+                call()
+            assert excinfo.value.original is not None
 
     # -- the core in front of the backend ---------------------------------------------------------
 
