@@ -22,7 +22,6 @@ every backend follows are checked by the contract suite in :mod:`fs_core.testing
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterator, Mapping
 from typing import IO, Any, BinaryIO
 
@@ -30,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from . import files, streams
 from .config import Config
-from .errors import FileExists, FileNotFound, OperationNotSupported
+from .errors import FileExists, OperationNotSupported
 
 __all__ = ["ATOMIC_CREATE", "DEFAULT_BACKEND", "SERVER_SIDE_COPY", "SIGNED_URLS", "BaseBackend"]
 
@@ -231,19 +230,5 @@ class BaseBackend:
             return content.encode(encoding)
         return content
 
-    # -- helpers for implementations ------------------------------------------------------
-
-    @staticmethod
-    def not_found(filename: str) -> FileNotFound:
-        """The :class:`FileNotFound` to raise for ``filename``."""
-        return FileNotFound(filename)
-
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} {self.name!r}>"
-
-
-def checksum_of(stream: Any, algorithm: str = "sha256", chunk_size: int = streams.CHUNK_SIZE) -> str:
-    """``'algo:hex'`` of a stream's remaining content, computed chunk by chunk."""
-    hasher = hashlib.new(algorithm)
-    streams.copy_stream(stream, hasher.update, chunk_size)
-    return f"{algorithm}:{hasher.hexdigest()}"

@@ -83,7 +83,6 @@ def send_stream(
     mimetype: str,
     etag: str | None = None,
     last_modified: dt.datetime | float | None = None,
-    max_age: int | None = None,
 ) -> Response:
     """A conditional, range-aware response for the stream ``opener()`` returns.
 
@@ -98,10 +97,7 @@ def send_stream(
         rv.set_etag(etag)
     if last_modified is not None:
         rv.last_modified = last_modified  # type: ignore[assignment]
-    if max_age is None:
-        rv.cache_control.no_cache = True
-    else:
-        rv.cache_control.max_age = max_age
+    rv.cache_control.no_cache = True  # Storage.serve applies the storage's MAX_AGE
     return rv.make_conditional(environ, accept_ranges=True, complete_length=size)
 
 

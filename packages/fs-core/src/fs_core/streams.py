@@ -26,7 +26,6 @@ __all__ = [
     "as_stream",
     "copy_stream",
     "is_seekable",
-    "iter_chunks",
     "text_wrapper",
 ]
 
@@ -76,13 +75,6 @@ class _EncodingReader(io.RawIOBase):
         return n
 
 
-def _readinto(source: Any) -> Callable[[memoryview], int] | None:
-    readinto = getattr(source, "readinto", None)
-    if readinto is None:
-        return None
-    return readinto
-
-
 _local = threading.local()
 
 
@@ -110,7 +102,7 @@ def copy_stream(source: Any, write: Callable[[Any], Any], chunk_size: int = CHUN
     ``write`` receives views of a reused buffer: it must consume them before returning.
     """
     total = 0
-    readinto = _readinto(source)
+    readinto = getattr(source, "readinto", None)
     if readinto is not None:
         with _buffer(chunk_size) as view:
             while True:
@@ -129,15 +121,6 @@ def copy_stream(source: Any, write: Callable[[Any], Any], chunk_size: int = CHUN
     return total
 
 
-def iter_chunks(source: Any, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
-    """Yield ``source``'s content in chunks of at most ``chunk_size`` bytes."""
-    while True:
-        chunk = source.read(chunk_size)
-        if not chunk:
-            return
-        yield chunk
-
-
 def is_seekable(stream: Any) -> bool:
     """Whether ``stream`` can seek (closed or odd streams count as not seekable)."""
     try:
@@ -151,7 +134,7 @@ class _ReaderWrapper(io.RawIOBase):
 
     def __init__(self, source: Any) -> None:
         self._source = source
-        self._readinto = _readinto(source)
+        self._readinto = getattr(source, "readinto", None)
 
     def readable(self) -> bool:
         return True
