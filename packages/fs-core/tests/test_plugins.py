@@ -261,16 +261,20 @@ CALLS = []
 @hookimpl
 def init_app(app):
     CALLS.append(app.name)
-    app.config.setdefault("ACME_DEFAULT", 42)
+    app.config.setdefault("FS_MAX_SIZE", 42)
 """
     site("fs-acme", {"fs_core": {"acme": "acme_init"}}, {"acme_init": source})
-    app = make()
+    files = fs.Storage("files")
+    app = Flask("plugins_test")
+    app.config.update(FS_BACKEND="memory")
+    fs.init_app(app, files)  # the defaults reach the storages of the first call too
     fs.init_app(app)
-    fs.init_app(app, fs.Storage("files"))
+    fs.init_app(app, fs.Storage("other"))
     import acme_init  # pants: no-infer-dep (a module the test writes)
 
     assert [app.name] == acme_init.CALLS
-    assert app.config["ACME_DEFAULT"] == 42
+    with app.app_context():
+        assert files.config["max_size"] == 42
 
 
 def test_every_hook_is_documented_and_typed():

@@ -93,8 +93,10 @@ def after_delete(storage: Storage, filename: str) -> None:
 def init_app(app: Flask) -> None:
     """Wire the plugin into one application: config defaults, extensions, blueprints.
 
-    Runs at the end of the first ``fs_core.init_app(app)`` for ``app``, once per app. Use
-    ``app.config.setdefault`` for defaults, so the application's own values win.
+    Runs once per app, in the first ``fs_core.init_app(app, …)``: after the plugins are
+    loaded and before the storages given to that call read their configuration, so defaults
+    set here apply to them. Use ``app.config.setdefault``, so the application's own values
+    win.
     """
 
 
