@@ -94,6 +94,14 @@ def test_private_storage_has_no_url_and_serves_signed_urls_only(make_app):
     assert client.get(longer).status_code == 403
 
 
+def test_signed_url_of_a_storage_the_view_does_not_serve_is_refused(make_app):
+    """The view answers 404 for a storage with SERVE off: a signed URL to it cannot work."""
+    hidden = fs.Storage("hidden")
+    app = make_app(hidden, HIDDEN_FS_SERVE=False, HIDDEN_FS_PRIVATE=True, SERVER_NAME="app.test")
+    with app.app_context(), pytest.raises(OperationNotSupported, match="SERVE"):
+        hidden.signed_url("a.txt")
+
+
 def test_signed_urls_need_a_secret(make_app):
     files = fs.Storage("files")
     app = make_app(files, SECRET_KEY=None, SERVER_NAME="app.test")

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from . import naming, signals, signing, streams
 from .backend import BaseBackend
-from .config import Config
+from .config import Config, serve_enabled
 from .errors import (
     ConfigurationError,
     FileExists,
@@ -267,6 +267,11 @@ class Storage:
                 return url
             if method.upper() != "GET":
                 raise OperationNotSupported(f"Backend {state.backend_name!r} cannot sign {method} URLs")
+            if not serve_enabled(state.config.get("serve", True)):
+                raise OperationNotSupported(
+                    f"Storage {self.name!r} has SERVE off, so the fs view would answer 404 to a "
+                    f"signed URL; turn {self.name.upper()}_FS_SERVE on"
+                )
             query = signing.sign(app, self.name, name, int(expires))
             if as_attachment:
                 query["download"] = "1"
