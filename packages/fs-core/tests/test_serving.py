@@ -102,6 +102,31 @@ def test_signed_url_of_a_storage_the_view_does_not_serve_is_refused(make_app):
         hidden.signed_url("a.txt")
 
 
+def test_signed_url_download_name_is_signed_and_served(make_app):
+    """Content-addressed files need a name to be downloaded under; a client must not pick
+    one (a trusted site naming a file 'setup.exe' is a reflected file download)."""
+    blobs = fs.Storage("blobs", fs.ALL)
+    app = make_app(blobs, BLOBS_FS_PRIVATE=True, SERVER_NAME="app.test")
+    with app.app_context():
+        blobs.write("ab/cdef.pdf", b"%PDF")
+        url = blobs.signed_url("ab/cdef.pdf", download_name="Facture 2024.pdf", as_attachment=True)
+        inline = blobs.signed_url("ab/cdef.pdf", download_name="Facture.pdf")
+    client = app.test_client()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == 'attachment; filename="Facture 2024.pdf"'
+    assert client.get(inline).headers["Content-Disposition"] == "inline; filename=Facture.pdf"
+    for forged in (
+        url.replace("name=Facture+2024.pdf", "name=setup.exe"),
+        url.replace("download=1", "download=0"),
+        inline + "&download=1",
+    ):
+        assert forged not in (url, inline)
+        assert client.get(forged).status_code == 403, forged
+    with app.app_context(), pytest.raises(fs.InvalidFilename):
+        blobs.signed_url("ab/cdef.pdf", download_name="a\r\nSet-Cookie: x=1")
+
+
 def test_signed_urls_need_a_secret(make_app):
     files = fs.Storage("files")
     app = make_app(files, SECRET_KEY=None, SERVER_NAME="app.test")

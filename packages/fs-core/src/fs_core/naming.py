@@ -22,6 +22,7 @@ from .files import lower_extension
 __all__ = [
     "MAX_NAME_BYTES",
     "MAX_SEGMENT_BYTES",
+    "check_chars",
     "hashed_name",
     "join_name",
     "secure_filename",
@@ -37,7 +38,8 @@ MAX_NAME_BYTES = 1024
 _FORBIDDEN_CHARS = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _check_chars(name: str) -> None:
+def check_chars(name: str) -> None:
+    """:class:`InvalidFilename` if ``name`` holds a control, line-separator or bidi character."""
     for char in name:
         if char in _FORBIDDEN_CHARS or unicodedata.category(char) == "Cc":
             raise InvalidFilename(f"File name {name!r} contains the control character U+{ord(char):04X}")
@@ -55,7 +57,7 @@ def validate_name(name: object, *, what: str = "File name") -> str:
     if not name:
         raise InvalidFilename(f"{what} is required")
     name = unicodedata.normalize("NFC", name)
-    _check_chars(name)
+    check_chars(name)
     if "\\" in name:
         raise InvalidFilename(f"{what} {name!r} contains a backslash; use '/' between folders")
     if name.startswith("/"):

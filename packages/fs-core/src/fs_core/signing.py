@@ -1,15 +1,17 @@
 """Signed, expiring URLs to the ``fs.get_file`` view, for backends without signed URLs of
 their own (local, memory) and for private storages.
 
-The signature is an HMAC (itsdangerous, SHA-256) of the storage name, the file name and the
-expiry time, keyed by the app's ``SECRET_KEY``: it cannot be moved to another file or
-storage, nor extended.
+The signature is an HMAC (itsdangerous, SHA-256) of the storage name, the file name, the
+expiry time and how the file is to be served (attachment, download name), keyed by the
+app's ``SECRET_KEY``: it cannot be moved to another file or storage, extended, or made to
+serve the file under another name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 
 from flask import Flask
 from itsdangerous import BadSignature, Signer
@@ -28,31 +30,47 @@ def _signer(app: Flask) -> Signer:
     return Signer(key, salt=_SALT, digest_method=hashlib.sha256)
 
 
-def _payload(storage: str, filename: str, expires: int) -> bytes:
-    return f"{storage}\n{filename}\n{expires}".encode()
+def _payload(storage: str, filename: str, expires: int, attachment: bool, download_name: str | None) -> bytes:
+    # Storage and file names hold no newline; the download name, which may, comes last.
+    return f"{storage}\n{filename}\n{expires}\n{int(attachment)}\n{download_name or ''}".encode()
 
 
-def sign(app: Flask, storage: str, filename: str, expires_in: int) -> dict[str, str]:
-    """Query arguments that grant access to ``filename`` for ``expires_in`` seconds."""
+def sign(
+    app: Flask,
+    storage: str,
+    filename: str,
+    expires_in: int,
+    *,
+    attachment: bool = False,
+    download_name: str | None = None,
+) -> dict[str, str]:
+    """Query arguments that grant access to ``filename`` for ``expires_in`` seconds, served
+    as an attachment and under ``download_name`` if given (both signed: a client can
+    change neither)."""
     expires = int(time.time()) + int(expires_in)
-    signature = _signer(app).get_signature(_payload(storage, filename, expires))
-    return {"expires": str(expires), "signature": signature.decode("ascii")}
+    payload = _payload(storage, filename, expires, attachment, download_name)
+    query = {"expires": str(expires), "signature": _signer(app).get_signature(payload).decode("ascii")}
+    if attachment:
+        query["download"] = "1"
+    if download_name:
+        query["name"] = download_name
+    return query
 
 
-def verify(app: Flask, storage: str, filename: str, expires: str | None, signature: str | None) -> bool:
-    """Whether the query arguments are a valid, unexpired signature for this file.
+def verify(app: Flask, storage: str, filename: str, args: Mapping[str, str]) -> bool:
+    """Whether the query arguments ``args`` are a valid, unexpired signature for this file.
 
     Never raises: arguments a client made up (``expires=²``), or an app without
     ``SECRET_KEY`` (which cannot have signed anything), are simply not a valid signature.
     """
+    expires, signature = args.get("expires"), args.get("signature")
     # str.isdigit() accepts '²' (int() refuses it) and other scripts' digits: ASCII only.
     if not expires or not signature or not (expires.isascii() and expires.isdigit()):
         return False
     if int(expires) < time.time() or not app.config.get("SECRET_KEY"):
         return False
+    payload = _payload(storage, filename, int(expires), args.get("download") == "1", args.get("name"))
     try:
-        return _signer(app).verify_signature(
-            _payload(storage, filename, int(expires)), signature.encode("ascii")
-        )
+        return _signer(app).verify_signature(payload, signature.encode("ascii"))
     except (BadSignature, UnicodeEncodeError):
         return False

@@ -255,8 +255,12 @@ class Storage:
     ) -> str:
         """A URL granting ``method`` on the file for ``expires`` seconds (``SIGNED_URL_EXPIRES``,
         one hour by default): the service's own (S3 presigned, Swift TempURL) where the
-        backend has one, else a signed URL of the ``fs.get_file`` view."""
+        backend has one, else a signed URL of the ``fs.get_file`` view. The file is served
+        as an attachment if ``as_attachment``, under ``download_name`` if given; the
+        signature covers both."""
         name = naming.validate_name(filename)
+        if download_name is not None:
+            naming.check_chars(download_name)  # it becomes a header value
         with self._context() as (app, _, state):
             if expires is None:
                 expires = state.config.get_int("signed_url_expires", DEFAULT_SIGNED_URL_EXPIRES)
@@ -272,9 +276,9 @@ class Storage:
                     f"Storage {self.name!r} has SERVE off, so the fs view would answer 404 to a "
                     f"signed URL; turn {self.name.upper()}_FS_SERVE on"
                 )
-            query = signing.sign(app, self.name, name, int(expires))
-            if as_attachment:
-                query["download"] = "1"
+            query = signing.sign(
+                app, self.name, name, int(expires), attachment=as_attachment, download_name=download_name
+            )
             return self._view_url(name, external, **query)
 
     # -- policy -----------------------------------------------------------------------------

@@ -35,10 +35,14 @@ def get_file(fs: str, filename: str) -> Response:
     except InvalidFilename:
         abort(404)
     args = request.args
-    signed = signing.verify(current_app, storage.name, filename, args.get("expires"), args.get("signature"))
+    signed = signing.verify(current_app, storage.name, filename, args)
     if cfg.get_bool("private") and not signed:
         abort(403)
     try:
-        return storage.serve(filename, as_attachment=signed and args.get("download") == "1")
+        return storage.serve(
+            filename,
+            as_attachment=signed and args.get("download") == "1",
+            download_name=args.get("name") if signed else None,
+        )
     except FileNotFound:
         abort(404)
