@@ -141,6 +141,8 @@ class LocalBackend(BaseBackend):
             st = os.stat(self.path(filename))
         except (FileNotFoundError, NotADirectoryError):
             raise FileNotFound(filename) from None
+        except OSError as exc:
+            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
         if not stat.S_ISREG(st.st_mode):
             raise FileNotFound(filename)
         return st
@@ -389,6 +391,8 @@ class LocalBackend(BaseBackend):
                 return send_file(path, request.environ, mimetype=mimetype, conditional=True, etag=True)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 raise FileNotFound(filename) from None
+            except OSError as exc:
+                raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
         st = self._stat(filename)  # the web server would answer for a missing file otherwise
         if self.offload == "x-accel-redirect":
             rv = Response(mimetype=mimetype)

@@ -454,8 +454,9 @@ class BackendContract:
             lambda: broken.metadata("a.txt"),
             lambda: list(broken.list_files()),
             lambda: broken.delete("a.txt"),
+            lambda: broken.serve("a.txt"),
         ):
-            with pytest.raises(BackendError) as excinfo:
+            with Flask("fs_contract").test_request_context(), pytest.raises(BackendError) as excinfo:
                 call()
             assert excinfo.value.original is not None
 
