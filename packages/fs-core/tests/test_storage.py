@@ -281,6 +281,18 @@ def test_rename_on_conflict_uses_resolve_conflict(make_app):
         assert files.save(upload(b"o", "report.pdf"), prefix="docs", overwrite=True) == "docs/report.pdf"
 
 
+def test_rename_on_conflict_keeps_names_within_the_segment_limit(make_app):
+    files = fs.Storage("files")
+    longest = "ж" * 125 + ".txt"  # 254 bytes: what secure_filename may give
+    with make_app(files, FILES_FS_ON_CONFLICT="rename").app_context():
+        first = files.save(upload(b"1", longest))
+        second = files.save(upload(b"2", longest))
+        assert first == longest
+        assert second.endswith("_1.txt")
+        assert len(second.encode()) <= 255
+        assert files.read(second) == b"2"
+
+
 def test_rename_on_conflict_under_concurrency(make_app):
     files = fs.Storage("files")
     app = make_app(files, FILES_FS_ON_CONFLICT="rename", FILES_FS_MAX_SIZE=100)  # as in the demo

@@ -307,13 +307,17 @@ class Storage:
 
     def resolve_conflict(self, target_folder: str, basename: str) -> str:
         """A new base name for ``basename`` in ``target_folder`` (storage-relative), used when
-        ``ON_CONFLICT`` is ``'rename'``: ``name_1.ext``, ``name_2.ext``…, the first free one."""
+        ``ON_CONFLICT`` is ``'rename'``: ``name_1.ext``, ``name_2.ext``…, the first free one
+        (the name is shortened if the suffix would make it too long for a file system)."""
         stem, dot, ext = basename.rpartition(".")
         if not dot or not stem:
             stem, ext = basename, ""
+        encoded = stem.encode("utf-8")
         backend = self.backend
         for n in range(1, 10_000):
-            candidate = f"{stem}_{n}.{ext}" if ext else f"{stem}_{n}"
+            suffix = f"_{n}.{ext}" if ext else f"_{n}"
+            room = max(0, naming.MAX_SEGMENT_BYTES - len(suffix.encode("utf-8")))
+            candidate = encoded[:room].decode("utf-8", "ignore") + suffix
             if not backend.exists(naming.join_name(target_folder, candidate)):
                 return candidate
         raise FileExists(f"No free name for {basename!r} in {target_folder or 'the storage root'!r}")
