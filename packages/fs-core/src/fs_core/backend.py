@@ -1,6 +1,6 @@
 """``BaseBackend``: what a storage backend implements, and what it gets for free.
 
-A backend keeps Flask-FS's method names. It must implement five primitives:
+A backend keeps Flask-FS's method names. It must implement six primitives:
 
 * :meth:`~BaseBackend.exists`, :meth:`~BaseBackend.open_read`, :meth:`~BaseBackend.save`,
   :meth:`~BaseBackend.delete`, :meth:`~BaseBackend.list_files`,
