@@ -165,6 +165,35 @@ def test_delete_prunes_empty_folders_but_never_the_root(backend):
     assert os.path.isdir(backend.root)
 
 
+def test_deleting_a_folder_while_others_delete_or_save_in_it(backend, monkeypatch):
+    """rmtree stops at the first entry that vanished under it (FileNotFoundError, which
+    delete() took for 'nothing to delete') and fails on a folder that filled up meanwhile."""
+    for i in range(5):
+        backend.write(f"d/{i}.txt", b"x")
+    real_unlink, real_rmdir = os.unlink, os.rmdir
+
+    def unlink_racing_a_delete(path, *args, dir_fd=None, **kwargs):
+        monkeypatch.setattr(os, "unlink", real_unlink)
+        for other in os.listdir(dir_fd):  # another request deletes the rest first
+            real_unlink(other, dir_fd=dir_fd)
+        return None
+
+    monkeypatch.setattr(os, "unlink", unlink_racing_a_delete)
+    backend.delete("d")
+    assert not os.path.exists(os.path.join(backend.root, "d"))
+
+    backend.write("e/0.txt", b"x")
+
+    def rmdir_racing_a_save(path, *args, dir_fd=None, **kwargs):
+        monkeypatch.setattr(os, "rmdir", real_rmdir)
+        backend.write("e/late.txt", b"y")  # another request saves into it
+        return real_rmdir(path, *args, dir_fd=dir_fd, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", rmdir_racing_a_save)
+    backend.delete("e")
+    assert not os.path.exists(os.path.join(backend.root, "e"))
+
+
 def test_folder_and_file_in_each_others_way(backend):
     backend.write("a/b.txt", b"x")
     with pytest.raises(fs.FileExists, match="folder"):

@@ -29,6 +29,7 @@ import os
 import secrets
 import shutil
 import stat
+import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import quote
@@ -361,15 +362,19 @@ class LocalBackend(BaseBackend):
 
     def delete(self, filename: str) -> None:
         path = self.path(filename)
-        try:
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        except OSError as exc:
-            raise BackendError(f"Cannot delete {filename!r}: {exc}", exc) from exc
+        for attempt in range(3):
+            try:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    _rmtree(path)
+                else:
+                    os.unlink(path)
+                break
+            except (FileNotFoundError, NotADirectoryError):
+                return
+            except OSError as exc:
+                if exc.errno == errno.ENOTEMPTY and attempt < 2:
+                    continue  # a concurrent save wrote into the folder: delete that too
+                raise BackendError(f"Cannot delete {filename!r}: {exc}", exc) from exc
         self._prune(os.path.dirname(path))
 
     def _prune(self, folder: str) -> None:
@@ -402,6 +407,21 @@ class LocalBackend(BaseBackend):
         return send_file(
             path, request.environ, mimetype=mimetype, conditional=True, etag=True, use_x_sendfile=True
         )
+
+
+def _rmtree(path: str) -> None:
+    """``shutil.rmtree``, going on past entries that vanish meanwhile (a concurrent delete, a
+    temporary file renamed to its name): by default their FileNotFoundError stops it."""
+
+    def vanished(function: Any, name: str, error: Any) -> None:
+        exc = error if isinstance(error, BaseException) else error[1]
+        if not isinstance(exc, FileNotFoundError):
+            raise exc
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=vanished)
+    else:  # Python 3.10 and 3.11
+        shutil.rmtree(path, onerror=vanished)
 
 
 def _fsync_folder(path: str) -> None:
