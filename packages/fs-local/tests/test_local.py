@@ -203,7 +203,12 @@ def test_folder_and_file_in_each_others_way(backend):
     assert all_entries(backend.root) == ["a/b.txt"]
 
 
-def test_save_from_a_real_file_copies_in_the_kernel_from_its_position(backend, tmp_path):
+def test_save_from_a_real_file_copies_in_the_kernel_from_its_position(backend, tmp_path, monkeypatch):
+    real_copy = os.copy_file_range
+    copied = []
+    monkeypatch.setattr(
+        os, "copy_file_range", lambda *a, **k: copied.append(real_copy(*a, **k)) or copied[-1]
+    )
     source = tmp_path / "upload.bin"
     source.write_bytes(b"HEADER" + b"payload" * 100_000)
     with open(source, "rb") as f:
@@ -211,11 +216,13 @@ def test_save_from_a_real_file_copies_in_the_kernel_from_its_position(backend, t
         backend.save(f, "copied.bin")
         assert f.read() == b""  # the source was consumed, as a read would
     assert backend.read("copied.bin") == b"payload" * 100_000
+    assert sum(copied) == 700_000  # by copy_file_range, not through Python
     with tempfile.SpooledTemporaryFile(max_size=10) as spooled:
         spooled.write(b"spilled to disk")
         spooled.seek(0)
         backend.save(FileStorage(spooled, filename="x"), "spooled.txt")
     assert backend.read("spooled.txt") == b"spilled to disk"
+    assert sum(copied) == 700_000 + len(b"spilled to disk")
 
 
 def _xattrs_supported(path):
