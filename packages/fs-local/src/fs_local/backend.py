@@ -404,9 +404,13 @@ class LocalBackend(BaseBackend):
             rv.headers["X-Accel-Redirect"] = self.offload_prefix + quote(filename)
             rv.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc)
             return rv
-        return send_file(
+        rv = send_file(
             path, request.environ, mimetype=mimetype, conditional=True, etag=True, use_x_sendfile=True
         )
+        # mod_xsendfile url-decodes the header (XSendFileUnescape, on by default), and a header
+        # carries ASCII only: a raw 'a%41.txt' would name 'aA.txt', a raw 'файл' is refused.
+        rv.headers["X-Sendfile"] = quote(path)
+        return rv
 
 
 def _rmtree(path: str) -> None:
