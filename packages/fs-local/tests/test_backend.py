@@ -3,11 +3,11 @@ from __future__ import annotations
 import pytest
 
 from fs_core.config import Config
-from fs_core.testing import BackendContract
+from fs_core.testing import BackendContract, ServiceFailureContract
 from fs_local import LocalBackend
 
 
-class TestLocalBackend(BackendContract):
+class TestLocalBackend(BackendContract, ServiceFailureContract):
     @pytest.fixture(params=["o_tmpfile", "named_temp"])
     def fs_backend(self, request, tmp_path):
         backend = LocalBackend("contract", Config(root=str(tmp_path / "root")))

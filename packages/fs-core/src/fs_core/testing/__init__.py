@@ -6,7 +6,8 @@ Enable it in a ``conftest.py``::
 
 It provides:
 
-* :class:`BackendContract`: the backend contract suite (see :mod:`fs_core.testing.contract`);
+* :class:`BackendContract`: the backend contract suite (see :mod:`fs_core.testing.contract`),
+  and :class:`ServiceFailureContract` for backends with a service;
 * the ``fs_app`` fixture: a Flask app whose storages use the ``memory`` backend, with
   fs-core initialised, for testing application code without a disk or a service;
 * the ``fs_register_plugin`` fixture: registers a plugin object on an app for one test;
@@ -24,7 +25,7 @@ from flask import Flask
 from ..backend import BaseBackend
 from ..state import init_app
 from ..storage import Storage
-from .contract import BackendContract
+from .contract import BackendContract, ServiceFailureContract
 from .streams import ClientWentAway, FailingStream, PatternStream
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ClientWentAway",
     "FailingStream",
     "PatternStream",
+    "ServiceFailureContract",
     "bind_backend",
     "fs_app",
     "fs_register_plugin",

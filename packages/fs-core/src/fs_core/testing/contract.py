@@ -11,11 +11,14 @@ one fixture, ``fs_backend``, that returns a fresh, empty backend::
             return MyBackend("contract", Config(root=str(tmp_path)))
 
 Optional fixtures tune it: ``fs_large_file_size`` (bytes streamed by the bounded-memory
-test, 64 MiB by default), ``fs_memory_budget`` (the Python allocations allowed while
-streaming it, 32 MiB) and ``fs_unavailable_backend`` (a backend whose service is down or
-unusable, to check that failures are :class:`~fs_core.errors.BackendError`; the test is
-skipped without one). Tests that depend on a capability (``ATOMIC_CREATE``) read it from
+test, 64 MiB by default) and ``fs_memory_budget`` (the Python allocations allowed while
+streaming it, 32 MiB). Tests that depend on a capability (``ATOMIC_CREATE``) read it from
 the backend's ``capabilities``.
+
+A backend that talks to a service (a disk, a server) also subclasses
+:class:`ServiceFailureContract` and provides ``fs_unavailable_backend``, a backend whose
+service is down or unusable (a closed port, an unusable root): every operation must then
+fail with a :class:`~fs_core.errors.BackendError` carrying the service's exception.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from ..files import ALL
 from ..storage import Storage
 from .streams import ClientWentAway, FailingStream, PatternStream
 
-__all__ = ["BackendContract"]
+__all__ = ["BackendContract", "ServiceFailureContract"]
 
 UNICODE_NAMES = [
     "файл.txt",
@@ -75,11 +78,6 @@ class BackendContract:
     @pytest.fixture
     def fs_memory_budget(self) -> int:
         return 32 << 20
-
-    @pytest.fixture
-    def fs_unavailable_backend(self) -> BaseBackend | None:
-        """A backend that cannot reach or use its service (a closed port, an unusable root)."""
-        return None
 
     @pytest.fixture
     def backend(self, fs_backend: BaseBackend) -> BaseBackend:
@@ -441,12 +439,31 @@ class BackendContract:
             with urllib.request.urlopen(url, timeout=30) as response:
                 assert response.read() == b"secret"
 
-    # -- failures ---------------------------------------------------------------------------------
+    # -- the core in front of the backend ---------------------------------------------------------
 
-    def test_service_failures_are_backend_errors(self, fs_unavailable_backend: BaseBackend | None) -> None:
+    @pytest.mark.parametrize(
+        "name", ["../escape.txt", "/etc/passwd", "a/../../b", "a\\b", "nul\x00.txt", "a//b"]
+    )
+    def test_core_refuses_unsafe_names(self, backend: BaseBackend, storage: Storage, name: str) -> None:
+        with pytest.raises(InvalidFilename):
+            storage.write(name, b"x")
+        with pytest.raises(InvalidFilename):
+            storage.read(name)
+        assert _names(backend) == set()
+
+
+class ServiceFailureContract:
+    """For backends with a service: provide ``fs_unavailable_backend``, a backend whose service
+    is down or unusable (a closed port, an unusable root)."""
+
+    @pytest.fixture
+    def fs_unavailable_backend(self) -> BaseBackend:  # pragma: no cover - must be overridden
+        raise NotImplementedError(
+            "Provide an fs_unavailable_backend fixture: a backend whose service is down"
+        )
+
+    def test_service_failures_are_backend_errors(self, fs_unavailable_backend: BaseBackend) -> None:
         """A failing service is a BackendError carrying its exception, never a client's own."""
-        if fs_unavailable_backend is None:
-            pytest.skip("provide an fs_unavailable_backend fixture to check this rule")
         broken = fs_unavailable_backend
         for call in (
             lambda: _save(broken, "a.txt", b"x"),
@@ -459,15 +476,3 @@ class BackendContract:
             with Flask("fs_contract").test_request_context(), pytest.raises(BackendError) as excinfo:
                 call()
             assert excinfo.value.original is not None
-
-    # -- the core in front of the backend ---------------------------------------------------------
-
-    @pytest.mark.parametrize(
-        "name", ["../escape.txt", "/etc/passwd", "a/../../b", "a\\b", "nul\x00.txt", "a//b"]
-    )
-    def test_core_refuses_unsafe_names(self, backend: BaseBackend, storage: Storage, name: str) -> None:
-        with pytest.raises(InvalidFilename):
-            storage.write(name, b"x")
-        with pytest.raises(InvalidFilename):
-            storage.read(name)
-        assert _names(backend) == set()
