@@ -24,7 +24,7 @@ from fs_core.errors import BackendError, FileExists, OperationNotSupported
 from fs_core.testing import FailingStream, PatternStream
 from fs_s3.backend import PROBE_PREFIX, S3Backend
 from fs_s3.settings import MiB
-from fs_testservers import CallRecorder, empty_bucket, unique_name
+from fs_testservers import CallRecorder, empty_bucket, fail_requests, unique_name
 
 
 def put_many(client: Any, bucket: str, keys: list[str]) -> None:
@@ -256,6 +256,27 @@ def test_short_reads_of_a_non_seekable_upload(s3_server, make_backend):
     backend.save(ShortReads(data), "short.bin")
     assert hashlib.md5(backend.read("short.bin")).digest() == hashlib.md5(data).digest()
     assert backend.metadata("short.bin")["checksum"].startswith("etag:")  # a multipart ETag
+
+
+def test_retried_put_resends_from_where_the_stream_was(s3_server, make_backend):
+    """botocore rewinds the body of a retried request to offset 0: a stream that did not
+    start there must still be stored from its own position, not from the beginning."""
+    backend = make_backend(s3_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
+    backend._ready()
+    put = fail_requests(backend.client, "PutObject")  # one transient 500, retried by botocore
+    stream = io.BytesIO(b"skipped|kept")
+    stream.seek(8)
+    backend.save(stream, "pos.txt", overwrite=True)
+    assert put == [0]
+    assert backend.read("pos.txt") == b"kept"
+
+    large = PatternStream(11 * MiB).read(11 * MiB)
+    part = fail_requests(backend.client, "UploadPart")
+    stream = io.BytesIO(b"skipped|" + large)
+    stream.seek(8)
+    backend.save(stream, "large.bin", overwrite=True)
+    assert part == [0]
+    assert hashlib.sha256(backend.read("large.bin")).digest() == hashlib.sha256(large).digest()
 
 
 def test_failed_multipart_upload_is_aborted(s3_server, make_backend):

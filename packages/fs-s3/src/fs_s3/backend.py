@@ -314,7 +314,8 @@ class S3Backend(BaseBackend):
         guessed from the name) and the storage's SSE and ACL.
 
         Below ``MULTIPART_THRESHOLD`` (known from a seekable stream, or found by reading that
-        much) the file goes in one ``PutObject``; above it, through boto3's transfer manager.
+        much) the file goes in one ``PutObject``; above it, through boto3's transfer manager
+        (whose parts are read from the stream's position, so retries resend the right bytes).
         """
         extra = {"ContentType": content_type_for(filename, content_type), **self.settings.write_args}
         client = self._ready()
@@ -327,7 +328,11 @@ class S3Backend(BaseBackend):
         threshold = self.settings.multipart_threshold
         size = remaining(stream)
         body: Any = None
-        if size is None:
+        if size is not None and size < threshold and stream.tell() == 0:
+            body = stream
+        elif size is None or size < threshold:
+            # Size unknown, or a small stream that does not start at offset 0: botocore
+            # rewinds the body of a retried PutObject to 0, so it gets the bytes instead.
             stream = full_reads(stream)
             head = stream.read(threshold)
             if len(head) < threshold:
@@ -335,8 +340,6 @@ class S3Backend(BaseBackend):
             else:
                 stream = Prepended(head, stream)
             del head  # the transfer manager frees each part it sent: hold no reference here
-        elif size < threshold:
-            body = stream
         key = self._key(filename)
         try:
             if body is not None:

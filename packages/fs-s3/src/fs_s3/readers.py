@@ -165,11 +165,9 @@ def _seekable(stream: Any) -> bool:
 
 
 def full_reads(stream: Any) -> Any:
-    """``stream`` itself if it is seekable, else a buffered reader whose ``read(n)`` returns
-    ``n`` bytes unless the stream ended (``io.BufferedReader`` loops over short reads and
-    reads large requests straight into the result, without an extra copy)."""
-    if _seekable(stream):
-        return stream
+    """A buffered reader of ``stream`` whose ``read(n)`` returns ``n`` bytes unless the stream
+    ended (``io.BufferedReader`` loops over short reads, which raw streams make even when
+    they are seekable, and reads large requests straight into the result, without a copy)."""
     return io.BufferedReader(_RawSource(stream), buffer_size=64 * 1024)
 
 
