@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_core.config import Config, as_bool
+from fs_core.config import SERVE_MODES, Config, as_bool
 from fs_core.errors import ConfigurationError
 
 __all__ = ["CANNED_ACLS", "MiB", "S3Settings"]
@@ -35,7 +35,6 @@ CANNED_ACLS = frozenset(
 )
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 ADDRESSING_STYLES = frozenset({"auto", "path", "virtual"})
-SERVE_MODES = frozenset({"stream", "redirect"})
 RETRY_MODES = frozenset({"standard", "adaptive", "legacy"})
 # S3's bucket naming rules (lowercase letters, digits, dots and hyphens; 3-63 characters).
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -180,11 +179,6 @@ class S3Settings:
         if self.acl:
             args["ACL"] = self.acl
         return args
-
-    def where(self) -> str:
-        """``s3://bucket/prefix`` at the endpoint, for messages."""
-        endpoint = self.endpoint or "AWS"
-        return f"s3://{self.bucket}/{self.key_prefix} at {endpoint}"
 
 
 def _str(value: Any) -> str | None:
