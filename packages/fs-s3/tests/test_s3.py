@@ -13,6 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -401,14 +402,41 @@ def test_presigned_get_and_put(s3_server, make_backend):
         backend.signed_url("report.txt", 8 * 24 * 3600)
 
 
+def test_presigned_put_carries_the_storages_sse_and_acl(moto_server, make_backend):
+    """A PUT URL is a write like the others: it is signed with the storage's SSE and ACL
+    headers, which the uploader sends (as it sends the Content-Type)."""
+    backend = make_backend(moto_server, sse="AES256", acl="public-read")
+    backend.write("before.txt", b"the bucket exists")
+    put = backend.signed_url("up.txt", 60, method="PUT")
+    signed = parse_qs(urlsplit(put).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert {"content-type", "x-amz-server-side-encryption", "x-amz-acl"} <= set(signed)
+    headers = {
+        "Content-Type": "text/plain",
+        "x-amz-server-side-encryption": "AES256",
+        "x-amz-acl": "public-read",
+    }
+    with urllib.request.urlopen(urllib.request.Request(put, b"up", headers, method="PUT"), timeout=30):
+        pass
+    assert backend.client.head_object(Bucket=backend.bucket, Key="up.txt")["ServerSideEncryption"] == "AES256"
+    grants = backend.client.get_object_acl(Bucket=backend.bucket, Key="up.txt")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants)
+
+
 def test_presigned_urls_are_checked_by_swift(swift_server, make_backend):
-    backend = make_backend(swift_server)
+    backend = make_backend(swift_server, acl="public-read")
     backend.write("a.txt", b"a")
     put = backend.signed_url("b.txt", 60, method="PUT")
-    wrong_type = urllib.request.Request(put, data=b"b", method="PUT", headers={"Content-Type": "image/png"})
-    with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(wrong_type, timeout=30)
-    assert info.value.code == 403
+    for headers in (
+        {"Content-Type": "image/png", "x-amz-acl": "public-read"},
+        {"Content-Type": "text/plain"},
+    ):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(urllib.request.Request(put, b"b", headers, method="PUT"), timeout=30)
+        assert info.value.code == 403, headers
+    headers = {"Content-Type": "text/plain", "x-amz-acl": "public-read"}
+    with urllib.request.urlopen(urllib.request.Request(put, b"b", headers, method="PUT"), timeout=30):
+        pass
+    assert backend.read("b.txt") == b"b"
     expired = backend.signed_url("a.txt", 1)
     time.sleep(2.1)
     with pytest.raises(urllib.error.HTTPError) as info:

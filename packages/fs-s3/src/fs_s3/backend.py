@@ -503,8 +503,8 @@ class S3Backend(BaseBackend):
         """A presigned URL of the object (no request is made to sign it).
 
         GET and HEAD may name a download (``Content-Disposition``); a PUT URL is signed with
-        the Content-Type of the name, which the uploader must send (it is what gets stored).
-        Other methods: ``None``.
+        the Content-Type of the name and the storage's SSE and ACL headers, which the uploader
+        must send (they are what gets stored). Other methods: ``None``.
         """
         method = method.upper()
         if not 0 < expires <= MAX_PRESIGN_EXPIRES:
@@ -520,7 +520,7 @@ class S3Backend(BaseBackend):
                 )
         elif method == "PUT":
             operation = "put_object"
-            params["ContentType"] = content_type_for(filename)
+            params.update(ContentType=content_type_for(filename), **self.settings.write_args)
         elif method == "DELETE":
             operation = "delete_object"
         else:
