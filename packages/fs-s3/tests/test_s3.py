@@ -402,6 +402,16 @@ def test_presigned_get_and_put(s3_server, make_backend):
         backend.signed_url("report.txt", 8 * 24 * 3600)
 
 
+def test_presigned_put_is_the_storages_first_use(s3_server, make_backend):
+    """A browser upload may be the first thing a new storage does: its bucket exists then."""
+    backend = make_backend(s3_server)
+    put = backend.signed_url("first.txt", 60, method="PUT")
+    request = urllib.request.Request(put, b"first", {"Content-Type": "text/plain"}, method="PUT")
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+    assert backend.read("first.txt") == b"first"
+
+
 def test_presigned_put_carries_the_storages_sse_and_acl(moto_server, make_backend):
     """A PUT URL is a write like the others: it is signed with the storage's SSE and ACL
     headers, which the uploader sends (as it sends the Content-Type)."""

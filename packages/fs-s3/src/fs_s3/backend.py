@@ -500,7 +500,8 @@ class S3Backend(BaseBackend):
         download_name: str | None = None,
         as_attachment: bool = False,
     ) -> str | None:
-        """A presigned URL of the object (no request is made to sign it).
+        """A presigned URL of the object (no request is made to sign it, but a PUT URL is made
+        only once the bucket is known to exist, as for any first write).
 
         GET and HEAD may name a download (``Content-Disposition``); a PUT URL is signed with
         the Content-Type of the name and the storage's SSE and ACL headers, which the uploader
@@ -521,6 +522,7 @@ class S3Backend(BaseBackend):
         elif method == "PUT":
             operation = "put_object"
             params.update(ContentType=content_type_for(filename), **self.settings.write_args)
+            self._ready()  # the upload may be the storage's first use: its bucket must exist
         elif method == "DELETE":
             operation = "delete_object"
         else:
