@@ -97,6 +97,9 @@ def test_serve_modes():
     assert settings(serve="redirect").serve == "redirect"
     with pytest.raises(ConfigurationError, match="SERVE"):
         settings(serve="teleport")
+    assert settings(redirect_expires=7 * 24 * 3600).redirect_expires == 7 * 24 * 3600
+    with pytest.raises(ConfigurationError, match=r"REDIRECT_EXPIRES.*7 days"):
+        settings(redirect_expires=7 * 24 * 3600 + 1)  # S3 refuses such presigned URLs
 
 
 def test_atomic_create_setting():

@@ -49,7 +49,7 @@ from fs_core.serving import content_disposition, send_stream
 from .client import copy_transfer_config, make_client, require_absent, transfer_config
 from .errors import SERVICE_ERRORS, error_code, translate, translated
 from .readers import Prepended, RangedReader, full_reads, remaining
-from .settings import S3Settings
+from .settings import MAX_PRESIGN_EXPIRES, S3Settings
 
 __all__ = ["PROBE_PREFIX", "S3Backend"]
 
@@ -58,8 +58,6 @@ __all__ = ["PROBE_PREFIX", "S3Backend"]
 PROBE_PREFIX = ".fs-s3-probe/"
 #: Buffer of the streams ``open_read`` returns (large reads bypass it).
 READ_BUFFER = 64 * 1024
-#: The longest validity of a SigV4 presigned URL.
-MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 _CREATE_REFUSED = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
 _GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 _MD5_ETAG = re.compile(r"[0-9a-f]{32}")

@@ -41,6 +41,8 @@ _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 #: The part-count limit of a multipart upload.
 MAX_PARTS = 10_000
 MIN_PART_SIZE = 5 * MiB
+#: The longest validity of a SigV4 presigned URL (S3 refuses a URL signed for longer).
+MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,12 @@ class S3Settings:
             raise ConfigurationError(
                 f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}"
             )
+        redirect_expires = _positive(config, "redirect_expires", 300)
+        if redirect_expires > MAX_PRESIGN_EXPIRES:
+            raise ConfigurationError(
+                f"REDIRECT_EXPIRES must be at most 7 days ({MAX_PRESIGN_EXPIRES} s), the longest a "
+                f"presigned URL can last, not {redirect_expires}"
+            )
         copy_chunksize = _size(config, "multipart_copy_chunksize", 256 * MiB)
         if not MIN_PART_SIZE <= copy_chunksize <= 5 * GiB:
             raise ConfigurationError("MULTIPART_COPY_CHUNKSIZE must be between 5 MiB and 5 GiB")
@@ -165,7 +173,7 @@ class S3Settings:
             multipart_copy_chunksize=copy_chunksize,
             serve=serve_mode,
             atomic_create=atomic_create,
-            redirect_expires=_positive(config, "redirect_expires", 300),
+            redirect_expires=redirect_expires,
         )
 
     @property
