@@ -402,6 +402,24 @@ def test_presigned_get_and_put(s3_server, make_backend):
         backend.signed_url("report.txt", 8 * 24 * 3600)
 
 
+def test_presigned_get_of_active_content_is_an_attachment(s3_server, make_backend):
+    """As when the app serves them: SVG and HTML are downloads unless the storage says
+    otherwise, or a script would run on the service's (often the app's sibling) domain."""
+    backend = make_backend(s3_server)
+    inline = make_backend(s3_server, bucket=backend.bucket, inline_active_content=True)
+    for each in (backend, inline):
+        each.write("page.html", b"<script>alert(1)</script>")
+    backend.write("note.txt", b"note")
+
+    def disposition(url: str) -> str | None:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.headers.get("Content-Disposition")
+
+    assert disposition(backend.signed_url("page.html", 60)).startswith("attachment")
+    assert disposition(backend.signed_url("note.txt", 60)) is None
+    assert disposition(inline.signed_url("page.html", 60)) is None
+
+
 def test_presigned_put_is_the_storages_first_use(s3_server, make_backend):
     """A browser upload may be the first thing a new storage does: its bucket exists then."""
     backend = make_backend(s3_server)

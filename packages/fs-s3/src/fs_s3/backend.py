@@ -459,15 +459,12 @@ class S3Backend(BaseBackend):
         asks for a range), or redirect to a presigned URL with ``SERVE = 'redirect'``."""
         meta = self.metadata(filename)
         if self.settings.serve == "redirect":
-            attachment = meta["mime"] in ACTIVE_CONTENT_TYPES and not self.config.get_bool(
-                "inline_active_content"
-            )
             url = self._presign(
                 "get_object",
                 filename,
                 self.settings.redirect_expires,
                 ResponseContentType=meta["mime"],
-                ResponseContentDisposition=content_disposition(filename, attachment),
+                ResponseContentDisposition=content_disposition(filename, self._active(meta["mime"])),
             )
             rv = redirect(url, code=302)
             rv.cache_control.no_store = True
@@ -480,6 +477,11 @@ class S3Backend(BaseBackend):
             etag=str(etag or "").strip('"') or None,
             last_modified=meta.get("modified"),
         )
+
+    def _active(self, mime: str) -> bool:
+        """Whether a file of type ``mime`` must be a download: a browser would run its
+        scripts (SVG, HTML), and the storage does not set ``INLINE_ACTIVE_CONTENT``."""
+        return mime in ACTIVE_CONTENT_TYPES and not self.config.get_bool("inline_active_content")
 
     def _presign(self, operation: str, filename: str, expires: int, **params: Any) -> str:
         with translated(self.settings, f"sign a URL for {filename!r}"):
@@ -501,7 +503,8 @@ class S3Backend(BaseBackend):
         """A presigned URL of the object (no request is made to sign it, but a PUT URL is made
         only once the bucket is known to exist, as for any first write).
 
-        GET and HEAD may name a download (``Content-Disposition``); a PUT URL is signed with
+        GET and HEAD may name a download (``Content-Disposition``), and are one for SVG and
+        HTML names unless ``INLINE_ACTIVE_CONTENT`` is set; a PUT URL is signed with
         the Content-Type of the name and the storage's SSE and ACL headers, which the uploader
         must send (they are what gets stored). Other methods: ``None``.
         """
@@ -513,9 +516,10 @@ class S3Backend(BaseBackend):
         params: dict[str, Any] = {}
         if method in ("GET", "HEAD"):
             operation = "get_object" if method == "GET" else "head_object"
-            if download_name or as_attachment:
+            attachment = as_attachment or self._active(content_type_for(filename))
+            if download_name or attachment:
                 params["ResponseContentDisposition"] = content_disposition(
-                    download_name or filename, as_attachment
+                    download_name or filename, attachment
                 )
         elif method == "PUT":
             operation = "put_object"
