@@ -2,10 +2,10 @@
 
 Every package under packages/ is built into a wheel (``uv build``), then fresh virtualenvs get
 combinations of those wheels (their third-party requirements come from PyPI): fs-core alone,
-fs-core with each backend on its own, and everything. In each, tests/pick_and_mix_app.py saves,
-reads and serves a file through the installed backend, and checks that every backend whose
-package is not installed fails with an error naming that package; ``flask fs plugins`` must
-list exactly the installed plugins.
+fs-core with each backend on its own, everything, and fs-s3 with the oldest boto3 it declares.
+In each, tests/pick_and_mix_app.py saves, reads and serves a file through the installed
+backend, and checks that every backend whose package is not installed fails with an error
+naming that package; ``flask fs plugins`` must list exactly the installed plugins.
 
 Adding a package: a backend gets one line in ``BACKENDS`` (its name and the configuration a
 storage needs, or a function of the test's ``request`` that builds it from fixtures, for a
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -65,13 +66,24 @@ def _plugins_of(package: str) -> set[str]:
     return set(project.get("entry-points", {}).get("fs_core", {}))
 
 
-def _combinations() -> list[tuple[str, tuple[str, ...], str]]:
-    """(id, packages, backend to exercise)."""
+def _lowest(package: str, requirement: str) -> str:
+    """``requirement==X``, where ``requirement>=X`` is the floor ``package`` declares for it."""
+    dependencies = load_toml(released()[package] / "pyproject.toml")["project"]["dependencies"]
+    floors = [m.group(1) for d in dependencies if (m := re.fullmatch(rf"{requirement}\s*>=\s*([\w.]+).*", d))]
+    assert len(floors) == 1, f"{package} declares no {requirement}>=X floor: {dependencies}"
+    return f"{requirement}=={floors[0]}"
+
+
+def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
+    """(id, packages, backend to exercise, third-party requirements pinned on top)."""
     everything = tuple(sorted(released()))
-    combos = [("fs-core", (CORE,), "memory")]
-    combos += [(f"fs-core+{name}", (CORE, name), backend.name) for name, backend in BACKENDS.items()]
+    combos = [("fs-core", (CORE,), "memory", ())]
+    combos += [(f"fs-core+{name}", (CORE, name), backend.name, ()) for name, backend in BACKENDS.items()]
+    # The floor it declares must really work: conditional writes need a recent botocore.
+    boto3 = _lowest("fs-s3", "boto3")
+    combos.append((f"fs-core+fs-s3+{boto3}", (CORE, "fs-s3"), "s3", (boto3,)))
     default = "local" if "fs-local" in BACKENDS else "memory"
-    combos.append(("everything", everything, default))
+    combos.append(("everything", everything, default, ()))
     return combos
 
 
@@ -108,16 +120,17 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("packages", "backend"), [c[1:] for c in _combinations()], ids=[c[0] for c in _combinations()]
+    ("packages", "backend", "pinned"), [c[1:] for c in _combinations()], ids=[c[0] for c in _combinations()]
 )
-def test_install(packages, backend, wheels, tmp_path, request):
+def test_install(packages, backend, pinned, wheels, tmp_path, request):
     venv = tmp_path / "venv"
     env = _clean_env()
     subprocess.run([*uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=env)
     python = venv / "bin" / "python"
     # Every first-party package as a wheel file, so none can come from PyPI.
+    wheel_files = [str(wheels[p]) for p in packages]
     subprocess.run(
-        [*uv(), "pip", "install", "--quiet", "--python", str(python), *(str(wheels[p]) for p in packages)],
+        [*uv(), "pip", "install", "--quiet", "--python", str(python), *wheel_files, *pinned],
         check=True,
         env=env,
     )

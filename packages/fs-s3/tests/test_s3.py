@@ -13,6 +13,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -24,7 +25,7 @@ from fs_core.errors import BackendError, FileExists, OperationNotSupported
 from fs_core.testing import FailingStream, PatternStream
 from fs_s3.backend import PROBE_PREFIX, S3Backend
 from fs_s3.settings import MiB
-from fs_testservers import CallRecorder, empty_bucket, unique_name
+from fs_testservers import CallRecorder, empty_bucket, fail_requests, unique_name
 
 
 def put_many(client: Any, bucket: str, keys: list[str]) -> None:
@@ -258,6 +259,27 @@ def test_short_reads_of_a_non_seekable_upload(s3_server, make_backend):
     assert backend.metadata("short.bin")["checksum"].startswith("etag:")  # a multipart ETag
 
 
+def test_retried_put_resends_from_where_the_stream_was(s3_server, make_backend):
+    """botocore rewinds the body of a retried request to offset 0: a stream that did not
+    start there must still be stored from its own position, not from the beginning."""
+    backend = make_backend(s3_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
+    backend._ready()
+    put = fail_requests(backend.client, "PutObject")  # one transient 500, retried by botocore
+    stream = io.BytesIO(b"skipped|kept")
+    stream.seek(8)
+    backend.save(stream, "pos.txt", overwrite=True)
+    assert put == [0]
+    assert backend.read("pos.txt") == b"kept"
+
+    large = PatternStream(11 * MiB).read(11 * MiB)
+    part = fail_requests(backend.client, "UploadPart")
+    stream = io.BytesIO(b"skipped|" + large)
+    stream.seek(8)
+    backend.save(stream, "large.bin", overwrite=True)
+    assert part == [0]
+    assert hashlib.sha256(backend.read("large.bin")).digest() == hashlib.sha256(large).digest()
+
+
 def test_failed_multipart_upload_is_aborted(s3_server, make_backend):
     backend = make_backend(s3_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
     with pytest.raises(Exception, match="went away"):
@@ -380,14 +402,69 @@ def test_presigned_get_and_put(s3_server, make_backend):
         backend.signed_url("report.txt", 8 * 24 * 3600)
 
 
+def test_presigned_get_of_active_content_is_an_attachment(s3_server, make_backend):
+    """As when the app serves them: SVG and HTML are downloads unless the storage says
+    otherwise, or a script would run on the service's (often the app's sibling) domain."""
+    backend = make_backend(s3_server)
+    inline = make_backend(s3_server, bucket=backend.bucket, inline_active_content=True)
+    for each in (backend, inline):
+        each.write("page.html", b"<script>alert(1)</script>")
+    backend.write("note.txt", b"note")
+
+    def disposition(url: str) -> str | None:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.headers.get("Content-Disposition")
+
+    assert disposition(backend.signed_url("page.html", 60)).startswith("attachment")
+    assert disposition(backend.signed_url("note.txt", 60)) is None
+    assert disposition(inline.signed_url("page.html", 60)) is None
+
+
+def test_presigned_put_is_the_storages_first_use(s3_server, make_backend):
+    """A browser upload may be the first thing a new storage does: its bucket exists then."""
+    backend = make_backend(s3_server)
+    put = backend.signed_url("first.txt", 60, method="PUT")
+    request = urllib.request.Request(put, b"first", {"Content-Type": "text/plain"}, method="PUT")
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+    assert backend.read("first.txt") == b"first"
+
+
+def test_presigned_put_carries_the_storages_sse_and_acl(moto_server, make_backend):
+    """A PUT URL is a write like the others: it is signed with the storage's SSE and ACL
+    headers, which the uploader sends (as it sends the Content-Type)."""
+    backend = make_backend(moto_server, sse="AES256", acl="public-read")
+    backend.write("before.txt", b"the bucket exists")
+    put = backend.signed_url("up.txt", 60, method="PUT")
+    signed = parse_qs(urlsplit(put).query)["X-Amz-SignedHeaders"][0].split(";")
+    assert {"content-type", "x-amz-server-side-encryption", "x-amz-acl"} <= set(signed)
+    headers = {
+        "Content-Type": "text/plain",
+        "x-amz-server-side-encryption": "AES256",
+        "x-amz-acl": "public-read",
+    }
+    with urllib.request.urlopen(urllib.request.Request(put, b"up", headers, method="PUT"), timeout=30):
+        pass
+    assert backend.client.head_object(Bucket=backend.bucket, Key="up.txt")["ServerSideEncryption"] == "AES256"
+    grants = backend.client.get_object_acl(Bucket=backend.bucket, Key="up.txt")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants)
+
+
 def test_presigned_urls_are_checked_by_swift(swift_server, make_backend):
-    backend = make_backend(swift_server)
+    backend = make_backend(swift_server, acl="public-read")
     backend.write("a.txt", b"a")
     put = backend.signed_url("b.txt", 60, method="PUT")
-    wrong_type = urllib.request.Request(put, data=b"b", method="PUT", headers={"Content-Type": "image/png"})
-    with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(wrong_type, timeout=30)
-    assert info.value.code == 403
+    for headers in (
+        {"Content-Type": "image/png", "x-amz-acl": "public-read"},
+        {"Content-Type": "text/plain"},
+    ):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(urllib.request.Request(put, b"b", headers, method="PUT"), timeout=30)
+        assert info.value.code == 403, headers
+    headers = {"Content-Type": "text/plain", "x-amz-acl": "public-read"}
+    with urllib.request.urlopen(urllib.request.Request(put, b"b", headers, method="PUT"), timeout=30):
+        pass
+    assert backend.read("b.txt") == b"b"
     expired = backend.signed_url("a.txt", 1)
     time.sleep(2.1)
     with pytest.raises(urllib.error.HTTPError) as info:

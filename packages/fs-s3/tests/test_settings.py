@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from flask import Flask
 
+import fs_core
 from fs_core.config import Config
 from fs_core.errors import ConfigurationError
 from fs_s3.backend import S3Backend
@@ -95,6 +97,9 @@ def test_serve_modes():
     assert settings(serve="redirect").serve == "redirect"
     with pytest.raises(ConfigurationError, match="SERVE"):
         settings(serve="teleport")
+    assert settings(redirect_expires=7 * 24 * 3600).redirect_expires == 7 * 24 * 3600
+    with pytest.raises(ConfigurationError, match=r"REDIRECT_EXPIRES.*7 days"):
+        settings(redirect_expires=7 * 24 * 3600 + 1)  # S3 refuses such presigned URLs
 
 
 def test_atomic_create_setting():
@@ -156,3 +161,19 @@ def test_backend_class_is_reachable_from_the_package():
     assert fs_s3.S3Backend is S3Backend
     with pytest.raises(AttributeError):
         fs_s3.nothing  # noqa: B018
+
+
+def test_key_prefix_is_per_storage_only():
+    """``FS_S3_KEY_PREFIX`` would give every storage of the shared bucket the same prefix,
+    where each would list, overwrite and delete the others' files: it is refused."""
+    app = Flask("prefixes")
+    app.config.update(FS_BACKEND="s3", FS_S3_BUCKET="shared", FS_S3_KEY_PREFIX="media")
+    avatars, exports = fs_core.Storage("avatars"), fs_core.Storage("exports")
+    with pytest.raises(ConfigurationError, match=r"FS_S3_KEY_PREFIX.*<NAME>_FS_KEY_PREFIX"):
+        fs_core.init_app(app, avatars, exports)
+
+    app = Flask("prefixes")
+    app.config.update(FS_BACKEND="s3", FS_S3_BUCKET="shared", AVATARS_FS_KEY_PREFIX="media/avatars")
+    fs_core.init_app(app, avatars, exports)
+    with app.app_context():
+        assert (avatars.backend.key_prefix, exports.backend.key_prefix) == ("media/avatars/", "exports/")

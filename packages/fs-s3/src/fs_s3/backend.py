@@ -49,7 +49,7 @@ from fs_core.serving import content_disposition, send_stream
 from .client import copy_transfer_config, make_client, require_absent, transfer_config
 from .errors import SERVICE_ERRORS, error_code, translate, translated
 from .readers import Prepended, RangedReader, full_reads, remaining
-from .settings import S3Settings
+from .settings import MAX_PRESIGN_EXPIRES, S3Settings
 
 __all__ = ["PROBE_PREFIX", "S3Backend"]
 
@@ -58,8 +58,6 @@ __all__ = ["PROBE_PREFIX", "S3Backend"]
 PROBE_PREFIX = ".fs-s3-probe/"
 #: Buffer of the streams ``open_read`` returns (large reads bypass it).
 READ_BUFFER = 64 * 1024
-#: The longest validity of a SigV4 presigned URL.
-MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 _CREATE_REFUSED = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
 _GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 _MD5_ETAG = re.compile(r"[0-9a-f]{32}")
@@ -314,7 +312,8 @@ class S3Backend(BaseBackend):
         guessed from the name) and the storage's SSE and ACL.
 
         Below ``MULTIPART_THRESHOLD`` (known from a seekable stream, or found by reading that
-        much) the file goes in one ``PutObject``; above it, through boto3's transfer manager.
+        much) the file goes in one ``PutObject``; above it, through boto3's transfer manager
+        (whose parts are read from the stream's position, so retries resend the right bytes).
         """
         extra = {"ContentType": content_type_for(filename, content_type), **self.settings.write_args}
         client = self._ready()
@@ -327,7 +326,11 @@ class S3Backend(BaseBackend):
         threshold = self.settings.multipart_threshold
         size = remaining(stream)
         body: Any = None
-        if size is None:
+        if size is not None and size < threshold and stream.tell() == 0:
+            body = stream
+        elif size is None or size < threshold:
+            # Size unknown, or a small stream that does not start at offset 0: botocore
+            # rewinds the body of a retried PutObject to 0, so it gets the bytes instead.
             stream = full_reads(stream)
             head = stream.read(threshold)
             if len(head) < threshold:
@@ -335,8 +338,6 @@ class S3Backend(BaseBackend):
             else:
                 stream = Prepended(head, stream)
             del head  # the transfer manager frees each part it sent: hold no reference here
-        elif size < threshold:
-            body = stream
         key = self._key(filename)
         try:
             if body is not None:
@@ -458,15 +459,12 @@ class S3Backend(BaseBackend):
         asks for a range), or redirect to a presigned URL with ``SERVE = 'redirect'``."""
         meta = self.metadata(filename)
         if self.settings.serve == "redirect":
-            attachment = meta["mime"] in ACTIVE_CONTENT_TYPES and not self.config.get_bool(
-                "inline_active_content"
-            )
             url = self._presign(
                 "get_object",
                 filename,
                 self.settings.redirect_expires,
                 ResponseContentType=meta["mime"],
-                ResponseContentDisposition=content_disposition(filename, attachment),
+                ResponseContentDisposition=content_disposition(filename, self._active(meta["mime"])),
             )
             rv = redirect(url, code=302)
             rv.cache_control.no_store = True
@@ -479,6 +477,11 @@ class S3Backend(BaseBackend):
             etag=str(etag or "").strip('"') or None,
             last_modified=meta.get("modified"),
         )
+
+    def _active(self, mime: str) -> bool:
+        """Whether a file of type ``mime`` must be a download: a browser would run its
+        scripts (SVG, HTML), and the storage does not set ``INLINE_ACTIVE_CONTENT``."""
+        return mime in ACTIVE_CONTENT_TYPES and not self.config.get_bool("inline_active_content")
 
     def _presign(self, operation: str, filename: str, expires: int, **params: Any) -> str:
         with translated(self.settings, f"sign a URL for {filename!r}"):
@@ -497,11 +500,13 @@ class S3Backend(BaseBackend):
         download_name: str | None = None,
         as_attachment: bool = False,
     ) -> str | None:
-        """A presigned URL of the object (no request is made to sign it).
+        """A presigned URL of the object (no request is made to sign it, but a PUT URL is made
+        only once the bucket is known to exist, as for any first write).
 
-        GET and HEAD may name a download (``Content-Disposition``); a PUT URL is signed with
-        the Content-Type of the name, which the uploader must send (it is what gets stored).
-        Other methods: ``None``.
+        GET and HEAD may name a download (``Content-Disposition``), and are one for SVG and
+        HTML names unless ``INLINE_ACTIVE_CONTENT`` is set; a PUT URL is signed with
+        the Content-Type of the name and the storage's SSE and ACL headers, which the uploader
+        must send (they are what gets stored). Other methods: ``None``.
         """
         method = method.upper()
         if not 0 < expires <= MAX_PRESIGN_EXPIRES:
@@ -511,13 +516,15 @@ class S3Backend(BaseBackend):
         params: dict[str, Any] = {}
         if method in ("GET", "HEAD"):
             operation = "get_object" if method == "GET" else "head_object"
-            if download_name or as_attachment:
+            attachment = as_attachment or self._active(content_type_for(filename))
+            if download_name or attachment:
                 params["ResponseContentDisposition"] = content_disposition(
-                    download_name or filename, as_attachment
+                    download_name or filename, attachment
                 )
         elif method == "PUT":
             operation = "put_object"
-            params["ContentType"] = content_type_for(filename)
+            params.update(ContentType=content_type_for(filename), **self.settings.write_args)
+            self._ready()  # the upload may be the storage's first use: its bucket must exist
         elif method == "DELETE":
             operation = "delete_object"
         else:

@@ -26,7 +26,6 @@ __all__ = [
     "NOT_FOUND_CODES",
     "SERVICE_ERRORS",
     "error_code",
-    "is_not_found",
     "translate",
     "translated",
 ]
@@ -82,11 +81,6 @@ def error_code(exc: BaseException) -> str:
 def _status(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None) or {}
     return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-
-
-def is_not_found(exc: BaseException) -> bool:
-    """Whether ``exc`` says the key does not exist."""
-    return isinstance(exc, bce.ClientError) and error_code(exc) in NOT_FOUND_CODES
 
 
 def translate(exc: BaseException, settings: S3Settings, action: str, name: str | None = None) -> Exception:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fs_core.errors import FSError
+from fs_core.streams import is_seekable
 
 from .errors import SERVICE_ERRORS
 
@@ -57,8 +58,6 @@ class RangedReader(io.RawIOBase):
         self._pos = 0
         self._body = body
         self._body_pos = 0 if body is not None else -1
-        #: Number of GETs this reader started (including the one it was given).
-        self.requests = 1 if body is not None else 0
 
     def readable(self) -> bool:
         return True
@@ -94,7 +93,6 @@ class RangedReader(io.RawIOBase):
             self._drop()
             self._body = self._fetch(self._pos)
             self._body_pos = self._pos
-            self.requests += 1
         return self._body
 
     def read(self, size: int | None = -1) -> bytes:
@@ -157,25 +155,16 @@ class _RawSource(io.RawIOBase):
         return n
 
 
-def _seekable(stream: Any) -> bool:
-    try:
-        return bool(stream.seekable())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 def full_reads(stream: Any) -> Any:
-    """``stream`` itself if it is seekable, else a buffered reader whose ``read(n)`` returns
-    ``n`` bytes unless the stream ended (``io.BufferedReader`` loops over short reads and
-    reads large requests straight into the result, without an extra copy)."""
-    if _seekable(stream):
-        return stream
+    """A buffered reader of ``stream`` whose ``read(n)`` returns ``n`` bytes unless the stream
+    ended (``io.BufferedReader`` loops over short reads, which raw streams make even when
+    they are seekable, and reads large requests straight into the result, without a copy)."""
     return io.BufferedReader(_RawSource(stream), buffer_size=64 * 1024)
 
 
 def remaining(stream: Any) -> int | None:
     """How many bytes a seekable stream has left from its position; ``None`` if unknown."""
-    if not _seekable(stream):
+    if not is_seekable(stream):
         return None
     try:
         position = stream.tell()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_core.config import Config, as_bool
+from fs_core.config import SERVE_MODES, Config, as_bool
 from fs_core.errors import ConfigurationError
 
 __all__ = ["CANNED_ACLS", "MiB", "S3Settings"]
@@ -35,13 +35,14 @@ CANNED_ACLS = frozenset(
 )
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 ADDRESSING_STYLES = frozenset({"auto", "path", "virtual"})
-SERVE_MODES = frozenset({"stream", "redirect"})
 RETRY_MODES = frozenset({"standard", "adaptive", "legacy"})
 # S3's bucket naming rules (lowercase letters, digits, dots and hyphens; 3-63 characters).
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 #: The part-count limit of a multipart upload.
 MAX_PARTS = 10_000
 MIN_PART_SIZE = 5 * MiB
+#: The longest validity of a SigV4 presigned URL (S3 refuses a URL signed for longer).
+MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,12 @@ class S3Settings:
             raise ConfigurationError(
                 f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}"
             )
+        redirect_expires = _positive(config, "redirect_expires", 300)
+        if redirect_expires > MAX_PRESIGN_EXPIRES:
+            raise ConfigurationError(
+                f"REDIRECT_EXPIRES must be at most 7 days ({MAX_PRESIGN_EXPIRES} s), the longest a "
+                f"presigned URL can last, not {redirect_expires}"
+            )
         copy_chunksize = _size(config, "multipart_copy_chunksize", 256 * MiB)
         if not MIN_PART_SIZE <= copy_chunksize <= 5 * GiB:
             raise ConfigurationError("MULTIPART_COPY_CHUNKSIZE must be between 5 MiB and 5 GiB")
@@ -166,7 +173,7 @@ class S3Settings:
             multipart_copy_chunksize=copy_chunksize,
             serve=serve_mode,
             atomic_create=atomic_create,
-            redirect_expires=_positive(config, "redirect_expires", 300),
+            redirect_expires=redirect_expires,
         )
 
     @property
@@ -180,11 +187,6 @@ class S3Settings:
         if self.acl:
             args["ACL"] = self.acl
         return args
-
-    def where(self) -> str:
-        """``s3://bucket/prefix`` at the endpoint, for messages."""
-        endpoint = self.endpoint or "AWS"
-        return f"s3://{self.bucket}/{self.key_prefix} at {endpoint}"
 
 
 def _str(value: Any) -> str | None:

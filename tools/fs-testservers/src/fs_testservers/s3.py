@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-__all__ = ["CallRecorder", "empty_bucket", "unique_name"]
+__all__ = ["CallRecorder", "empty_bucket", "fail_requests", "unique_name"]
 
 
 def unique_name(prefix: str = "t") -> str:
@@ -54,3 +54,35 @@ class CallRecorder:
 
     def count(self, operation: str) -> int:
         return len(self.named(operation))
+
+
+class _ErrorBody:
+    """The raw body of an injected error response (what botocore reads from urllib3's)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def fail_requests(
+    client: Any, operation: str, times: int = 1, status: int = 500, code: str = "InternalError"
+) -> list[int]:
+    """Answer the next ``times`` requests of ``operation`` (``'PutObject'``…) made by
+    ``client`` with an S3 error, without sending them: a transient failure of the service,
+    which botocore retries like a real one. Returns a one-item list counting the requests
+    still to fail."""
+    from botocore.awsrequest import AWSResponse
+
+    left = [times]
+    body = f"<Error><Code>{code}</Code><Message>injected by the test</Message></Error>".encode()
+
+    def answer(request: Any, **_: Any) -> Any:
+        if left[0] <= 0:
+            return None
+        left[0] -= 1
+        return AWSResponse(request.url, status, {"Content-Type": "application/xml"}, _ErrorBody(body))
+
+    client.meta.events.register(f"before-send.s3.{operation}", answer)
+    return left

@@ -44,10 +44,6 @@ class S3Server:
     region = "us-east-1"
     access_key = ""
     secret_key = ""
-    #: Whether the server checks request signatures (moto accepts any credentials).
-    checks_signatures = False
-    #: Whether DeleteObjects needs a Content-MD5 header (Swift 2.30's s3api does).
-    needs_content_md5 = False
     #: Whether ``If-None-Match: *`` on PUT is supported (create-only writes).
     supports_if_none_match = False
 
@@ -182,8 +178,6 @@ class SwiftServer(S3Server):
     name = "swift"
     access_key = "test:tester"
     secret_key = "testing"
-    checks_signatures = True
-    needs_content_md5 = True
     #: Swift's s3api answers ``If-None-Match: *`` on PUT with 501 NotImplemented.
     supports_if_none_match = False
     SERVERS = ("account", "container", "object", "proxy")
