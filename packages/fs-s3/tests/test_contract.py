@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import pytest
 
-from fs_core.testing import BackendContract
+from fs_core.config import Config
+from fs_core.testing import BackendContract, ServiceFailureContract
 from fs_s3.backend import S3Backend
+from fs_testservers import free_ports
 
 
-class TestS3OnMoto(BackendContract):
+class TestS3OnMoto(BackendContract, ServiceFailureContract):
     """moto in server mode: a bucket per storage (the default), created on first use."""
 
     @pytest.fixture
     def fs_backend(self, moto_server, make_backend) -> S3Backend:
         return make_backend(moto_server)
+
+    @pytest.fixture
+    def fs_unavailable_backend(self) -> S3Backend:
+        (port,) = free_ports(1)  # nothing listens there
+        config = Config(
+            endpoint=f"http://127.0.0.1:{port}",
+            access_key="a",
+            secret_key="b",
+            connect_timeout=1,
+            max_attempts=1,
+        )
+        return S3Backend("contract", config)
 
 
 class TestS3OnSwift(BackendContract):

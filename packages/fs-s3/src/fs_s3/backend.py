@@ -43,7 +43,7 @@ from werkzeug.wrappers import Response
 from fs_core import streams
 from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS, BaseBackend
 from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, OperationNotSupported
-from fs_core.files import ACTIVE_CONTENT_TYPES, content_type_for
+from fs_core.files import content_type_for, is_active_content
 from fs_core.serving import content_disposition, send_stream
 
 from .client import copy_transfer_config, make_client, require_absent, transfer_config
@@ -481,7 +481,7 @@ class S3Backend(BaseBackend):
     def _active(self, mime: str) -> bool:
         """Whether a file of type ``mime`` must be a download: a browser would run its
         scripts (SVG, HTML), and the storage does not set ``INLINE_ACTIVE_CONTENT``."""
-        return mime in ACTIVE_CONTENT_TYPES and not self.config.get_bool("inline_active_content")
+        return is_active_content(mime) and not self.config.get_bool("inline_active_content")
 
     def _presign(self, operation: str, filename: str, expires: int, **params: Any) -> str:
         with translated(self.settings, f"sign a URL for {filename!r}"):
