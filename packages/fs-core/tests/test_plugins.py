@@ -283,6 +283,7 @@ def test_every_hook_is_documented_and_typed():
         "register_backends",
         "file_allowed",
         "after_save",
+        "will_process",
         "after_delete",
         "init_app",
         "register_commands",

@@ -483,6 +483,87 @@ def test_failing_processor_removes_the_file(make_app, fs_register_plugin):
         assert deleted == ["a.png"]
 
 
+class _FailsOnBadContent:
+    """A processor like fs-images: it derives ``name.thumb`` and refuses content ``b"bad"``."""
+
+    def __init__(self, announces: bool = True) -> None:
+        self.announces = announces
+        self.deleted: list[str] = []
+        self.seen_during_processing: list[list[str]] = []
+
+    @fs.hookimpl
+    def will_process(self, storage, filename):
+        return self.announces and filename.endswith(".png")
+
+    @fs.hookimpl
+    def after_save(self, storage, filename):
+        self.seen_during_processing.append(sorted(storage.list_files()))
+        if storage.read(filename) == b"bad":
+            raise fs.UnauthorizedFileType(f"{filename} is not an image")
+        storage.write(filename + ".thumb", b"thumb of " + storage.read(filename), overwrite=True)
+
+    @fs.hookimpl
+    def after_delete(self, storage, filename):
+        self.deleted.append(filename)
+        storage.backend.delete(filename + ".thumb")
+
+
+@pytest.mark.parametrize("how", ["save", "write"])
+def test_failing_processor_on_an_overwrite_puts_the_previous_file_back(make_app, fs_register_plugin, how):
+    processor = _FailsOnBadContent()
+    files = fs.Storage("files", fs.ALL, overwrite=True)
+    app = make_app(files)
+    fs_register_plugin(app, processor)
+    with app.app_context():
+        files.save(upload(b"good", "d/a.png"), "d/a.png")
+        assert files.read("d/a.png.thumb") == b"thumb of good"
+        with pytest.raises(fs.UnauthorizedFileType, match="not an image"):
+            if how == "save":
+                files.save(upload(b"bad", "a.png"), "d/a.png")
+            else:
+                files.write("d/a.png", b"bad", overwrite=True)
+        assert files.read("d/a.png") == b"good"
+        assert sorted(files.list_files()) == ["d/a.png", "d/a.png.thumb"]  # nothing left aside
+        assert files.read("d/a.png.thumb") == b"thumb of good"
+        assert processor.deleted == []  # what was derived from the old file stays
+        # the copy set aside existed while processing ran, next to the file
+        during = processor.seen_during_processing[-1]
+        assert [n for n in during if n.startswith("d/.fs-previous-")], during
+        # and a good overwrite replaces both, leaving nothing aside either
+        files.write("d/a.png", b"better", overwrite=True)
+        assert sorted(files.list_files()) == ["d/a.png", "d/a.png.thumb"]
+        assert files.read("d/a.png.thumb") == b"thumb of better"
+
+
+def test_nothing_is_set_aside_unless_a_processor_will_work_on_the_file(make_app, fs_register_plugin):
+    processor = _FailsOnBadContent(announces=False)
+    files = fs.Storage("files", fs.ALL, overwrite=True)
+    app = make_app(files)
+    fs_register_plugin(app, processor)
+    with app.app_context():
+        files.write("a.txt", b"one")
+        files.write("a.txt", b"two", overwrite=True)
+        assert processor.seen_during_processing[-1] == ["a.txt", "a.txt.thumb"]  # no copy was made
+        files.write("a.png", b"good")
+        with pytest.raises(fs.UnauthorizedFileType):
+            files.write("a.png", b"bad", overwrite=True)
+        # a processor that does not announce itself gets the old behaviour: the file is removed
+        assert sorted(files.list_files()) == ["a.txt", "a.txt.thumb"]
+        assert processor.deleted == ["a.png"]
+
+
+def test_a_failed_store_discards_the_copy_set_aside(make_app, fs_register_plugin):
+    files = fs.Storage("files", fs.ALL, overwrite=True)
+    app = make_app(files, FS_MAX_SIZE=5)
+    fs_register_plugin(app, _FailsOnBadContent())
+    with app.app_context():
+        files.write("a.png", b"good")
+        with pytest.raises(fs.FileTooLarge):
+            files.save(upload(b"far too large", "a.png"), "a.png")
+        assert sorted(files.list_files()) == ["a.png", "a.png.thumb"]
+        assert files.read("a.png") == b"good"
+
+
 def test_processor_refusal_keeps_its_error_type(make_app, fs_register_plugin):
     class Refuser:
         @fs.hookimpl

@@ -281,6 +281,30 @@ class _Unseekable(io.RawIOBase):
         return len(chunk)
 
 
+@pytest.mark.parametrize("how", ["unseekable save", "write"])  # the paths checked after storing
+def test_a_refused_overwrite_keeps_the_previous_image_and_its_variants(make_app, photos, img, tmp_path, how):
+    app = make_app(
+        photos,
+        FS_BACKEND="local",
+        FS_ROOT=str(tmp_path / "root"),
+        PHOTOS_FS_OVERWRITE=True,
+        PHOTOS_FS_IMAGES_THUMBNAILS=[32],
+        PHOTOS_FS_IMAGES_MAX_SIZE=100,
+    )
+    with app.app_context():
+        photos.save(io.BytesIO(img.jpeg(img.quadrants((300, 200)))), "cat.jpg")
+        before = {name: photos.read(name) for name in files(photos)}
+        assert sorted(before) == ["cat-32.jpg", "cat-original.jpg", "cat.jpg"]
+        broken = img.jpeg(img.noisy())[:-3000]
+        with pytest.raises(InvalidImage, match="truncated"):
+            if how == "write":
+                photos.write("cat.jpg", broken, overwrite=True)
+            else:
+                photos.save(_Unseekable(broken), "cat.jpg")
+        assert {name: photos.read(name) for name in files(photos)} == before
+        assert img.opened(photos.read("cat.jpg")).size == (100, 67)
+
+
 def test_upload_stream_is_left_where_it_was(photo_app, photos, img):
     data = img.png()
     stream = io.BytesIO(data)

@@ -21,6 +21,7 @@ def test_found_through_its_entry_point(make_app):
         "file_allowed",
         "init_app",
         "register_commands",
+        "will_process",
     }
 
 

@@ -77,6 +77,24 @@ def after_save(storage: Storage, filename: str) -> None:
     deleted again and :func:`after_delete` runs for it; the caller gets the processor's error
     if it is an :class:`~fs_core.errors.FSError` (an image refused as corrupt stays an
     ``UnauthorizedFileType``), else a :class:`~fs_core.errors.ProcessingError` wrapping it.
+
+    When the save replaced a file and a plugin's :func:`will_process` said it would work on
+    the new one, a failure puts the replaced file back instead (and :func:`after_delete` does
+    not run, so what was derived from it stays). Implement :func:`will_process` alongside
+    this hook so that a failed overwrite loses nothing.
+    """
+
+
+@hookspec
+def will_process(storage: Storage, filename: str) -> bool | None:
+    """Say whether :func:`after_save` will work on ``filename`` once it is stored.
+
+    Asked before a save or write replaces an existing file. If any plugin answers ``True``,
+    the core first copies the file being replaced aside, so that a failing processor leaves
+    the previous file as it was; the copy is deleted once processing succeeds. Answer from
+    configuration and the name only (the new content is not stored yet), and answer
+    ``True`` only where processing can fail, since the copy costs a read and a write of the
+    old file.
     """
 
 

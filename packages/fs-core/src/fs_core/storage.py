@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import posixpath
 import tempfile
+import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -376,15 +377,19 @@ class Storage:
                 raise UnauthorizedFileType(f"{kind} are not allowed in storage {self.name!r}")
             folder = "/".join(p for p in (self._folder(self.upload_to), self._folder(prefix)) if p)
             stream = self._limited(file_or_wfs, cfg)
-            if cfg.get("naming") == "hash":
+            if cfg.get("naming") == "hash":  # never replaces: the same name is the same content
                 name, stored = self._save_hashed(state, stream, folder, basename, declared)
-            else:
-                name = naming.join_name(folder, filename)
-                mode = self._conflict_mode(cfg, overwrite)
-                name = self._store(state, stream, name, mode, content_type_for(name, declared))
-                stored = True
-            self._after_store(name, processors=stored)
-            return name
+                self._after_store(name, processors=stored)
+                return name
+            name = naming.join_name(folder, filename)
+            mode = self._conflict_mode(cfg, overwrite)
+            content_type = content_type_for(name, declared)
+            return self._store_and_process(
+                state,
+                name,
+                replace=mode == "overwrite",
+                store=lambda: self._store(state, stream, name, mode, content_type),
+            )
 
     @staticmethod
     def _folder(value: str | Callable[[], str] | None) -> str | None:
@@ -456,19 +461,78 @@ class Storage:
                 return name, False
         return name, True
 
-    def _after_store(self, name: str, processors: bool = True) -> None:
+    def _store_and_process(
+        self, state: StorageState, name: str, *, replace: bool, store: Callable[[], str]
+    ) -> str:
+        """Run ``store`` (which writes ``name``, replacing it if ``replace``), then the
+        post-save processors. A file about to be replaced is first set aside when a
+        processor will work on its replacement, so that a failure can put it back."""
+        previous = self._set_aside(state, name) if replace else None
+        try:
+            name = store()
+        except BaseException:
+            self._discard(state, previous)
+            raise
+        self._after_store(name, previous=previous)
+        return name
+
+    def _set_aside(self, state: StorageState, name: str) -> str | None:
+        """Copy ``name`` to a hidden name next to it, if a plugin will process its
+        replacement (``will_process``); ``None`` if nothing needs keeping."""
+        if _processing.get():
+            return None
+        _, fs, _ = self._fs()
+        if not any(fs.plugins.hook.will_process(storage=self, filename=name)):
+            return None
+        # Same folder (a rename within one directory on local disks); a short name, since
+        # the file's own name may already be as long as a segment can be.
+        previous = naming.join_name(naming.split_parent(name)[0], f".fs-previous-{uuid.uuid4().hex}")
+        try:
+            state.backend.copy(name, previous, overwrite=False)
+        except FileNotFound:  # a first save: nothing to keep
+            return None
+        return previous
+
+    def _discard(self, state: StorageState, previous: str | None) -> None:
+        if previous is None:
+            return
+        try:
+            state.backend.delete(previous)
+        except FSError as exc:  # the save itself went through: say so, do not fail it
+            self._fs()[0].logger.warning("fs: could not delete %r (%s); delete it by hand", previous, exc)
+
+    def _put_back(self, state: StorageState, previous: str, name: str) -> bool:
+        try:
+            state.backend.move(previous, name, overwrite=True)
+        except FSError as exc:
+            self._fs()[0].logger.error(
+                "fs: could not put %r back from %r (%s); the previous file is still there",
+                name,
+                previous,
+                exc,
+            )
+            return False
+        return True
+
+    def _after_store(self, name: str, processors: bool = True, previous: str | None = None) -> None:
+        """Run the post-save processors on a stored file; on failure, put back the file it
+        replaced (``previous``, see :meth:`_set_aside`) or else remove it."""
+        _, fs, state = self._fs()
         if processors and not _processing.get():
-            _, fs, _ = self._fs()
             token = _processing.set(True)
             try:
                 fs.plugins.hook.after_save(storage=self, filename=name)
             except Exception as exc:
-                self._remove(name)
+                restored = previous is not None and self._put_back(state, previous, name)
+                if not restored:
+                    self._remove(name)
                 if isinstance(exc, FSError):
                     raise
-                raise ProcessingError(f"Processing {name!r} failed, so it was not kept: {exc}") from exc
+                outcome = "the file it replaced was put back" if restored else "it was not kept"
+                raise ProcessingError(f"Processing {name!r} failed, so {outcome}: {exc}") from exc
             finally:
                 _processing.reset(token)
+        self._discard(state, previous)
         signals.file_uploaded.send(self, filename=name)
 
     def write(self, filename: str, content: Any, overwrite: bool = False) -> str:
@@ -481,14 +545,20 @@ class Storage:
             name = naming.validate_name(filename)
             replace = overwrite or self._conflict_mode(state.config, None) == "overwrite"
             declared = getattr(content, "mimetype", None)
-            state.backend.save(
-                streams.as_stream(content),
+            return self._store_and_process(
+                state,
                 name,
-                overwrite=replace,
-                content_type=content_type_for(name, declared),
+                replace=replace,
+                store=lambda: (
+                    state.backend.save(
+                        streams.as_stream(content),
+                        name,
+                        overwrite=replace,
+                        content_type=content_type_for(name, declared),
+                    )
+                    or name
+                ),
             )
-            self._after_store(name)
-            return name
 
     # -- reading --------------------------------------------------------------------------
 

@@ -42,6 +42,16 @@ def after_save(storage: Storage, filename: str) -> None:
 
 
 @hookimpl
+def will_process(storage: Storage, filename: str) -> bool | None:
+    # So that an overwrite whose new image is refused puts the old one back.
+    if settings_for(storage) is None:
+        return None
+    from .processing import format_for
+
+    return format_for(filename) is not None
+
+
+@hookimpl
 def after_delete(storage: Storage, filename: str) -> None:
     settings = settings_for(storage)
     if settings is not None:
