@@ -284,6 +284,7 @@ def test_every_hook_is_documented_and_typed():
         "file_allowed",
         "after_save",
         "will_process",
+        "after_copy",
         "after_delete",
         "init_app",
         "register_commands",

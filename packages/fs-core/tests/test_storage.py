@@ -564,6 +564,66 @@ def test_a_failed_store_discards_the_copy_set_aside(make_app, fs_register_plugin
         assert files.read("a.png") == b"good"
 
 
+class _DerivesThumbs:
+    """A processor that keeps ``name.thumb`` next to each file, through copies and moves."""
+
+    def __init__(self) -> None:
+        self.copies: list[tuple[str, str]] = []
+        self.refuse: str | None = None
+
+    @fs.hookimpl
+    def after_save(self, storage, filename):
+        storage.write(filename + ".thumb", b"thumb of " + storage.read(filename), overwrite=True)
+
+    @fs.hookimpl
+    def after_copy(self, storage, source, target):
+        self.copies.append((source, target))
+        if target == self.refuse:
+            raise RuntimeError("cannot derive there")
+        # a processor's own copy runs no hooks again
+        storage.copy(source + ".thumb", target + ".thumb", overwrite=True)
+
+    @fs.hookimpl
+    def after_delete(self, storage, filename):
+        storage.backend.delete(filename + ".thumb")
+
+
+@pytest.mark.parametrize("move", [False, True])
+def test_what_processors_derived_follows_a_copy_or_a_move(make_app, fs_register_plugin, move):
+    processor = _DerivesThumbs()
+    files = fs.Storage("files", fs.ALL)
+    app = make_app(files)
+    fs_register_plugin(app, processor)
+    with app.app_context():
+        files.write("a.png", b"A")
+        relocate = files.move if move else files.copy
+        assert relocate("a.png", "d/b.png") == "d/b.png"
+        expected = ["d/b.png", "d/b.png.thumb"] + ([] if move else ["a.png", "a.png.thumb"])
+        assert sorted(files.list_files()) == sorted(expected)
+        assert files.read("d/b.png.thumb") == b"thumb of A"
+        assert processor.copies == [("a.png", "d/b.png")]
+
+
+@pytest.mark.parametrize("move", [False, True])
+def test_a_failed_processor_after_a_move_keeps_the_file_and_what_was_derived(
+    make_app, fs_register_plugin, move
+):
+    processor = _DerivesThumbs()
+    processor.refuse = "b.png"
+    files = fs.Storage("files", fs.ALL)
+    app = make_app(files)
+    fs_register_plugin(app, processor)
+    with app.app_context():
+        files.write("a.png", b"A")
+        verb = "moved" if move else "copied"
+        with pytest.raises(ProcessingError, match=f"'a.png' was {verb} to 'b.png'.*cannot derive there"):
+            (files.move if move else files.copy)("a.png", "b.png")
+        # the file is where it was put, and the source's thumbnail was not deleted
+        assert files.read("b.png") == b"A"
+        assert files.read("a.png.thumb") == b"thumb of A"
+        assert files.exists("a.png") is not move
+
+
 def test_processor_refusal_keeps_its_error_type(make_app, fs_register_plugin):
     class Refuser:
         @fs.hookimpl

@@ -601,3 +601,54 @@ def test_formats_without_lossless_cleaning_are_reencoded_without_gps(photo_app, 
         assert img.close_to(stored.convert("RGB").getpixel((10, 10)), img.RED)
         if fmt == "TIFF":  # lossless
             assert stored.convert("RGB").tobytes() == img.opened(source).convert("RGB").tobytes()
+
+
+# -- copy and move ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("move", [False, True])
+def test_variants_follow_a_copy_or_a_move(make_app, photos, img, tmp_path, move):
+    app = make_app(
+        photos,
+        FS_BACKEND="local",
+        FS_ROOT=str(tmp_path / "root"),
+        PHOTOS_FS_IMAGES_THUMBNAILS=[40],
+        PHOTOS_FS_IMAGES_MAX_SIZE=200,
+        PHOTOS_FS_IMAGES_WEBP=True,
+    )
+    with app.app_context():
+        with fs_images.options(bbox=(0, 300, 400, 600)):  # the blue bottom-left quadrant
+            photos.save(io.BytesIO(img.png(img.quadrants((800, 600)))), "q.png")
+        before = {name: photos.read(name) for name in files(photos)}
+        assert {"q-original.png", "q-40.png.webp"} <= set(before)
+        (photos.move if move else photos.copy)("q.png", "albums/r.png")
+        after = {name: photos.read(name) for name in files(photos)}
+        moved = {"albums/r" + name[1:]: data for name, data in before.items()}
+        assert after == (moved if move else {**before, **moved})
+        # copied as they were: the bbox crop is still blue, the original still full size
+        thumb = img.opened(photos.read("albums/r-40.png"))
+        assert img.close_to(thumb.getpixel((39, 39)), img.BLUE)
+        assert img.opened(photos.read("albums/r-original.png")).size == (800, 600)
+
+
+def test_a_copy_over_an_image_replaces_its_variants(photo_app, photos, img):
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[40], PHOTOS_FS_IMAGES_MAX_SIZE=200, PHOTOS_FS_OVERWRITE=True):
+        photos.save(io.BytesIO(img.png(img.quadrants((800, 600)))), "big.png")
+        photos.save(io.BytesIO(img.png(Image.new("RGB", (100, 100), img.RED))), "small.png")
+        assert "big-original.png" in files(photos)
+        photos.copy("small.png", "big.png")
+        assert files(photos) == ["big-40.png", "big.png", "small-40.png", "small.png"]
+        assert photos.read("big-40.png") == photos.read("small-40.png")
+
+
+def test_a_copy_to_another_format_is_processed_and_refused_if_the_content_does_not_match(
+    photo_app, photos, img
+):
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[40]):
+        photos.save(io.BytesIO(img.jpeg(img.quadrants())), "a.jpg")
+        with pytest.raises(ProcessingError, match=r"'a\.jpg' was copied to 'a\.png'.*its content is JPEG"):
+            photos.copy("a.jpg", "a.png")
+        assert files(photos) == ["a-40.jpg", "a.jpg", "a.png"]  # copied; nothing derived for it
+        photos.save(io.BytesIO(img.png(img.quadrants())), "b.png")
+        photos.move("b.png", "b.PNG")  # same format, another spelling: variants copied
+        assert files(photos) == ["a-40.jpg", "a.jpg", "a.png", "b-40.PNG", "b.PNG"]

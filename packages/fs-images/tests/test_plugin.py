@@ -16,6 +16,7 @@ def test_found_through_its_entry_point(make_app):
     assert images["distribution"] == "fs-images"
     assert images["version"] == fs_images.__version__
     assert set(images["hooks"]) == {
+        "after_copy",
         "after_delete",
         "after_save",
         "file_allowed",

@@ -99,11 +99,26 @@ def will_process(storage: Storage, filename: str) -> bool | None:
 
 
 @hookspec
+def after_copy(storage: Storage, source: str, target: str) -> None:
+    """Derive for ``target`` what was derived from ``source`` (its thumbnails, say).
+
+    Runs after :meth:`Storage.copy` or :meth:`Storage.move` put the file ``source`` at
+    ``target``, in the application context of the call; files a processor stores itself do
+    not trigger hooks again. For a move, :func:`after_delete` runs for ``source`` once this
+    hook has succeeded, so a processor can still copy what it derived from ``source`` here.
+    If it raises, the file stays at ``target`` (it was accepted when it was first stored),
+    nothing derived from ``source`` is deleted, and the caller gets a
+    :class:`~fs_core.errors.ProcessingError` that says so.
+    """
+
+
+@hookspec
 def after_delete(storage: Storage, filename: str) -> None:
     """Clean up what was derived from ``filename`` (thumbnails of a deleted image).
 
-    Runs after :meth:`Storage.delete` removed ``filename`` (or the folder of that name).
-    Deleting a missing name is not an error, and this hook still runs.
+    Runs after :meth:`Storage.delete` removed ``filename`` (or the folder of that name), and
+    after :meth:`Storage.move` moved it away (once :func:`after_copy` succeeded). Deleting a
+    missing name is not an error, and this hook still runs.
     """
 
 

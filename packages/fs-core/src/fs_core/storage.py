@@ -57,6 +57,15 @@ DEFAULT_SIGNED_URL_EXPIRES = 3600
 _processing: ContextVar[bool] = ContextVar("fs_core_processing", default=False)
 
 
+@contextlib.contextmanager
+def _processors_running() -> Iterator[None]:
+    token = _processing.set(True)
+    try:
+        yield
+    finally:
+        _processing.reset(token)
+
+
 def _ext_set(value: Any) -> Any:
     if value is None:
         return frozenset()
@@ -519,9 +528,9 @@ class Storage:
         replaced (``previous``, see :meth:`_set_aside`) or else remove it."""
         _, fs, state = self._fs()
         if processors and not _processing.get():
-            token = _processing.set(True)
             try:
-                fs.plugins.hook.after_save(storage=self, filename=name)
+                with _processors_running():
+                    fs.plugins.hook.after_save(storage=self, filename=name)
             except Exception as exc:
                 restored = previous is not None and self._put_back(state, previous, name)
                 if not restored:
@@ -530,8 +539,6 @@ class Storage:
                     raise
                 outcome = "the file it replaced was put back" if restored else "it was not kept"
                 raise ProcessingError(f"Processing {name!r} failed, so {outcome}: {exc}") from exc
-            finally:
-                _processing.reset(token)
         self._discard(state, previous)
         signals.file_uploaded.send(self, filename=name)
 
@@ -624,18 +631,36 @@ class Storage:
         fs.plugins.hook.after_delete(storage=self, filename=name)
 
     def copy(self, filename: str, target: str, overwrite: bool | None = None) -> str:
-        """Copy a file inside the storage (server-side where the backend can)."""
-        source, dest = naming.validate_name(filename), naming.validate_name(target)
-        state = self._fs()[2]
-        replace = self._conflict_mode(state.config, overwrite) == "overwrite"
-        return state.backend.copy(source, dest, overwrite=replace) or dest
+        """Copy a file inside the storage (server-side where the backend can); returns the
+        target's name. Processors derive for the copy what they derived for the file (the
+        ``after_copy`` hook)."""
+        return self._relocate(filename, target, overwrite, move=False)
 
     def move(self, filename: str, target: str, overwrite: bool | None = None) -> str:
-        """Move a file inside the storage (server-side where the backend can)."""
+        """Move a file inside the storage (server-side where the backend can); returns the
+        target's name. What processors derived from the file follows it."""
+        return self._relocate(filename, target, overwrite, move=True)
+
+    def _relocate(self, filename: str, target: str, overwrite: bool | None, *, move: bool) -> str:
         source, dest = naming.validate_name(filename), naming.validate_name(target)
-        state = self._fs()[2]
-        replace = self._conflict_mode(state.config, overwrite) == "overwrite"
-        return state.backend.move(source, dest, overwrite=replace) or dest
+        with self._context() as (_, fs, state):
+            replace = self._conflict_mode(state.config, overwrite) == "overwrite"
+            relocate = state.backend.move if move else state.backend.copy
+            dest = relocate(source, dest, overwrite=replace) or dest
+            if _processing.get():  # a processor's own copy: no hooks
+                return dest
+            try:
+                with _processors_running():
+                    fs.plugins.hook.after_copy(storage=self, source=source, target=dest)
+            except Exception as exc:
+                verb = "moved" if move else "copied"
+                raise ProcessingError(
+                    f"{source!r} was {verb} to {dest!r}, but processing it there failed ({exc}); "
+                    f"what was derived from {source!r} is kept"
+                ) from exc
+            if move:
+                fs.plugins.hook.after_delete(storage=self, filename=source)
+            return dest
 
     def serve(
         self, filename: str, *, as_attachment: bool = False, download_name: str | None = None

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fs_core import streams
+from fs_core.errors import FileNotFound
 from fs_core.files import content_type_for
 
 from . import metadata
@@ -415,3 +416,32 @@ def delete_variants(storage: Storage, filename: str, settings: ImageSettings) ->
     for name in names:
         backend.delete(name)
     return names
+
+
+def copy_variants(storage: Storage, source: str, target: str, settings: ImageSettings) -> list[str]:
+    """Give ``target`` (just copied or moved from ``source``) the variants ``source`` has;
+    returns the names written.
+
+    Variants are copied as they are (through the backend, server-side where it can), so
+    thumbnails cut from a ``bbox`` stay as they were. Variants the target had from a file it
+    replaced are removed. Between formats (``a.jpg`` → ``b.png``) the target is processed
+    anew instead, which refuses content that does not match its new name."""
+    fmt = format_for(target)
+    if fmt is None:
+        return []
+    if format_for(source) != fmt:
+        delete_variants(storage, target, settings)
+        processed = process(storage, target, settings, rerender=True)
+        return processed.written if processed else []
+    backend = storage.backend
+    written = []
+    for derived, counterpart in zip(
+        variant_names(source, settings), variant_names(target, settings), strict=True
+    ):
+        try:
+            backend.copy(derived, counterpart, overwrite=True)
+        except FileNotFound:
+            backend.delete(counterpart)
+        else:
+            written.append(counterpart)
+    return written

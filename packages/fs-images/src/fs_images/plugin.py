@@ -52,6 +52,15 @@ def will_process(storage: Storage, filename: str) -> bool | None:
 
 
 @hookimpl
+def after_copy(storage: Storage, source: str, target: str) -> None:
+    settings = settings_for(storage)
+    if settings is not None:
+        from . import pipeline
+
+        pipeline.copy_variants(storage, source, target, settings)
+
+
+@hookimpl
 def after_delete(storage: Storage, filename: str) -> None:
     settings = settings_for(storage)
     if settings is not None:
