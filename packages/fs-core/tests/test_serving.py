@@ -186,6 +186,53 @@ def test_storage_serve_outside_the_view(make_app):
     assert client.get("/download/a/../../x").status_code == 404
 
 
+def test_a_redirecting_backend_gets_the_disposition_and_a_flask_fs_one_still_serves(
+    make_app, fs_register_plugin
+):
+    from flask import redirect
+
+    from fs_core.memory import MemoryBackend
+
+    asked = []
+
+    class Redirecting(MemoryBackend):
+        def serve(self, filename, *, as_attachment=False, download_name=None):
+            asked.append((filename, as_attachment, download_name))
+            return redirect(f"https://cdn.test/{filename}?dl={download_name}")
+
+    class FlaskFS(MemoryBackend):  # Flask-FS's signature: the file name only
+        def serve(self, filename):
+            return super().serve(filename)
+
+    class Plugin:
+        @fs.hookimpl
+        def register_backends(self, register):
+            register("redirecting", Redirecting)
+            register("flaskfs", FlaskFS)
+
+    remote, legacy = fs.Storage("remote"), fs.Storage("legacy")
+    app = make_app(REMOTE_FS_BACKEND="redirecting", LEGACY_FS_BACKEND="flaskfs")
+    fs_register_plugin(app, Plugin())
+    fs.init_app(app, remote, legacy)
+
+    @app.get("/download/<storage>/<path:name>")
+    def download(storage, name):
+        files = remote if storage == "remote" else legacy
+        return files.serve(name, as_attachment=True, download_name="renamed.txt")
+
+    with app.app_context():
+        remote.write("a.txt", b"x")
+        legacy.write("a.txt", b"y")
+    client = app.test_client()
+    assert client.get("/download/remote/a.txt").location == "https://cdn.test/a.txt?dl=renamed.txt"
+    assert asked == [("a.txt", True, "renamed.txt")]
+    client.get("/remote/a.txt")  # the view, no disposition asked: the Flask-FS call
+    assert asked[-1] == ("a.txt", False, None)
+    response = client.get("/download/legacy/a.txt")
+    assert response.data == b"y"
+    assert response.headers["Content-Disposition"] == "attachment; filename=renamed.txt"
+
+
 def test_conditional_requests_do_not_read_the_file(make_app, fs_register_plugin):
     """A 304 or a HEAD must not open the stored file (it may be on a remote service)."""
     from fs_core.memory import MemoryBackend

@@ -526,6 +526,11 @@ def test_serve_streams_ranges_through_the_app(app_storage):
 
 def test_serve_redirects_to_a_presigned_url(app_storage):
     app, files = app_storage(serve="redirect")
+
+    @app.get("/download/<path:name>")
+    def download(name):
+        return files.serve(name, as_attachment=True, download_name="грüße.txt")
+
     with app.app_context():
         files.write("page.html", b"<script>alert(1)</script>")
         files.write("dir/hello.txt", b"hello")
@@ -541,6 +546,14 @@ def test_serve_redirects_to_a_presigned_url(app_storage):
     with urllib.request.urlopen(active.location, timeout=30) as fetched:
         assert fetched.headers["Content-Disposition"].startswith("attachment")
     assert client.get("/files/missing.txt").status_code == 404
+
+    redirected = client.get("/download/dir/hello.txt")
+    assert redirected.status_code == 302
+    with urllib.request.urlopen(redirected.location, timeout=30) as fetched:
+        assert fetched.read() == b"hello"
+        assert fetched.headers["Content-Disposition"] == (
+            "attachment; filename=ue.txt; filename*=UTF-8''%D0%B3%D1%80%C3%BC%C3%9Fe.txt"
+        )
 
 
 def test_storage_signed_url_is_the_services(app_storage):

@@ -185,11 +185,17 @@ class BaseBackend:
             meta["modified"] = modified.astimezone(dt.timezone.utc)
         return meta
 
-    def serve(self, filename: str) -> Response:
+    def serve(
+        self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+    ) -> Response:
         """An HTTP response for the file, with ``ETag``, ``Last-Modified``, ``304`` and ``206``.
 
         Called inside the request. The default streams :meth:`open_read` through the app;
-        a backend may instead return a redirect to the service or an offload header.
+        a backend may instead return a redirect to the service or an offload header. The
+        core sets ``Content-Disposition`` on what the app sends; a backend that redirects
+        must have the service send it (``as_attachment``, ``download_name``). Overrides
+        that take only ``filename`` (Flask-FS's signature) still work: they are called
+        without the disposition.
         """
         from .serving import send_stream
 

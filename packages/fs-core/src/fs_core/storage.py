@@ -14,7 +14,9 @@ configured with when there is no application context (a script, a worker).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import inspect
 import posixpath
 import tempfile
 import uuid
@@ -55,6 +57,13 @@ DEFAULT_SIGNED_URL_EXPIRES = 3600
 
 # Set while post-save processors run, so files they store do not trigger them again.
 _processing: ContextVar[bool] = ContextVar("fs_core_processing", default=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _serve_takes_disposition(backend_class: type[BaseBackend]) -> bool:
+    """Whether ``backend_class.serve`` accepts ``download_name`` (Flask-FS's took only the
+    file name, and third-party backends may still override it so)."""
+    return "download_name" in inspect.signature(backend_class.serve).parameters
 
 
 @contextlib.contextmanager
@@ -678,8 +687,12 @@ class Storage:
         app, _, state = self._fs()
         cfg = state.config
         signals.before_display.send(self, filename=name)
+        backend = state.backend
+        disposition: dict[str, Any] = {}
+        if (as_attachment or download_name) and _serve_takes_disposition(type(backend)):
+            disposition = {"as_attachment": as_attachment, "download_name": download_name}
         try:
-            rv = state.backend.serve(name)
+            rv = backend.serve(name, **disposition)
         except (FileNotFound, InvalidFilename):  # a name this backend cannot store
             abort(404)
         rv = app.make_response(rv)

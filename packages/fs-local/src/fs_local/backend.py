@@ -388,7 +388,10 @@ class LocalBackend(BaseBackend):
 
     # -- serving ----------------------------------------------------------------------------
 
-    def serve(self, filename: str) -> Response:
+    def serve(
+        self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+    ) -> Response:
+        # The disposition is set by the core on this response, offloaded or not.
         path = self.path(filename)
         mimetype = self._stored_mime(path) or guess_mime(filename, self.DEFAULT_MIME)
         if self.offload is None:

@@ -454,9 +454,12 @@ class S3Backend(BaseBackend):
 
     # -- serving and URLs -----------------------------------------------------------------
 
-    def serve(self, filename: str) -> Response:
+    def serve(
+        self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+    ) -> Response:
         """Stream the object through the app (one HEAD, then one GET, ranged if the request
-        asks for a range), or redirect to a presigned URL with ``SERVE = 'redirect'``."""
+        asks for a range), or redirect to a presigned URL with ``SERVE = 'redirect'``, which
+        makes S3 send the type and the ``Content-Disposition`` the app would have sent."""
         meta = self.metadata(filename)
         if self.settings.serve == "redirect":
             url = self._presign(
@@ -464,7 +467,9 @@ class S3Backend(BaseBackend):
                 filename,
                 self.settings.redirect_expires,
                 ResponseContentType=meta["mime"],
-                ResponseContentDisposition=content_disposition(filename, self._active(meta["mime"])),
+                ResponseContentDisposition=content_disposition(
+                    download_name or filename, as_attachment or self._active(meta["mime"])
+                ),
             )
             rv = redirect(url, code=302)
             rv.cache_control.no_store = True
