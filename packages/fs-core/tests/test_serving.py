@@ -186,6 +186,23 @@ def test_storage_serve_outside_the_view(make_app):
     assert client.get("/download/a/../../x").status_code == 404
 
 
+def _app_with_backends(make_app, fs_register_plugin, **backends):
+    """An app where each storage named in ``backends`` uses its own backend class (the
+    backend registered under the storage's name); returns the app and the storages."""
+
+    class Plugin:
+        @fs.hookimpl
+        def register_backends(self, register):
+            for name, backend in backends.items():
+                register(name, backend)
+
+    storages = [fs.Storage(name) for name in backends]
+    app = make_app(**{f"{name.upper()}_FS_BACKEND": name for name in backends})
+    fs_register_plugin(app, Plugin())
+    fs.init_app(app, *storages)
+    return app, storages
+
+
 def test_a_redirecting_backend_gets_the_disposition_and_a_flask_fs_one_still_serves(
     make_app, fs_register_plugin
 ):
@@ -204,16 +221,9 @@ def test_a_redirecting_backend_gets_the_disposition_and_a_flask_fs_one_still_ser
         def serve(self, filename):
             return super().serve(filename)
 
-    class Plugin:
-        @fs.hookimpl
-        def register_backends(self, register):
-            register("redirecting", Redirecting)
-            register("flaskfs", FlaskFS)
-
-    remote, legacy = fs.Storage("remote"), fs.Storage("legacy")
-    app = make_app(REMOTE_FS_BACKEND="redirecting", LEGACY_FS_BACKEND="flaskfs")
-    fs_register_plugin(app, Plugin())
-    fs.init_app(app, remote, legacy)
+    app, (remote, legacy) = _app_with_backends(
+        make_app, fs_register_plugin, remote=Redirecting, legacy=FlaskFS
+    )
 
     @app.get("/download/<storage>/<path:name>")
     def download(storage, name):
@@ -233,6 +243,23 @@ def test_a_redirecting_backend_gets_the_disposition_and_a_flask_fs_one_still_ser
     assert response.headers["Content-Disposition"] == "attachment; filename=renamed.txt"
 
 
+def test_a_backend_serve_with_keyword_arguments_gets_the_disposition(make_app, fs_register_plugin):
+    from flask import redirect
+
+    from fs_core.memory import MemoryBackend
+
+    class Redirecting(MemoryBackend):
+        def serve(self, filename, **options):
+            return redirect(f"https://cdn.test/{filename}?dl={options.get('download_name')}")
+
+    app, (files,) = _app_with_backends(make_app, fs_register_plugin, files=Redirecting)
+    with app.test_request_context():
+        files.write("a.txt", b"x")
+        assert files.serve("a.txt", download_name="b.txt").location == "https://cdn.test/a.txt?dl=b.txt"
+        with pytest.raises(fs.InvalidFilename):
+            files.serve("a.txt", download_name="b\r\nSet-Cookie: x=1")
+
+
 def test_conditional_requests_do_not_read_the_file(make_app, fs_register_plugin):
     """A 304 or a HEAD must not open the stored file (it may be on a remote service)."""
     from fs_core.memory import MemoryBackend
@@ -244,15 +271,7 @@ def test_conditional_requests_do_not_read_the_file(make_app, fs_register_plugin)
             opened.append(filename)
             return super().open_read(filename)
 
-    class Plugin:
-        @fs.hookimpl
-        def register_backends(self, register):
-            register("counting", Counting)
-
-    files = fs.Storage("files")
-    app = make_app(FILES_FS_BACKEND="counting")
-    fs_register_plugin(app, Plugin())
-    fs.init_app(app, files)
+    app, (files,) = _app_with_backends(make_app, fs_register_plugin, files=Counting)
     with app.app_context():
         files.write("a.txt", b"content")
     client = app.test_client()

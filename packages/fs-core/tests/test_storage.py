@@ -535,6 +535,78 @@ def test_failing_processor_on_an_overwrite_puts_the_previous_file_back(make_app,
         assert files.read("d/a.png.thumb") == b"thumb of better"
 
 
+def _flaky_app(make_app, fs_register_plugin, fail_on: str):
+    """``files`` (overwriting, processed by :class:`_FailsOnBadContent`) on a memory backend
+    whose ``fail_on`` ('copy back' or 'delete') fails for the copy set aside."""
+    from fs_core.memory import MemoryBackend
+
+    class Flaky(MemoryBackend):
+        def copy(self, filename, target, overwrite=False):
+            if fail_on == "copy back" and filename.rpartition("/")[2].startswith(".fs-previous-"):
+                raise fs.BackendError("service down")
+            return super().copy(filename, target, overwrite=overwrite)
+
+        def delete(self, filename):
+            if fail_on == "delete" and filename.startswith(".fs-previous-"):
+                raise fs.BackendError("service down")
+            return super().delete(filename)
+
+    class Plugin:
+        @fs.hookimpl
+        def register_backends(self, register):
+            register("flaky", Flaky)
+
+    files = fs.Storage("files", fs.ALL, overwrite=True)
+    app = make_app(FILES_FS_BACKEND="flaky")
+    fs_register_plugin(app, Plugin())
+    fs_register_plugin(app, _FailsOnBadContent())
+    fs.init_app(app, files)
+    return app, files
+
+
+def test_a_put_back_whose_cleanup_fails_keeps_the_restored_file(make_app, fs_register_plugin, caplog):
+    app, files = _flaky_app(make_app, fs_register_plugin, "delete")
+    with app.app_context():
+        files.write("a.png", b"good")
+        with pytest.raises(fs.UnauthorizedFileType):
+            files.write("a.png", b"bad")
+        assert files.read("a.png") == b"good"
+        assert files.read("a.png.thumb") == b"thumb of good"
+        (stray,) = [n for n in files.list_files() if n.startswith(".fs-previous-")]
+        assert f"could not delete {stray!r}" in caplog.text
+
+
+def test_a_failed_put_back_says_where_the_previous_file_is(make_app, fs_register_plugin):
+    app, files = _flaky_app(make_app, fs_register_plugin, "copy back")
+    with app.app_context():
+        files.write("a.png", b"good")
+        with pytest.raises(
+            ProcessingError, match=r"putting back .*service down.*kept as '\.fs-previous-"
+        ) as info:
+            files.write("a.png", b"bad")
+        kept = str(info.value).rpartition("kept as ")[2].strip("'")
+        assert files.read(kept) == b"good"
+        assert files.read("a.png.thumb") == b"thumb of good"  # not removed with the failed file
+
+
+def test_an_interrupted_processor_puts_the_previous_file_back(make_app, fs_register_plugin):
+    class Interrupted(_FailsOnBadContent):
+        @fs.hookimpl
+        def after_save(self, storage, filename):
+            if storage.read(filename) == b"bad":
+                raise KeyboardInterrupt
+
+    files = fs.Storage("files", fs.ALL, overwrite=True)
+    app = make_app(files)
+    fs_register_plugin(app, Interrupted())
+    with app.app_context():
+        files.write("a.png", b"good")
+        with pytest.raises(KeyboardInterrupt):
+            files.write("a.png", b"bad")
+        assert sorted(files.list_files()) == ["a.png"]
+        assert files.read("a.png") == b"good"
+
+
 def test_nothing_is_set_aside_unless_a_processor_will_work_on_the_file(make_app, fs_register_plugin):
     processor = _FailsOnBadContent(announces=False)
     files = fs.Storage("files", fs.ALL, overwrite=True)
@@ -588,40 +660,53 @@ class _DerivesThumbs:
         storage.backend.delete(filename + ".thumb")
 
 
-@pytest.mark.parametrize("move", [False, True])
-def test_what_processors_derived_follows_a_copy_or_a_move(make_app, fs_register_plugin, move):
+@pytest.fixture
+def thumbs_storage(make_app, fs_register_plugin):
+    """``(files, processor)`` in an app context, ``processor`` a :class:`_DerivesThumbs`."""
     processor = _DerivesThumbs()
     files = fs.Storage("files", fs.ALL)
     app = make_app(files)
     fs_register_plugin(app, processor)
     with app.app_context():
-        files.write("a.png", b"A")
-        relocate = files.move if move else files.copy
-        assert relocate("a.png", "d/b.png") == "d/b.png"
-        expected = ["d/b.png", "d/b.png.thumb"] + ([] if move else ["a.png", "a.png.thumb"])
-        assert sorted(files.list_files()) == sorted(expected)
-        assert files.read("d/b.png.thumb") == b"thumb of A"
-        assert processor.copies == [("a.png", "d/b.png")]
+        yield files, processor
 
 
 @pytest.mark.parametrize("move", [False, True])
-def test_a_failed_processor_after_a_move_keeps_the_file_and_what_was_derived(
-    make_app, fs_register_plugin, move
-):
-    processor = _DerivesThumbs()
+def test_what_processors_derived_follows_a_copy_or_a_move(thumbs_storage, move):
+    files, processor = thumbs_storage
+    files.write("a.png", b"A")
+    relocate = files.move if move else files.copy
+    assert relocate("a.png", "d/b.png") == "d/b.png"
+    expected = ["d/b.png", "d/b.png.thumb"] + ([] if move else ["a.png", "a.png.thumb"])
+    assert sorted(files.list_files()) == sorted(expected)
+    assert files.read("d/b.png.thumb") == b"thumb of A"
+    assert processor.copies == [("a.png", "d/b.png")]
+
+
+@pytest.mark.parametrize("move", [False, True])
+def test_a_failed_processor_after_a_move_keeps_the_file_and_what_was_derived(thumbs_storage, move):
+    files, processor = thumbs_storage
     processor.refuse = "b.png"
-    files = fs.Storage("files", fs.ALL)
-    app = make_app(files)
-    fs_register_plugin(app, processor)
-    with app.app_context():
-        files.write("a.png", b"A")
-        verb = "moved" if move else "copied"
-        with pytest.raises(ProcessingError, match=f"'a.png' was {verb} to 'b.png'.*cannot derive there"):
-            (files.move if move else files.copy)("a.png", "b.png")
-        # the file is where it was put, and the source's thumbnail was not deleted
-        assert files.read("b.png") == b"A"
-        assert files.read("a.png.thumb") == b"thumb of A"
-        assert files.exists("a.png") is not move
+    files.write("a.png", b"A")
+    verb = "moved" if move else "copied"
+    with pytest.raises(ProcessingError, match=f"'a.png' was {verb} to 'b.png'.*cannot derive there"):
+        (files.move if move else files.copy)("a.png", "b.png")
+    # the file is where it was put, and the source's thumbnail was not deleted
+    assert files.read("b.png") == b"A"
+    assert files.read("a.png.thumb") == b"thumb of A"
+    assert files.exists("a.png") is not move
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_moving_a_file_onto_itself_keeps_what_was_derived(thumbs_storage, overwrite):
+    files, processor = thumbs_storage
+    files.write("a.png", b"A")
+    try:
+        files.move("a.png", "a.png", overwrite=overwrite)
+    except fs.FileExists:
+        assert not overwrite  # a backend may refuse it as a create over an existing file
+    assert sorted(files.list_files()) == ["a.png", "a.png.thumb"]
+    assert processor.copies == []
 
 
 def test_processor_refusal_keeps_its_error_type(make_app, fs_register_plugin):

@@ -140,6 +140,14 @@ def photo_app(make_app: Callable[..., Flask], photos: fs_core.Storage) -> Callab
     return ctx
 
 
+@pytest.fixture
+def disk_photo_app(photo_app: Callable[..., Any], tmp_path: Any) -> Callable[..., Any]:
+    """``with disk_photo_app(**config):`` as ``photo_app``, on fs-local in a temporary root."""
+    import functools
+
+    return functools.partial(photo_app, FS_BACKEND="local", FS_ROOT=str(tmp_path / "root"))
+
+
 def files(storage: fs_core.Storage) -> list[str]:
     return sorted(storage.list_files())
 

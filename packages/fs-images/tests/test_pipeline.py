@@ -282,16 +282,10 @@ class _Unseekable(io.RawIOBase):
 
 
 @pytest.mark.parametrize("how", ["unseekable save", "write"])  # the paths checked after storing
-def test_a_refused_overwrite_keeps_the_previous_image_and_its_variants(make_app, photos, img, tmp_path, how):
-    app = make_app(
-        photos,
-        FS_BACKEND="local",
-        FS_ROOT=str(tmp_path / "root"),
-        PHOTOS_FS_OVERWRITE=True,
-        PHOTOS_FS_IMAGES_THUMBNAILS=[32],
-        PHOTOS_FS_IMAGES_MAX_SIZE=100,
-    )
-    with app.app_context():
+def test_a_refused_overwrite_keeps_the_previous_image_and_its_variants(disk_photo_app, photos, img, how):
+    with disk_photo_app(
+        PHOTOS_FS_OVERWRITE=True, PHOTOS_FS_IMAGES_THUMBNAILS=[32], PHOTOS_FS_IMAGES_MAX_SIZE=100
+    ):
         photos.save(io.BytesIO(img.jpeg(img.quadrants((300, 200)))), "cat.jpg")
         before = {name: photos.read(name) for name in files(photos)}
         assert sorted(before) == ["cat-32.jpg", "cat-original.jpg", "cat.jpg"]
@@ -607,16 +601,10 @@ def test_formats_without_lossless_cleaning_are_reencoded_without_gps(photo_app, 
 
 
 @pytest.mark.parametrize("move", [False, True])
-def test_variants_follow_a_copy_or_a_move(make_app, photos, img, tmp_path, move):
-    app = make_app(
-        photos,
-        FS_BACKEND="local",
-        FS_ROOT=str(tmp_path / "root"),
-        PHOTOS_FS_IMAGES_THUMBNAILS=[40],
-        PHOTOS_FS_IMAGES_MAX_SIZE=200,
-        PHOTOS_FS_IMAGES_WEBP=True,
-    )
-    with app.app_context():
+def test_variants_follow_a_copy_or_a_move(disk_photo_app, photos, img, move):
+    with disk_photo_app(
+        PHOTOS_FS_IMAGES_THUMBNAILS=[40], PHOTOS_FS_IMAGES_MAX_SIZE=200, PHOTOS_FS_IMAGES_WEBP=True
+    ):
         with fs_images.options(bbox=(0, 300, 400, 600)):  # the blue bottom-left quadrant
             photos.save(io.BytesIO(img.png(img.quadrants((800, 600)))), "q.png")
         before = {name: photos.read(name) for name in files(photos)}
@@ -652,3 +640,12 @@ def test_a_copy_to_another_format_is_processed_and_refused_if_the_content_does_n
         photos.save(io.BytesIO(img.png(img.quadrants())), "b.png")
         photos.move("b.png", "b.PNG")  # same format, another spelling: variants copied
         assert files(photos) == ["a-40.jpg", "a.jpg", "a.png", "b-40.PNG", "b.PNG"]
+
+
+def test_moving_an_image_onto_its_own_name_keeps_its_variants(disk_photo_app, photos, img):
+    with disk_photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[40], PHOTOS_FS_IMAGES_MAX_SIZE=100):
+        photos.save(io.BytesIO(img.png(img.quadrants())), "a.png")
+        before = {name: photos.read(name) for name in files(photos)}
+        assert sorted(before) == ["a-40.png", "a-original.png", "a.png"]
+        photos.move("a.png", "a.png", overwrite=True)
+        assert {name: photos.read(name) for name in files(photos)} == before

@@ -89,4 +89,6 @@ class BackendError(FSError):
 
 
 class ProcessingError(FSError):
-    """A post-save processor failed; the file it was processing was removed again."""
+    """A processor failed: after a save, the new file was removed again (or the file it
+    replaced put back); after a copy or move, the file stays where it was put and the
+    message says so."""

@@ -81,7 +81,7 @@ def after_save(storage: Storage, filename: str) -> None:
     When the save replaced a file and a plugin's :func:`will_process` said it would work on
     the new one, a failure puts the replaced file back instead (and :func:`after_delete` does
     not run, so what was derived from it stays). Implement :func:`will_process` alongside
-    this hook so that a failed overwrite loses nothing.
+    this hook so that a failed overwrite keeps the file it replaced.
     """
 
 
@@ -89,8 +89,9 @@ def after_save(storage: Storage, filename: str) -> None:
 def will_process(storage: Storage, filename: str) -> bool | None:
     """Say whether :func:`after_save` will work on ``filename`` once it is stored.
 
-    Asked before a save or write replaces an existing file. If any plugin answers ``True``,
-    the core first copies the file being replaced aside, so that a failing processor leaves
+    Asked before a save or write that replaces a file of that name if there is one (an
+    overwrite; not for files a processor stores itself). If any plugin answers ``True``
+    and the file exists, the core first copies it aside, so that a failing processor leaves
     the previous file as it was; the copy is deleted once processing succeeds. Answer from
     configuration and the name only (the new content is not stored yet), and answer
     ``True`` only where processing can fail, since the copy costs a read and a write of the

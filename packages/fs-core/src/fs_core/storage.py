@@ -63,7 +63,8 @@ _processing: ContextVar[bool] = ContextVar("fs_core_processing", default=False)
 def _serve_takes_disposition(backend_class: type[BaseBackend]) -> bool:
     """Whether ``backend_class.serve`` accepts ``download_name`` (Flask-FS's took only the
     file name, and third-party backends may still override it so)."""
-    return "download_name" in inspect.signature(backend_class.serve).parameters
+    parameters = inspect.signature(backend_class.serve).parameters.values()
+    return any(p.name == "download_name" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 @contextlib.contextmanager
@@ -519,18 +520,16 @@ class Storage:
         except FSError as exc:  # the save itself went through: say so, do not fail it
             self._fs()[0].logger.warning("fs: could not delete %r (%s); delete it by hand", previous, exc)
 
-    def _put_back(self, state: StorageState, previous: str, name: str) -> bool:
+    def _put_back(self, state: StorageState, previous: str, name: str) -> FSError | None:
+        """Copy the file set aside back over ``name``; the error if that failed (the file
+        set aside is then kept). A copy, not a move: once it is back, failing to delete
+        the copy set aside costs a stray file, not the restored one."""
         try:
-            state.backend.move(previous, name, overwrite=True)
+            state.backend.copy(previous, name, overwrite=True)
         except FSError as exc:
-            self._fs()[0].logger.error(
-                "fs: could not put %r back from %r (%s); the previous file is still there",
-                name,
-                previous,
-                exc,
-            )
-            return False
-        return True
+            return exc
+        self._discard(state, previous)
+        return None
 
     def _after_store(self, name: str, processors: bool = True, previous: str | None = None) -> None:
         """Run the post-save processors on a stored file; on failure, put back the file it
@@ -540,13 +539,17 @@ class Storage:
             try:
                 with _processors_running():
                     fs.plugins.hook.after_save(storage=self, filename=name)
-            except Exception as exc:
-                restored = previous is not None and self._put_back(state, previous, name)
-                if not restored:
+            except BaseException as exc:  # interrupted too (a worker timeout): undo the save
+                if previous is None:
                     self._remove(name)
-                if isinstance(exc, FSError):
+                elif (failed := self._put_back(state, previous, name)) is not None:
+                    raise ProcessingError(
+                        f"Processing {name!r} failed ({exc}), and putting back the file it replaced "
+                        f"failed too ({failed}): that file is kept as {previous!r}"
+                    ) from exc
+                if isinstance(exc, FSError) or not isinstance(exc, Exception):
                     raise
-                outcome = "the file it replaced was put back" if restored else "it was not kept"
+                outcome = "the file it replaced was put back" if previous else "it was not kept"
                 raise ProcessingError(f"Processing {name!r} failed, so {outcome}: {exc}") from exc
         self._discard(state, previous)
         signals.file_uploaded.send(self, filename=name)
@@ -656,7 +659,7 @@ class Storage:
             replace = self._conflict_mode(state.config, overwrite) == "overwrite"
             relocate = state.backend.move if move else state.backend.copy
             dest = relocate(source, dest, overwrite=replace) or dest
-            if _processing.get():  # a processor's own copy: no hooks
+            if _processing.get() or dest == source:  # a processor's own copy, or nothing moved
                 return dest
             try:
                 with _processors_running():
@@ -684,6 +687,8 @@ class Storage:
             name = naming.validate_name(filename)
         except InvalidFilename:
             abort(404)
+        if download_name is not None:
+            naming.check_chars(download_name)  # it becomes a header value, or part of a URL
         app, _, state = self._fs()
         cfg = state.config
         signals.before_display.send(self, filename=name)
