@@ -11,7 +11,9 @@ quality 85, PNG at Pillow's default level 6) by:
   that serves 1024 px (JPEG draft mode), the three sizes cascaded down, three encodes;
 * **fs-images Storage.save**: what an application gets: ``Storage.save`` on a storage with
   ``IMAGES_THUMBNAILS = [1024, 256, 64]`` (memory backend), which also checks the upload
-  before storing it and stores the original and the three thumbnails.
+  before storing it and stores the original and the three thumbnails. Each run replaces the
+  image of the run before, so it includes the copy of the replaced image that fs-core keeps
+  until processing succeeded (``will_process``), in memory here.
 
 Each method runs in its own process (1 warm-up, then ``--runs`` timed runs, median); its
 peak RSS (VmHWM) is read before the first image (baseline) and at the end.
