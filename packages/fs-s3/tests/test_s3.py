@@ -25,7 +25,7 @@ from fs_core.errors import BackendError, FileExists, OperationNotSupported
 from fs_core.testing import FailingStream, PatternStream
 from fs_s3.backend import PROBE_PREFIX, S3Backend
 from fs_s3.settings import MiB
-from fs_testservers import CallRecorder, empty_bucket, fail_requests, unique_name
+from fs_testservers import CallRecorder, empty_bucket, fail_requests, lose_responses, unique_name
 
 
 def put_many(client: Any, bucket: str, keys: list[str]) -> None:
@@ -278,6 +278,24 @@ def test_retried_put_resends_from_where_the_stream_was(s3_server, make_backend):
     backend.save(stream, "large.bin", overwrite=True)
     assert part == [0]
     assert hashlib.sha256(backend.read("large.bin")).digest() == hashlib.sha256(large).digest()
+
+
+@pytest.mark.parametrize("size", [10, 11 * MiB], ids=["single PUT", "multipart"])
+def test_a_create_whose_answer_was_lost_is_its_own_not_a_conflict(s3_server, make_backend, size):
+    """The service stored the object, the answer never came, botocore sent the create again:
+    the retry meets the object (``If-None-Match: *`` refuses it) but it is the save's own."""
+    backend = make_backend(s3_server, multipart_chunksize="5MiB", multipart_threshold="5MiB")
+    backend.save(io.BytesIO(b"first"), "first.txt")  # the bucket made, If-None-Match probed
+    data = PatternStream(size).read(size)
+    operation = "PutObject" if size < 5 * MiB else "CompleteMultipartUpload"
+    # on whichever client sends it (create-only multipart uploads have a client of their own)
+    lost = [lose_responses(client, operation) for client in (backend.client, backend._creator())]
+    assert backend.save(io.BytesIO(data), "lost.bin") == "lost.bin"
+    assert sorted(left for [left] in lost) == [0, 1]  # one answer was lost
+    assert backend.read("lost.bin") == data
+    with pytest.raises(FileExists):  # a create over it is still refused
+        backend.save(io.BytesIO(b"other"), "lost.bin")
+    assert backend.read("lost.bin") == data
 
 
 def test_failed_multipart_upload_is_aborted(s3_server, make_backend):

@@ -59,6 +59,10 @@ PROBE_PREFIX = ".fs-s3-probe/"
 #: Buffer of the streams ``open_read`` returns (large reads bypass it).
 READ_BUFFER = 64 * 1024
 _CREATE_REFUSED = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
+#: User metadata (``x-amz-meta-fs-create``) of an object made by a create-only save: a random
+#: token, so that a save whose answer was lost, and whose retry was refused, knows the object
+#: is its own.
+CREATE_TOKEN = "fs-create"
 _GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 _MD5_ETAG = re.compile(r"[0-9a-f]{32}")
 # Headers a multipart copy must carry over itself (CopyObject's MetadataDirective=COPY does).
@@ -315,13 +319,19 @@ class S3Backend(BaseBackend):
         much) the file goes in one ``PutObject``; above it, through boto3's transfer manager
         (whose parts are read from the stream's position, so retries resend the right bytes).
         """
-        extra = {"ContentType": content_type_for(filename, content_type), **self.settings.write_args}
+        extra: dict[str, Any] = {
+            "ContentType": content_type_for(filename, content_type),
+            **self.settings.write_args,
+        }
         client = self._ready()
         conditional = False
         if not overwrite:
             conditional = self._atomic_create()
             if not conditional and self.exists(filename):
                 raise FileExists(filename)
+        token = uuid.uuid4().hex if conditional else None
+        if token:
+            extra["Metadata"] = {CREATE_TOKEN: token}
         stream = streams.as_stream(file_or_wfs)
         threshold = self.settings.multipart_threshold
         size = remaining(stream)
@@ -352,13 +362,23 @@ class S3Backend(BaseBackend):
                         raise FileExists(filename)
                     uploader = self._creator()
                 uploader.upload_fileobj(stream, self.bucket, key, ExtraArgs=extra, Config=self._transfer)
-        except ClientError as exc:
-            if conditional and error_code(exc) in _CREATE_REFUSED:
+        except SERVICE_ERRORS as exc:
+            if token and self._created_by(key, token):
+                # The service stored it, its answer was lost, and botocore's retry was refused
+                # (or failed) because the object now exists: the save did succeed.
+                return filename
+            if conditional and isinstance(exc, ClientError) and error_code(exc) in _CREATE_REFUSED:
                 raise FileExists(filename) from None
             raise translate(exc, self.settings, "save", filename) from exc
-        except SERVICE_ERRORS as exc:
-            raise translate(exc, self.settings, "save", filename) from exc
         return filename
+
+    def _created_by(self, key: str, token: str) -> bool:
+        """Whether the object at ``key`` was made by the create-only save of ``token``."""
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except SERVICE_ERRORS:
+            return False
+        return (head.get("Metadata") or {}).get(CREATE_TOKEN) == token
 
     def delete(self, filename: str) -> None:
         """Delete the key ``filename`` and every key under ``filename/``, in batches."""

@@ -8,7 +8,7 @@ have no pytest dependency; the pytest fixtures are in :mod:`fs_testservers.fixtu
 from __future__ import annotations
 
 from .process import ServiceUnavailable, free_ports
-from .s3 import CallRecorder, empty_bucket, fail_requests, unique_name
+from .s3 import CallRecorder, empty_bucket, fail_requests, lose_responses, unique_name
 from .servers import SWIFT_APT_PACKAGES, MotoServer, S3Server, SwiftServer
 
 __all__ = [
@@ -21,5 +21,6 @@ __all__ = [
     "empty_bucket",
     "fail_requests",
     "free_ports",
+    "lose_responses",
     "unique_name",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-__all__ = ["CallRecorder", "empty_bucket", "fail_requests", "unique_name"]
+__all__ = ["CallRecorder", "empty_bucket", "fail_requests", "lose_responses", "unique_name"]
 
 
 def unique_name(prefix: str = "t") -> str:
@@ -85,4 +85,27 @@ def fail_requests(
         return AWSResponse(request.url, status, {"Content-Type": "application/xml"}, _ErrorBody(body))
 
     client.meta.events.register(f"before-send.s3.{operation}", answer)
+    return left
+
+
+def lose_responses(client: Any, operation: str, times: int = 1) -> list[int]:
+    """Send the next ``times`` requests of ``operation`` made by ``client`` to the server,
+    then lose its answer (the connection closes before the response arrives): the service
+    did the work, and botocore retries the request as it would after a network failure.
+    Returns a one-item list counting the answers still to lose."""
+    from botocore.exceptions import ConnectionClosedError
+    from botocore.httpsession import URLLib3Session
+
+    left = [times]
+    http = URLLib3Session()
+
+    def send_then_lose(request: Any, **_: Any) -> None:
+        if left[0] <= 0:
+            return
+        left[0] -= 1
+        answer = http.send(request)
+        del answer  # the service answered (urllib3 read it whole); the client never sees it
+        raise ConnectionClosedError(endpoint_url=request.url)
+
+    client.meta.events.register(f"before-send.s3.{operation}", send_then_lose)
     return left
