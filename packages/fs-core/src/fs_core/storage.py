@@ -563,20 +563,13 @@ class Storage:
         with self._context() as (_, _, state):
             name = naming.validate_name(filename)
             replace = overwrite or self._conflict_mode(state.config, None) == "overwrite"
-            declared = getattr(content, "mimetype", None)
+            mode = "overwrite" if replace else "error"
+            content_type = content_type_for(name, getattr(content, "mimetype", None))
             return self._store_and_process(
                 state,
                 name,
                 replace=replace,
-                store=lambda: (
-                    state.backend.save(
-                        streams.as_stream(content),
-                        name,
-                        overwrite=replace,
-                        content_type=content_type_for(name, declared),
-                    )
-                    or name
-                ),
+                store=lambda: self._store(state, streams.as_stream(content), name, mode, content_type),
             )
 
     # -- reading --------------------------------------------------------------------------

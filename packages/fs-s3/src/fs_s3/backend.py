@@ -487,8 +487,8 @@ class S3Backend(BaseBackend):
                 filename,
                 self.settings.redirect_expires,
                 ResponseContentType=meta["mime"],
-                ResponseContentDisposition=content_disposition(
-                    download_name or filename, as_attachment or self._active(meta["mime"])
+                ResponseContentDisposition=self._disposition(
+                    filename, meta["mime"], as_attachment, download_name
                 ),
             )
             rv = redirect(url, code=302)
@@ -502,6 +502,10 @@ class S3Backend(BaseBackend):
             etag=str(etag or "").strip('"') or None,
             last_modified=meta.get("modified"),
         )
+
+    def _disposition(self, filename: str, mime: str, as_attachment: bool, download_name: str | None) -> str:
+        """The ``Content-Disposition`` S3 is to send for a presigned GET or HEAD."""
+        return content_disposition(download_name or filename, as_attachment or self._active(mime))
 
     def _active(self, mime: str) -> bool:
         """Whether a file of type ``mime`` must be a download: a browser would run its
@@ -541,10 +545,10 @@ class S3Backend(BaseBackend):
         params: dict[str, Any] = {}
         if method in ("GET", "HEAD"):
             operation = "get_object" if method == "GET" else "head_object"
-            attachment = as_attachment or self._active(content_type_for(filename))
-            if download_name or attachment:
-                params["ResponseContentDisposition"] = content_disposition(
-                    download_name or filename, attachment
+            mime = content_type_for(filename)
+            if download_name or as_attachment or self._active(mime):
+                params["ResponseContentDisposition"] = self._disposition(
+                    filename, mime, as_attachment, download_name
                 )
         elif method == "PUT":
             operation = "put_object"

@@ -103,8 +103,7 @@ def lose_responses(client: Any, operation: str, times: int = 1) -> list[int]:
         if left[0] <= 0:
             return
         left[0] -= 1
-        answer = http.send(request)
-        del answer  # the service answered (urllib3 read it whole); the client never sees it
+        http.send(request)  # the service answers (botocore reads it whole); the client never sees it
         raise ConnectionClosedError(endpoint_url=request.url)
 
     client.meta.events.register(f"before-send.s3.{operation}", send_then_lose)
