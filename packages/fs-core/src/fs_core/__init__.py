@@ -46,6 +46,7 @@ from .files import (
     mime,
 )
 from .hookspecs import hookimpl
+from .leftovers import Leftover
 from .naming import secure_filename
 from .signals import before_display, file_deleted, file_uploaded
 from .state import by_name, init_app
@@ -82,6 +83,7 @@ __all__ = [
     "FileNotFound",
     "FileTooLarge",
     "InvalidFilename",
+    "Leftover",
     "NotConfigured",
     "OperationNotSupported",
     "PluginError",

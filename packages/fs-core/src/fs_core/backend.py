@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 from . import files, streams
 from .config import Config
 from .errors import FileExists, OperationNotSupported
+from .leftovers import Leftover
 
 __all__ = ["ATOMIC_CREATE", "DEFAULT_BACKEND", "SERVER_SIDE_COPY", "SIGNED_URLS", "BaseBackend"]
 
@@ -223,6 +224,19 @@ class BaseBackend:
         ``None`` means the service has none; the core then signs a URL of its own view.
         """
         return None
+
+    def leftovers(self, older_than: float = 0) -> Iterator[Leftover]:
+        """What interrupted writes of this backend left behind (temporary files, unfinished
+        uploads), last written more than ``older_than`` seconds ago. None by default.
+
+        Never the storage's files, and nothing a write still in progress is using once
+        ``older_than`` exceeds how long a write can go without progress.
+        """
+        return iter(())
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Remove one leftover that :meth:`leftovers` reported (gone already is not an error)."""
+        raise OperationNotSupported(f"{self.__class__.__name__} reports no leftovers to remove")
 
     def path(self, filename: str) -> str:
         """The local path of a file, for backends that have one."""

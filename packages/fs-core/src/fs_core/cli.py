@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 import click
 from flask.cli import with_appcontext
 
+from .errors import FSError
+from .leftovers import DEFAULT_LEFTOVER_AGE, Leftover
+
 if TYPE_CHECKING:  # pragma: no cover
     from .state import FSState
 
@@ -70,6 +73,38 @@ def make_cli(state: FSState) -> click.Group:
                 click.echo(name)
             count += 1
         click.echo(f"{count} file(s)", err=True)
+
+    @fs.command("clean")
+    @click.argument("storage")
+    @click.option(
+        "--older-than",
+        default=DEFAULT_LEFTOVER_AGE,
+        show_default=True,
+        type=click.IntRange(min=0),
+        help="Only what was last written this many seconds ago or more (younger ones may "
+        "belong to writes still in progress).",
+    )
+    @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+    @with_appcontext
+    def clean(storage: str, older_than: int, dry_run: bool) -> None:
+        """Remove what interrupted writes left in STORAGE (temporary files, unfinished
+        uploads, copies set aside while processing)."""
+        store = _storage_or_fail(state, storage)
+        verb = "would remove" if dry_run else "removing"
+
+        def report(leftover: Leftover) -> None:
+            size = "" if leftover.size is None else f" ({leftover.size:,} bytes)"
+            click.echo(
+                f"{verb}: {leftover.what}{size}, last written {leftover.modified:%Y-%m-%d %H:%M:%S} UTC"
+            )
+
+        try:
+            found = store.clean_leftovers(older_than, dry_run=dry_run, progress=report)
+        except FSError as exc:
+            raise click.ClickException(f"{exc} (nothing after the last line above was removed)") from exc
+        total = sum(leftover.size or 0 for leftover in found)
+        done = "found" if dry_run else "removed"
+        click.echo(f"{len(found)} leftover(s) {done}, {total:,} bytes", err=True)
 
     state.plugins.hook.register_commands(cli=fs)
     return fs

@@ -46,6 +46,7 @@ from .errors import (
     UnauthorizedFileType,
 )
 from .files import DEFAULTS, content_type_for, extension
+from .leftovers import DEFAULT_LEFTOVER_AGE, PREVIOUS_PREFIX, Leftover, is_older
 from .serving import finish_response
 from .state import EXTENSION, FSState, StorageState, init_app
 
@@ -505,7 +506,7 @@ class Storage:
             return None
         # Same folder (a rename within one directory on local disks); a short name, since
         # the file's own name may already be as long as a segment can be.
-        previous = naming.join_name(naming.split_parent(name)[0], f".fs-previous-{uuid.uuid4().hex}")
+        previous = naming.join_name(naming.split_parent(name)[0], f"{PREVIOUS_PREFIX}{uuid.uuid4().hex}")
         try:
             state.backend.copy(name, previous, overwrite=False)
         except FileNotFound:  # a first save: nothing to keep
@@ -666,6 +667,51 @@ class Storage:
             if move:
                 fs.plugins.hook.after_delete(storage=self, filename=source)
             return dest
+
+    # -- maintenance -------------------------------------------------------------------------
+
+    def leftovers(self, older_than: float = DEFAULT_LEFTOVER_AGE) -> Iterator[Leftover]:
+        """What interrupted writes left behind, last written more than ``older_than`` seconds
+        ago: the backend's own (temporary files, unfinished uploads) and the copies the core
+        set aside while processors ran (``.fs-previous-*``, found by listing the storage)."""
+        backend = self.backend
+        yield from backend.leftovers(older_than)
+        for name in backend.list_files():
+            if not naming.split_parent(name)[1].startswith(PREVIOUS_PREFIX):
+                continue
+            try:
+                meta = backend.metadata(name)
+            except FileNotFound:  # its processing finished meanwhile
+                continue
+            if is_older(meta["modified"], older_than):
+                yield Leftover(
+                    f"copy set aside while processing a replacement: {name}",
+                    meta["modified"],
+                    meta.get("size"),
+                    name=name,
+                )
+
+    def clean_leftovers(
+        self,
+        older_than: float = DEFAULT_LEFTOVER_AGE,
+        *,
+        dry_run: bool = False,
+        progress: Callable[[Leftover], None] | None = None,
+    ) -> list[Leftover]:
+        """Remove what :meth:`leftovers` finds (nothing if ``dry_run``); returns what it found.
+        ``progress`` is called with each one before it is removed."""
+        found = []
+        backend = self.backend
+        for leftover in self.leftovers(older_than):
+            if progress is not None:
+                progress(leftover)
+            if not dry_run:
+                if leftover.name is not None and leftover.ref is None:
+                    backend.delete(leftover.name)
+                else:
+                    backend.remove_leftover(leftover)
+            found.append(leftover)
+        return found
 
     def serve(
         self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
