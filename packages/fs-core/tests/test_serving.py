@@ -154,7 +154,7 @@ def test_active_content_inline_when_allowed_is_sandboxed(make_app):
         files.write("pic.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")
     response = app.test_client().get("/files/pic.svg")
     assert response.headers["Content-Disposition"].startswith("inline")
-    assert response.headers["Content-Security-Policy"] == "sandbox"
+    assert response.headers["Content-Security-Policy"].endswith("; sandbox")
     assert response.mimetype == "image/svg+xml"
 
 
@@ -320,3 +320,31 @@ def test_every_xml_type_is_active_content(make_app, declared):
     response = app.test_client().get("/files/feed.bin")
     assert response.mimetype == declared
     assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_one_grant_has_one_signed_url(make_app):
+    """Other spellings of a valid signature (padding, zero-padded expiry, download=0, an
+    empty name) are refused: only the URL sign() wrote verifies."""
+    from urllib.parse import parse_qs, urlsplit
+
+    secret = fs.Storage("secret")
+    app = make_app(secret, SECRET_FS_PRIVATE=True, SERVER_NAME="app.test")
+    with app.app_context():
+        secret.write("doc.txt", b"classified")
+        signed = secret.signed_url("doc.txt", expires=60)
+        download = secret.signed_url("doc.txt", expires=60, as_attachment=True)
+    client = app.test_client()
+    assert client.get(signed).status_code == 200
+    query = parse_qs(urlsplit(signed).query)
+    expires, signature = query["expires"][0], query["signature"][0]
+    for variant in (
+        signed.replace(f"signature={signature}", f"signature={signature}="),
+        signed.replace(f"signature={signature}", f"signature={signature}%3D%3D"),
+        signed.replace(f"expires={expires}", f"expires=0{expires}"),
+        signed.replace(f"expires={expires}", f"expires=00{expires}"),
+        signed + "&download=0",
+        signed + "&name=",
+        download.replace("download=1", "download=01"),
+    ):
+        assert variant != signed
+        assert client.get(variant).status_code == 403, variant

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from . import files, streams
 from .config import Config
+from .content_types import parse_content_type
 from .errors import FileExists, OperationNotSupported
 from .leftovers import Leftover
 
@@ -174,11 +175,15 @@ class BaseBackend:
         return target
 
     def metadata(self, filename: str) -> dict[str, Any]:
-        """:meth:`get_metadata`, with ``mime`` guessed from the name when the service has none
-        and ``modified`` made timezone-aware (UTC)."""
+        """:meth:`get_metadata`, with ``mime`` one well-formed type (guessed from the name when
+        the service has none) and ``modified`` made timezone-aware (UTC)."""
         meta = dict(self.get_metadata(filename))
-        if not meta.get("mime") or meta["mime"] == self.DEFAULT_MIME:
-            meta["mime"] = files.mime(filename) or meta.get("mime") or self.DEFAULT_MIME
+        # One well-formed type, whatever the service kept (a file stored before types were
+        # checked may carry 'text/plain,text/html').
+        stored = parse_content_type(meta.get("mime"))
+        if not stored or stored == self.DEFAULT_MIME:
+            stored = files.mime(filename) or stored or self.DEFAULT_MIME
+        meta["mime"] = stored
         modified = meta.get("modified")
         if isinstance(modified, dt.datetime):
             if modified.tzinfo is None:

@@ -44,6 +44,8 @@ GLOBAL_KEYS = frozenset(
         "OFFLOAD",
         "MAX_AGE",
         "INLINE_ACTIVE_CONTENT",
+        "INLINE_TYPES",
+        "CONTENT_SECURITY_POLICY",
         "SIGNED_URL_EXPIRES",
         "ASCII_NAMES",
     }

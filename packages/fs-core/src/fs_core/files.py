@@ -1,5 +1,8 @@
 """Extension presets, the ``ALL``/``NONE``/``AllExcept`` sets, and name helpers.
 
+Content types as security decisions (what is stored, what is shown inline) live in
+:mod:`fs_core.content_types`.
+
 The presets keep Flask-FS's names and members (``DOCUMENTS`` still holds ``odf``) and add
 the formats people store today (``pdf``, ``odt``, ``webp``, ``avif``…). ``DEFAULTS`` is
 ``TEXT + DOCUMENTS + IMAGES + DATA``, as in Flask-FS.
@@ -12,7 +15,6 @@ import os
 from collections.abc import Iterable
 
 __all__ = [
-    "ACTIVE_CONTENT_TYPES",
     "ALL",
     "ARCHIVES",
     "AUDIO",
@@ -28,9 +30,7 @@ __all__ = [
     "All",
     "AllExcept",
     "DisallowAll",
-    "content_type_for",
     "extension",
-    "is_active_content",
     "lower_extension",
     "mime",
 ]
@@ -58,36 +58,6 @@ ARCHIVES = ["gz", "bz2", "zip", "tar", "tgz", "txz", "7z", "xz", "zst"]
 EXECUTABLES = ["so", "exe", "dll"]
 #: What a storage accepts when it is given no extensions.
 DEFAULTS = TEXT + DOCUMENTS + IMAGES + DATA
-
-#: MIME types a browser may execute; served as attachments unless a storage allows them inline.
-#: Every ``+xml`` type counts too (see :func:`is_active_content`).
-ACTIVE_CONTENT_TYPES = frozenset(
-    {
-        "text/html",
-        "application/xhtml+xml",
-        "image/svg+xml",
-        "text/xml",
-        "text/xsl",
-        "application/xml",
-        "application/javascript",
-        "application/x-javascript",
-        "application/ecmascript",
-        "text/javascript",
-        "text/ecmascript",
-        "application/x-shockwave-flash",
-    }
-)
-
-
-def is_active_content(mimetype: str | None) -> bool:
-    """Whether a browser may run script in a response of this type.
-
-    The types of :data:`ACTIVE_CONTENT_TYPES`, and any ``+xml`` type: browsers parse them
-    as XML documents, where elements in the XHTML namespace (``<html:script>``) run
-    (``application/atom+xml``, ``application/rss+xml``, ``application/mathml+xml``…).
-    """
-    value = (mimetype or "").split(";")[0].strip().lower()
-    return value in ACTIVE_CONTENT_TYPES or value.endswith("+xml")
 
 
 class All:
@@ -178,19 +148,10 @@ def mime(filename: str, default: str | None = None) -> str | None:
     return _MIMETYPES.guess_type(filename, strict=False)[0] or default
 
 
-_GENERIC_TYPES = frozenset({"application/octet-stream", "binary/octet-stream", ""})
+def __getattr__(name: str) -> object:
+    # These moved to fs_core.content_types (0.2); kept importable from here.
+    if name in ("ACTIVE_CONTENT_TYPES", "content_type_for", "is_active_content"):
+        from . import content_types
 
-
-def content_type_for(filename: str, declared: str | None = None) -> str:
-    """The Content-Type to store a file with: the upload's own, else guessed from the name.
-
-    A declared type that a browser would run (``text/html`` for ``photo.jpg``) is not
-    trusted over the name's: the name's type is used instead.
-    """
-    guessed = mime(filename)
-    declared = (declared or "").split(";")[0].strip().lower()
-    if declared in _GENERIC_TYPES:
-        return guessed or "application/octet-stream"
-    if is_active_content(declared) and guessed != declared:
-        return guessed or "application/octet-stream"
-    return declared
+        return getattr(content_types, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

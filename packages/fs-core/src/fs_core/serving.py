@@ -6,9 +6,15 @@ werkzeug's own ``make_conditional``. The stream is opened only when the body is 
 ``304`` or a ``HEAD`` costs no read, and a seekable stream serves a range without reading
 the bytes before it.
 
-:func:`finish_response` adds what the core decides for every backend: a
-``Content-Disposition`` that is safe for any name, ``X-Content-Type-Options: nosniff``, and
-attachment for types a browser would run (SVG, HTML, XML, JavaScript) unless the storage allows them inline.
+:func:`finish_response` adds what the core decides for every backend (see
+:mod:`fs_core.content_types`): one well-formed ``Content-Type``, a ``Content-Disposition``
+that is safe for any name and says ``attachment`` unless the type is on the storage's inline
+allow-list, ``X-Content-Type-Options: nosniff`` and a sandboxing ``Content-Security-Policy``.
+
+:func:`normalize_range` makes werkzeug's range handling follow RFC 9110: a ``Range`` header
+that cannot be parsed, names another unit, or asks for several ranges is ignored (``200``
+with the whole file) rather than refused with ``416``, and a suffix longer than the file
+selects the whole file.
 """
 
 from __future__ import annotations
@@ -17,17 +23,27 @@ import datetime as dt
 import io
 import posixpath
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
 from flask import request
+from werkzeug.http import is_resource_modified, parse_range_header
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
-from .files import is_active_content
+from .content_types import content_security_policy, parse_content_type, renders_inline
+from .files import mime
 
-__all__ = ["SEND_CHUNK", "LazyStream", "content_disposition", "finish_response", "send_stream"]
+__all__ = [
+    "SEND_CHUNK",
+    "LazyStream",
+    "content_disposition",
+    "disposition_for",
+    "finish_response",
+    "normalize_range",
+    "send_stream",
+]
 
 #: Block size used when the body is streamed through Python.
 SEND_CHUNK = 256 * 1024
@@ -89,7 +105,7 @@ def send_stream(
     Must run inside a request: ``If-None-Match``, ``If-Modified-Since``, ``If-Range`` and
     ``Range`` are read from it.
     """
-    environ = request.environ
+    environ = normalize_range(request.environ, size, etag=etag, last_modified=last_modified)
     body = wrap_file(environ, LazyStream(opener), buffer_size=SEND_CHUNK)
     rv = Response(body, mimetype=mimetype, direct_passthrough=True)
     rv.content_length = size
@@ -99,6 +115,53 @@ def send_stream(
         rv.last_modified = last_modified  # type: ignore[assignment]
     rv.cache_control.no_cache = True  # Storage.serve applies the storage's MAX_AGE
     return rv.make_conditional(environ, accept_ranges=True, complete_length=size)
+
+
+def normalize_range(
+    environ: dict[str, Any],
+    size: int | None = None,
+    *,
+    etag: str | None = None,
+    last_modified: dt.datetime | float | None = None,
+) -> dict[str, Any]:
+    """``environ`` with its ``Range`` header made one werkzeug answers as RFC 9110 says.
+
+    Ignored (removed): a header that does not parse (``bytes=a-b``, ``bytes=5-2``), another
+    unit (``items=0-1``), several ranges (``bytes=0-1,2-3``: the whole file is one of the
+    answers RFC 9110 allows). With ``size`` known, a suffix range at least as long as the
+    file (``bytes=-1025`` of 1,024 bytes) becomes the whole file (``bytes=0-``). A range
+    that starts past the end stays unsatisfiable (``416``). With ``etag`` or
+    ``last_modified``, a request whose ``If-None-Match``/``If-Modified-Since`` already matches
+    loses its range, so that it gets its ``304`` (werkzeug answers ``206`` first). Returns a
+    copy when it changes anything, ``environ`` itself otherwise.
+    """
+    header = environ.get("HTTP_RANGE")
+    if header is None:
+        return environ
+    parsed = parse_range_header(header)
+    keep: str | None = header
+    if (
+        parsed is None
+        or parsed.units != "bytes"
+        or len(parsed.ranges) != 1
+        or (
+            (etag or last_modified)
+            and not is_resource_modified(environ, etag, last_modified=last_modified, ignore_if_range=True)
+        )
+    ):
+        keep = None
+    elif size is not None:
+        start, stop = parsed.ranges[0]
+        if start < 0 and stop is None and -start >= size:
+            keep = "bytes=0-"
+    if keep == header:
+        return environ
+    environ = dict(environ)
+    if keep is None:
+        environ.pop("HTTP_RANGE", None)
+    else:
+        environ["HTTP_RANGE"] = keep
+    return environ
 
 
 def content_disposition(filename: str, attachment: bool = False) -> str:
@@ -121,27 +184,52 @@ def content_disposition(filename: str, attachment: bool = False) -> str:
     return dump_options_header(value, {"filename": name})
 
 
+def disposition_for(
+    filename: str,
+    mimetype: str | None,
+    config: Mapping[str, Any],
+    *,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+) -> str:
+    """The ``Content-Disposition`` a file of type ``mimetype`` is sent with by a storage with
+    ``config``: ``attachment`` if asked, or if the type is not one the storage shows inline.
+
+    Backends that redirect to their service (presigned URLs) have the service send it.
+    """
+    attachment = as_attachment or not renders_inline(mimetype, config)
+    return content_disposition(download_name or filename, attachment)
+
+
+def response_type(filename: str, declared: str | None) -> str:
+    """The type to send a file with: ``declared`` if it is one well-formed type, else the
+    name's (a file stored before types were checked may carry ``text/plain,text/html``)."""
+    return parse_content_type(declared) or parse_content_type(mime(filename)) or "application/octet-stream"
+
+
 def finish_response(
     rv: Response,
     filename: str,
+    config: Mapping[str, Any],
     *,
-    inline_active_content: bool = False,
     as_attachment: bool = False,
     download_name: str | None = None,
     private: bool = False,
     max_age: int | None = None,
 ) -> Response:
-    """Apply the core's serving rules to a backend's response."""
+    """Apply the core's serving rules to a backend's response, for a storage with ``config``."""
     if 300 <= rv.status_code < 400 and rv.location:
-        return rv
-    active = is_active_content(rv.mimetype)
-    attachment = as_attachment or (active and not inline_active_content)
-    if "Content-Disposition" not in rv.headers or attachment:
-        rv.headers["Content-Disposition"] = content_disposition(download_name or filename, attachment)
+        return rv  # the service answers: the backend asked it for these rules (disposition_for)
+    mimetype = response_type(filename, rv.headers.get("Content-Type"))
+    if rv.status_code != 304 or "Content-Type" in rv.headers:
+        rv.mimetype = mimetype
+    rv.headers["Content-Disposition"] = disposition_for(
+        filename, mimetype, config, as_attachment=as_attachment, download_name=download_name
+    )
     rv.headers["X-Content-Type-Options"] = "nosniff"
-    if active and inline_active_content:
-        # Allowed inline, but never with the app's origin privileges.
-        rv.headers.setdefault("Content-Security-Policy", "sandbox")
+    policy = content_security_policy(config)
+    if policy:
+        rv.headers["Content-Security-Policy"] = policy
     if max_age is not None:
         rv.cache_control.no_cache = None
         rv.cache_control.max_age = max_age

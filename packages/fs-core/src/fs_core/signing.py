@@ -10,11 +10,12 @@ serve the file under another name.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import time
 from collections.abc import Mapping
 
 from flask import Flask
-from itsdangerous import BadSignature, Signer
+from itsdangerous import Signer
 
 from .errors import ConfigurationError
 
@@ -60,6 +61,10 @@ def sign(
 def verify(app: Flask, storage: str, filename: str, args: Mapping[str, str]) -> bool:
     """Whether the query arguments ``args`` are a valid, unexpired signature for this file.
 
+    Canonical only: one grant has one URL, so ``expires`` must be written as :func:`sign`
+    writes it (no leading zeros, no sign) and ``signature`` be exactly the signature
+    (base64 decoding would accept padding or other spellings of the same bytes).
+
     Never raises: arguments a client made up (``expires=²``), or an app without
     ``SECRET_KEY`` (which cannot have signed anything), are simply not a valid signature.
     """
@@ -67,10 +72,10 @@ def verify(app: Flask, storage: str, filename: str, args: Mapping[str, str]) -> 
     # str.isdigit() accepts '²' (int() refuses it) and other scripts' digits: ASCII only.
     if not expires or not signature or not (expires.isascii() and expires.isdigit()):
         return False
-    if int(expires) < time.time() or not app.config.get("SECRET_KEY"):
+    if expires != str(int(expires)) or int(expires) < time.time() or not app.config.get("SECRET_KEY"):
         return False
+    if args.get("download", "1") != "1" or args.get("name", "x") == "":
+        return False  # sign() writes download=1 or nothing, a name or nothing
     payload = _payload(storage, filename, int(expires), args.get("download") == "1", args.get("name"))
-    try:
-        return _signer(app).verify_signature(payload, signature.encode("ascii"))
-    except (BadSignature, UnicodeEncodeError):
-        return False
+    expected = _signer(app).get_signature(payload).decode("ascii")
+    return hmac.compare_digest(expected.encode("ascii"), signature.encode("utf-8", "replace"))

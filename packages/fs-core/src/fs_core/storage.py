@@ -33,6 +33,7 @@ from werkzeug.wrappers import Response
 from . import naming, signals, signing, streams
 from .backend import BaseBackend
 from .config import Config, serve_enabled
+from .content_types import content_type_for
 from .errors import (
     ConfigurationError,
     FileExists,
@@ -45,9 +46,9 @@ from .errors import (
     ProcessingError,
     UnauthorizedFileType,
 )
-from .files import DEFAULTS, content_type_for, extension
+from .files import DEFAULTS, extension
 from .leftovers import DEFAULT_LEFTOVER_AGE, PREVIOUS_PREFIX, Leftover, is_older
-from .serving import finish_response
+from .serving import finish_response, normalize_range
 from .state import EXTENSION, FSState, StorageState, init_app
 
 __all__ = ["CONFLICT_MODES", "Storage"]
@@ -718,9 +719,10 @@ class Storage:
     ) -> Response:
         """Serve a file in the current request (404 if it does not exist or cannot exist).
 
-        The backend answers conditional and range requests; the core adds a safe
-        ``Content-Disposition``, ``nosniff``, and attachment for active content (SVG, HTML, XML)
-        unless ``INLINE_ACTIVE_CONTENT`` is set.
+        The backend answers conditional and range requests; the core sends one well-formed
+        ``Content-Type``, a safe ``Content-Disposition`` (``attachment`` unless the type is on
+        the storage's inline allow-list, see :mod:`fs_core.content_types`), ``nosniff`` and
+        a sandboxing ``Content-Security-Policy``.
         """
         try:
             name = naming.validate_name(filename)
@@ -735,18 +737,23 @@ class Storage:
         disposition: dict[str, Any] = {}
         if (as_attachment or download_name) and _serve_takes_disposition(type(backend)):
             disposition = {"as_attachment": as_attachment, "download_name": download_name}
+        # Backends answer ranges with werkzeug, which refuses with 416 what RFC 9110 says to
+        # ignore; the request's own environ is what they read.
+        environ = request.environ
+        normalized = normalize_range(environ)
+        if normalized is not environ:
+            environ.pop("HTTP_RANGE", None)
         try:
             rv = backend.serve(name, **disposition)
         except (FileNotFound, InvalidFilename):  # a name this backend cannot store
             abort(404)
         rv = app.make_response(rv)
-        max_age = cfg.get_int("max_age")
         return finish_response(
             rv,
             name,
-            inline_active_content=cfg.get_bool("inline_active_content"),
+            cfg,
             as_attachment=as_attachment,
             download_name=download_name,
             private=cfg.get_bool("private"),
-            max_age=max_age,
+            max_age=cfg.get_int("max_age"),
         )
