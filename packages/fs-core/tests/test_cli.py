@@ -50,3 +50,18 @@ def test_storages_and_ls(make_app):
     result = runner.invoke(args=["fs", "ls", "nope"])
     assert result.exit_code != 0
     assert "Configured storages: files, images" in result.output
+
+
+def test_core_errors_are_messages_not_tracebacks(make_app):
+    """A name from a terminal can be anything (bytes that are not UTF-8 arrive as lone
+    surrogates): the command says what is wrong and exits 1."""
+    files = fs.Storage("files")
+    app = make_app(files)
+    runner = app.test_cli_runner()
+    for prefix in ("\udcff", "../etc", "a\x00b"):
+        result = runner.invoke(args=["fs", "ls", "files", prefix])
+        assert result.exit_code == 1, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Error: " in result.output
+        assert "InvalidFilename" in result.output
+        assert "Traceback" not in result.output

@@ -434,8 +434,36 @@ def test_presigned_get_of_active_content_is_an_attachment(s3_server, make_backen
             return response.headers.get("Content-Disposition")
 
     assert disposition(backend.signed_url("page.html", 60)).startswith("attachment")
-    assert disposition(backend.signed_url("note.txt", 60)) is None
-    assert disposition(inline.signed_url("page.html", 60)) is None
+    assert disposition(backend.signed_url("note.txt", 60)) == "inline; filename=note.txt"
+    assert disposition(inline.signed_url("page.html", 60)).startswith("inline")
+
+
+def test_presigned_urls_send_one_type_by_the_core_rules(app_storage):
+    """An object stored with a list of types (by an older version, or another tool) is never
+    sent with it, redirect or signed URL: browsers render the last type of such a list."""
+    app, files = app_storage(serve="redirect")
+    with app.app_context():
+        backend = files.backend
+        client = backend._ready()
+        for name in ("notes.txt", "data.csv"):
+            client.put_object(
+                Bucket=backend.bucket,
+                Key=backend._key(name),
+                Body=b"<script>document.title='pwned'</script>",
+                ContentType="text/plain,text/html",
+            )
+        signed = {name: files.signed_url(name, 60) for name in ("notes.txt", "data.csv")}
+    redirected = {name: app.test_client().get(f"/files/{name}").location for name in signed}
+    for name, inline in (("notes.txt", True), ("data.csv", False)):
+        for url in (signed[name], redirected[name]):
+            with urllib.request.urlopen(url, timeout=30) as fetched:
+                assert "," not in fetched.headers["Content-Type"]
+                assert fetched.headers["Content-Type"].split(";")[0] == mimetypes_of[name]
+                disposition = fetched.headers["Content-Disposition"]
+                assert disposition.startswith("inline" if inline else "attachment"), (name, url)
+
+
+mimetypes_of = {"notes.txt": "text/plain", "data.csv": "text/csv"}
 
 
 def test_presigned_put_is_the_storages_first_use(s3_server, make_backend):

@@ -25,10 +25,21 @@ def _storage_or_fail(state: FSState, name: str):
     return storage
 
 
+class _Group(click.Group):
+    """A command group whose commands (plugins' included) report the core's errors as a
+    message, not a traceback: their messages say what to change."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except FSError as exc:
+            raise click.ClickException(f"{exc} ({type(exc).__name__})") from exc
+
+
 def make_cli(state: FSState) -> click.Group:
     """The ``flask fs`` group of one application, with the plugins' commands added."""
 
-    @click.group("fs", help="File storages: plugins, storages and files.")
+    @click.group("fs", cls=_Group, help="File storages: plugins, storages and files.")
     def fs() -> None:
         pass
 

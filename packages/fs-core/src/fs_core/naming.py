@@ -39,9 +39,17 @@ _FORBIDDEN_CHARS = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u
 
 
 def check_chars(name: str) -> None:
-    """:class:`InvalidFilename` if ``name`` holds a control, line-separator or bidi character."""
+    """:class:`InvalidFilename` if ``name`` holds a control, line-separator or bidi character,
+    or a lone surrogate (what Python makes of bytes that are not UTF-8: no backend, header or
+    URL can carry it)."""
     for char in name:
-        if char in _FORBIDDEN_CHARS or unicodedata.category(char) == "Cc":
+        category = unicodedata.category(char)
+        if category == "Cs":
+            raise InvalidFilename(
+                f"File name {name!r} is not valid Unicode (a lone surrogate U+{ord(char):04X}, "
+                f"as from bytes that are not UTF-8)"
+            )
+        if char in _FORBIDDEN_CHARS or category == "Cc":
             raise InvalidFilename(f"File name {name!r} contains the control character U+{ord(char):04X}")
 
 

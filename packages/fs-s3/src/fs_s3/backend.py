@@ -42,9 +42,9 @@ from werkzeug.wrappers import Response
 
 from fs_core import streams
 from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS, BaseBackend
+from fs_core.content_types import content_type_for
 from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, OperationNotSupported
-from fs_core.files import content_type_for, is_active_content
-from fs_core.serving import content_disposition, send_stream
+from fs_core.serving import disposition_for, response_type, send_stream
 
 from .client import copy_transfer_config, make_client, require_absent, transfer_config
 from .errors import SERVICE_ERRORS, error_code, translate, translated
@@ -486,10 +486,7 @@ class S3Backend(BaseBackend):
                 "get_object",
                 filename,
                 self.settings.redirect_expires,
-                ResponseContentType=meta["mime"],
-                ResponseContentDisposition=self._disposition(
-                    filename, meta["mime"], as_attachment, download_name
-                ),
+                **self._response_headers(filename, meta["mime"], as_attachment, download_name),
             )
             rv = redirect(url, code=302)
             rv.cache_control.no_store = True
@@ -503,14 +500,20 @@ class S3Backend(BaseBackend):
             last_modified=meta.get("modified"),
         )
 
-    def _disposition(self, filename: str, mime: str, as_attachment: bool, download_name: str | None) -> str:
-        """The ``Content-Disposition`` S3 is to send for a presigned GET or HEAD."""
-        return content_disposition(download_name or filename, as_attachment or self._active(mime))
-
-    def _active(self, mime: str) -> bool:
-        """Whether a file of type ``mime`` must be a download: a browser would run its
-        scripts (SVG, HTML), and the storage does not set ``INLINE_ACTIVE_CONTENT``."""
-        return is_active_content(mime) and not self.config.get_bool("inline_active_content")
+    def _response_headers(
+        self, filename: str, mime: str, as_attachment: bool, download_name: str | None
+    ) -> dict[str, str]:
+        """What S3 is to send for a presigned GET or HEAD, by the core's rules: one
+        well-formed type, and a disposition that is ``attachment`` unless the type is on the
+        storage's inline allow-list. (S3 cannot send a Content-Security-Policy: the bucket's
+        origin, not the app's, is what a mistake would expose.)"""
+        mimetype = response_type(filename, mime)
+        return {
+            "ResponseContentType": mimetype,
+            "ResponseContentDisposition": disposition_for(
+                filename, mimetype, self.config, as_attachment=as_attachment, download_name=download_name
+            ),
+        }
 
     def _presign(self, operation: str, filename: str, expires: int, **params: Any) -> str:
         with translated(self.settings, f"sign a URL for {filename!r}"):
@@ -532,8 +535,9 @@ class S3Backend(BaseBackend):
         """A presigned URL of the object (no request is made to sign it, but a PUT URL is made
         only once the bucket is known to exist, as for any first write).
 
-        GET and HEAD may name a download (``Content-Disposition``), and are one for SVG and
-        HTML names unless ``INLINE_ACTIVE_CONTENT`` is set; a PUT URL is signed with
+        GET and HEAD URLs make S3 send the type of the name (not whatever the object was
+        stored with) and a ``Content-Disposition`` by the core's rules (``attachment`` if
+        asked or if the type is not on the storage's inline allow-list); a PUT URL is signed with
         the Content-Type of the name and the storage's SSE and ACL headers, which the uploader
         must send (they are what gets stored). Other methods: ``None``.
         """
@@ -545,11 +549,10 @@ class S3Backend(BaseBackend):
         params: dict[str, Any] = {}
         if method in ("GET", "HEAD"):
             operation = "get_object" if method == "GET" else "head_object"
-            mime = content_type_for(filename)
-            if download_name or as_attachment or self._active(mime):
-                params["ResponseContentDisposition"] = self._disposition(
-                    filename, mime, as_attachment, download_name
-                )
+            # Signed without a request: the type is the name's, whatever the object carries.
+            params.update(
+                self._response_headers(filename, content_type_for(filename), as_attachment, download_name)
+            )
         elif method == "PUT":
             operation = "put_object"
             params.update(ContentType=content_type_for(filename), **self.settings.write_args)

@@ -40,6 +40,7 @@ from ..backend import ATOMIC_CREATE, BaseBackend
 from ..errors import BackendError, FileExists, FileNotFound, FSError, InvalidFilename
 from ..files import ALL
 from ..storage import Storage
+from .names import NameSafetyContract
 from .streams import ClientWentAway, FailingStream, PatternStream
 
 __all__ = ["BackendContract", "ServiceFailureContract"]
@@ -62,7 +63,7 @@ def _names(backend: BaseBackend, prefix: str | None = None) -> set[str]:
     return set(backend.list_files(prefix) if prefix else backend.list_files())
 
 
-class BackendContract:
+class BackendContract(NameSafetyContract):
     """Subclass this and provide an ``fs_backend`` fixture to test a backend."""
 
     # -- fixtures a backend may override ----------------------------------------------------
@@ -382,6 +383,7 @@ class BackendContract:
         assert response.mimetype == "text/plain"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Content-Disposition"].startswith("inline")
+        assert "sandbox" in response.headers["Content-Security-Policy"]
         assert response.headers.get("Accept-Ranges") == "bytes"
         etag = response.headers["ETag"]
         assert response.last_modified is not None
@@ -401,6 +403,15 @@ class BackendContract:
         assert suffix.data == data[-5:]
         unsatisfiable = client.get(url, headers={"Range": f"bytes={len(data) + 10}-"})
         assert unsatisfiable.status_code == 416
+        # RFC 9110: what cannot be parsed, other units and several ranges are ignored; a
+        # suffix longer than the file is the whole file.
+        for ignored in ("items=0-1", "bytes=a-b", "bytes=0-1,5-9", "bytes=9-2"):
+            whole = client.get(url, headers={"Range": ignored})
+            assert (whole.status_code, whole.data) == (200, data), ignored
+        longer = client.get(url, headers={"Range": f"bytes=-{len(data) + 1}"})
+        assert (longer.status_code, longer.data) == (206, data)
+        fresh = client.get(url, headers={"Range": "bytes=0-1", "If-None-Match": etag})
+        assert fresh.status_code == 304
 
         head = client.head(url)
         assert head.status_code == 200
@@ -427,6 +438,29 @@ class BackendContract:
             assert response.status_code == 200
             assert response.headers["Content-Disposition"].startswith("attachment")
             assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+    @pytest.mark.parametrize(
+        ("name", "declared", "sent"),
+        [
+            ("notes.txt", "text/plain,text/html", "text/plain"),
+            ("photo.png", "image/png, text/html", "image/png"),
+            ("blob", "text/html", "application/octet-stream"),
+        ],
+    )
+    def test_declared_types_are_one_well_formed_type(
+        self, backend: BaseBackend, storage: Storage, client: Any, name: str, declared: str, sent: str
+    ) -> None:
+        """A list of types (browsers render the last one) never reaches the service or a
+        response: the core stores and sends one type, the name's."""
+        upload = io.BytesIO(b"<script>document.title='pwned'</script>")
+        upload.filename, upload.mimetype = name, declared  # type: ignore[attr-defined]
+        storage.save(upload)
+        assert backend.metadata(name)["mime"] == sent
+        response = client.get(storage.url(name))
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].split(";")[0] == sent
+        inline = sent != "application/octet-stream"
+        assert response.headers["Content-Disposition"].startswith("inline" if inline else "attachment")
 
     def test_signed_url(self, backend: BaseBackend, storage: Storage, client: Any) -> None:
         _save(backend, "private.txt", b"secret")
