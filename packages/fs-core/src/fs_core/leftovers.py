@@ -42,6 +42,9 @@ class Leftover:
 
 
 def is_older(modified: dt.datetime, older_than: float, now: dt.datetime | None = None) -> bool:
-    """Whether ``modified`` (timezone-aware) lies more than ``older_than`` seconds in the past."""
+    """Whether ``modified`` (timezone-aware) lies more than ``older_than`` seconds in the past;
+    always true for an age of 0 or less (a service's clock may run ahead of ours)."""
+    if older_than <= 0:
+        return True
     now = now or dt.datetime.now(dt.timezone.utc)
     return (now - modified).total_seconds() > older_than

@@ -44,6 +44,7 @@ from fs_core import streams
 from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS, BaseBackend
 from fs_core.content_types import content_type_for
 from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, OperationNotSupported
+from fs_core.leftovers import Leftover, is_older
 from fs_core.serving import disposition_for, response_type, send_stream
 
 from .client import copy_transfer_config, make_client, require_absent, transfer_config
@@ -471,6 +472,73 @@ class S3Backend(BaseBackend):
             with translated(self.settings, f"delete {filename!r}"):
                 self._ready().delete_object(Bucket=self.bucket, Key=self._key(filename))
         return target
+
+    # -- leftovers -------------------------------------------------------------------------
+
+    def leftovers(self, older_than: float = 0) -> Iterator[Leftover]:
+        """Multipart uploads under the storage's prefix that were started more than
+        ``older_than`` seconds ago and never completed nor aborted (a killed process leaves
+        them; the service keeps their parts, and bills them, until they are aborted), and
+        probe objects a killed probe left."""
+        client = self._ready()
+        start = len(self.key_prefix)
+        with translated(self.settings, "list unfinished uploads"):
+            pages = client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=self.key_prefix
+            )
+            for page in pages:
+                for upload in page.get("Uploads", ()):
+                    initiated = upload["Initiated"].astimezone(dt.timezone.utc)
+                    if not is_older(initiated, older_than):
+                        continue
+                    key, upload_id = upload["Key"], upload["UploadId"]
+                    yield Leftover(
+                        f"unfinished multipart upload of {key[start:]!r} ({upload_id})",
+                        initiated,
+                        self._uploaded_size(client, key, upload_id),
+                        ref=("upload", key, upload_id),
+                    )
+            probes = client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.key_prefix + PROBE_PREFIX
+            )
+            for page in probes:
+                for item in page.get("Contents", ()):
+                    modified = item["LastModified"].astimezone(dt.timezone.utc)
+                    if is_older(modified, older_than):
+                        yield Leftover(
+                            f"probe object {item['Key'][start:]!r}",
+                            modified,
+                            item["Size"],
+                            ref=("key", item["Key"]),
+                        )
+
+    def _uploaded_size(self, client: Any, key: str, upload_id: str) -> int | None:
+        """Bytes the upload's parts hold; ``None`` if it was aborted or completed meanwhile."""
+        total = 0
+        try:
+            for page in client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket, Key=key, UploadId=upload_id
+            ):
+                total += sum(part["Size"] for part in page.get("Parts", ()))
+        except ClientError as exc:
+            if error_code(exc) in ("NoSuchUpload", "404"):
+                return None
+            raise
+        return total
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Abort the upload (its parts are deleted) or delete the probe object."""
+        kind, key, *rest = leftover.ref
+        client = self._ready()
+        with translated(self.settings, f"remove {leftover.what}"):
+            try:
+                if kind == "upload":
+                    client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=rest[0])
+                else:
+                    client.delete_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if error_code(exc) not in ("NoSuchUpload", "404", "NoSuchKey"):
+                    raise
 
     # -- serving and URLs -----------------------------------------------------------------
 
