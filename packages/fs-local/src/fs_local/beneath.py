@@ -28,6 +28,7 @@ import ctypes
 import errno
 import os
 import stat
+from typing import Any
 
 from fs_core.errors import InvalidFilename
 
@@ -47,18 +48,29 @@ class _OpenHow(ctypes.Structure):
     _fields_ = [("flags", ctypes.c_uint64), ("mode", ctypes.c_uint64), ("resolve", ctypes.c_uint64)]
 
 
+_HOW_SIZE = ctypes.sizeof(_OpenHow)
+
+
 _libc = ctypes.CDLL(None, use_errno=True)
+# No argtypes: their checks cost more than the call itself (a read opens ~2 names). The
+# arguments are exact anyway: Python ints become C ints that libffi widens to the registers'
+# width with their sign (AT_FDCWD is -100), bytes a char*, the struct a pointer.
 _syscall = _libc.syscall
 _syscall.restype = ctypes.c_long
-_syscall.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_char_p, ctypes.POINTER(_OpenHow), ctypes.c_size_t]
+#: One ``open_how`` per combination in use (few), built once: they are only ever read.
+_hows: dict[tuple[int, int, int], tuple[_OpenHow, Any]] = {}
 
 
 def openat2(dirfd: int, path: bytes, flags: int, mode: int, resolve: int) -> int:
     """``openat2(2)``: a new descriptor (close-on-exec), or an :class:`OSError` of its errno."""
     if not flags & os.O_CREAT and (flags & _O_TMPFILE) != _O_TMPFILE:  # O_TMPFILE has O_DIRECTORY
         mode = 0  # openat2 refuses a mode it would not use
-    how = _OpenHow(flags | os.O_CLOEXEC, mode, resolve)
-    fd = _syscall(_SYS_OPENAT2, dirfd, path, ctypes.byref(how), ctypes.sizeof(how))
+    key = (flags | os.O_CLOEXEC, mode, resolve)
+    how = _hows.get(key)
+    if how is None:
+        struct = _OpenHow(*key)
+        how = _hows[key] = (struct, ctypes.byref(struct))
+    fd = _syscall(_SYS_OPENAT2, dirfd, path, how[1], _HOW_SIZE)
     if fd < 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code), os.fsdecode(path))
