@@ -31,12 +31,10 @@ TEMP_PREFIX = ".fs-tmp-"
 
 class TempFile(NamedTuple):
     """What :meth:`~fs_local.backend.LocalBackend.remove_leftover` needs to find a leftover
-    again, and to make sure it is still the same, still stale file."""
+    again, and to make sure it is still stale."""
 
     folder: bytes  # relative to the root, b"" for the root itself
     name: bytes
-    device: int
-    inode: int
     older_than: float
 
 
@@ -61,18 +59,18 @@ def find(root: int, older_than: float) -> Iterator[Leftover]:
             if not is_older(modified, older_than):
                 continue
             shown = _shown(f"{path}/{entry.name}" if path else entry.name)
-            ref = TempFile(os.fsencode(path), os.fsencode(entry.name), st.st_dev, st.st_ino, older_than)
+            ref = TempFile(os.fsencode(path), os.fsencode(entry.name), older_than)
             yield Leftover(f"temporary file {shown}", modified, st.st_size, ref=ref)
 
 
 def still_stale(folder: int, temp: TempFile) -> bool:
-    """Whether ``temp`` is still in the folder ``folder`` (a descriptor), the same file, and
-    still not written for ``older_than`` seconds (a save that was only slow has written since)."""
+    """Whether ``temp`` is still in the folder ``folder`` (a descriptor), a file, and still not
+    written for ``older_than`` seconds (a save that was only slow has written since)."""
     try:
         st = os.stat(temp.name, dir_fd=folder, follow_symlinks=False)
     except FileNotFoundError:
         return False
-    if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (temp.device, temp.inode):
+    if not stat.S_ISREG(st.st_mode):
         return False
     return is_older(dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc), temp.older_than)
 
