@@ -132,6 +132,8 @@ def test_names_like_temporary_files_are_refused(backend):
     for name in (TEMP_PREFIX + "0123456789abcdef", "a/" + TEMP_PREFIX + "x/b.txt"):
         with pytest.raises(fs.InvalidFilename, match="reserved"):
             backend.write(name, b"hidden")
+        with pytest.raises(fs.InvalidFilename, match="reserved"):
+            backend.open(name, "wb")
     assert all_entries(backend.root) == []
     backend.write("a/.fs-tmp.txt", b"listed")  # only the prefix itself is reserved
     assert list(backend.list_files()) == ["a/.fs-tmp.txt"]

@@ -70,6 +70,7 @@ def test_such_names_are_refused_not_a_crash(backend):
         lambda: backend.metadata(name),
         lambda: backend.delete(name),
         lambda: backend.write(name, b"x"),
+        lambda: backend.open(name, "wb"),
         lambda: backend.copy("a/ok.txt", name),
         lambda: list(backend.list_files(name)),
     ):

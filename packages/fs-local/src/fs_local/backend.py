@@ -179,9 +179,13 @@ class LocalBackend(BaseBackend):
         except beneath.LinkRefused as exc:
             raise self._refused(filename, exc) from None
 
-    def _open_file(self, filename: str, flags: int = _READ) -> tuple[int, os.stat_result]:
-        """A descriptor of the regular file ``filename`` and its ``fstat``."""
-        rel = self._rel(filename)
+    def _open_file(
+        self, filename: str, flags: int = _READ, rel: bytes | None = None
+    ) -> tuple[int, os.stat_result]:
+        """A descriptor of the regular file ``filename`` (``rel``, if already made) and its
+        ``fstat``."""
+        if rel is None:
+            rel = self._rel(filename)
         root = self._open_root()
         if root is None:
             raise FileNotFound(filename)
@@ -269,9 +273,9 @@ class LocalBackend(BaseBackend):
     # -- reading ----------------------------------------------------------------------------
 
     def exists(self, filename: str) -> bool:
-        self._rel(filename)  # a reserved name is an error, not a missing file
+        rel = self._rel(filename)  # a reserved name is an error, not a missing file
         try:
-            fd, _ = self._open_file(filename, os.O_PATH | os.O_CLOEXEC)
+            fd, _ = self._open_file(filename, os.O_PATH | os.O_CLOEXEC, rel)
         except FSError:  # missing, not a regular file, beyond a refused link, unreadable
             return False
         os.close(fd)
@@ -776,17 +780,15 @@ class _LocalWriter(streams.AtomicWriter):
         self, backend: LocalBackend, filename: str, overwrite: bool, content_type: str | None
     ) -> None:
         super().__init__()
+        self._done = True  # nothing to commit or discard until the temporary file exists
         self._backend = backend
         self._filename = filename
         self._overwrite = overwrite
         self._content_type = content_type
         self._rel = backend._rel(filename)
         self._cm = backend._temporary(self._rel, filename, exclusive=not overwrite)
-        try:
-            self._tmp = self._cm.__enter__()
-        except BaseException:
-            self._done = True  # nothing to discard
-            raise
+        self._tmp = self._cm.__enter__()
+        self._done = False
 
     def _write(self, data: Any) -> int:
         return _write_all(self._tmp.fd, data)
