@@ -33,6 +33,7 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
+import io
 import logging
 import os
 import secrets
@@ -282,8 +283,8 @@ class LocalBackend(BaseBackend):
         return True
 
     def open_read(self, filename: str) -> BinaryIO:
-        fd, _ = self._open_file(filename)
-        return open(fd, "rb")
+        fd, st = self._open_file(filename)
+        return _reader(fd, st)
 
     def _stored_mime(self, fd: int) -> str | None:
         """The declared content type kept on the open file ``fd``, if any."""
@@ -696,7 +697,7 @@ class LocalBackend(BaseBackend):
                 return serving.file_response(
                     request.environ, None, st, mimetype=mimetype, etag=etag, x_sendfile=quote(path)
                 )
-            file = open(fd, "rb")  # noqa: SIM115  # the response closes it
+            file = _reader(fd, st)  # the response closes it
             owned = False
         finally:
             if owned:
@@ -710,6 +711,12 @@ def _fsync_folder(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _reader(fd: int, st: os.stat_result) -> BinaryIO:
+    """A buffered reader that owns ``fd``, as ``open(path, 'rb')`` makes (its buffer the size
+    of the file system's blocks), without the ``isatty`` call ``open`` makes to choose it."""
+    return open(fd, "rb", buffering=st.st_blksize if st.st_blksize > 1 else io.DEFAULT_BUFFER_SIZE)
 
 
 def _lexists(name: str, dirfd: int) -> bool:
