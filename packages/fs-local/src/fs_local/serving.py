@@ -1,10 +1,12 @@
 """HTTP responses for a file fs-local has already opened.
 
 werkzeug's ``send_file(path)`` stats and opens the path itself, following any link on the
-way; fs-local opens the file beneath its root first (see :mod:`fs_local.beneath`) and answers
-from that descriptor. ``send_file(file)`` would not do: given a file object it knows neither
-the size (so no ``206``) nor the modification time, so :func:`file_response` builds what it
-builds for a path, from ``fstat`` of the open file, with the same ``ETag``.
+way; fs-local opens the file beneath its root first (see :mod:`fs_local.beneath`) and hands
+``send_file`` that open file instead. Given a file object, ``send_file`` knows neither its size
+nor its modification time, and its conditional step then refuses ranges (no size, no
+``206``): :func:`file_response` passes what ``send_file`` would have read from the path
+(``fstat`` of the open file, the same ``ETag``) and makes the response conditional itself,
+as ``send_file`` does for a path.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import BinaryIO
 from zlib import adler32
 
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
-from werkzeug.wsgi import wrap_file
 
 __all__ = ["file_response", "path_etag"]
 
@@ -35,20 +37,25 @@ def file_response(
     etag: str,
     x_sendfile: str | None = None,
 ) -> Response:
-    """A conditional, range-aware response for the open ``file`` whose ``fstat`` is ``st``.
+    """A conditional, range-aware response for the open ``file`` whose ``fstat`` is ``st``:
+    what ``send_file(path)`` answers.
 
-    With ``x_sendfile``, the body is left to the web server (the header carries that value)
-    and ``file`` may be ``None``. The response closes ``file`` when it is done, or here if the
-    requested range cannot be satisfied.
+    With ``x_sendfile``, the body is left to the web server (the header carries that value;
+    ``send_file`` would stat the path itself for it) and ``file`` is not used. The response
+    closes ``file`` when it is done, or this function does if the range cannot be satisfied.
     """
-    data = None if x_sendfile is not None or file is None else wrap_file(environ, file)
-    rv = Response(data, mimetype=mimetype, direct_passthrough=True)
-    if x_sendfile is not None:
+    if x_sendfile is None:
+        assert file is not None
+        rv = send_file(
+            file, environ, mimetype=mimetype, conditional=False, etag=etag, last_modified=st.st_mtime
+        )
+    else:
+        rv = Response(None, mimetype=mimetype, direct_passthrough=True)
         rv.headers["X-Sendfile"] = x_sendfile
+        rv.last_modified = st.st_mtime  # type: ignore[assignment]  # werkzeug takes a timestamp
+        rv.cache_control.no_cache = True
+        rv.set_etag(etag)
     rv.content_length = st.st_size
-    rv.last_modified = st.st_mtime  # type: ignore[assignment]  # werkzeug takes a timestamp
-    rv.cache_control.no_cache = True
-    rv.set_etag(etag)
     try:
         rv = rv.make_conditional(environ, accept_ranges=True, complete_length=st.st_size)
     except RequestedRangeNotSatisfiable:
