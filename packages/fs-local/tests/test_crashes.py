@@ -74,6 +74,8 @@ backend.save(io.BufferedReader(Slow()), name, overwrite=mode == "overwrite")
 print("saved", flush=True)
 time.sleep(60)  # the parent kills us anyway
 """
+#: The children see what this process sees (under Pants, the packages are on sys.path only).
+_CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
 NEW = b"".join(bytes([i % 251]) * CHUNK for i in range(CHUNKS))
 OLD = os.urandom(1 << 20)
 
@@ -91,6 +93,7 @@ def _temporaries(root: str) -> set[str]:
 def _run_and_kill(root: str, name: str, method: str, mode: str, kill: str, delay: float) -> str:
     child = subprocess.Popen(
         [sys.executable, "-c", SAVER, root, name, method, mode, kill],
+        env=_CHILD_ENV,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -234,6 +237,7 @@ def test_processes_creating_the_same_name_exactly_one_wins(tmp_path, method):
     children = [
         subprocess.Popen(
             [sys.executable, "-c", CREATOR, root, name, method, str(i)],
+            env=_CHILD_ENV,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
