@@ -4,15 +4,18 @@ import pytest
 
 from fs_core.config import Config
 from fs_core.testing import BackendContract, ServiceFailureContract
-from fs_local import LocalBackend
+from fs_local import LocalBackend, beneath
 
 
 class TestLocalBackend(BackendContract, ServiceFailureContract):
-    @pytest.fixture(params=["o_tmpfile", "named_temp"])
+    @pytest.fixture(params=["o_tmpfile", "named_temp", "no_openat2", "follow_symlinks"])
     def fs_backend(self, request, tmp_path):
-        backend = LocalBackend("contract", Config(root=str(tmp_path / "root")))
+        config = Config(root=str(tmp_path / "root"), follow_symlinks=request.param == "follow_symlinks")
+        backend = LocalBackend("contract", config)
         if request.param == "named_temp":
             backend._tmpfile_ok = False
+        if request.param == "no_openat2":  # the component walk of kernels before 5.6
+            backend.resolver = beneath.NO_LINKS
         return backend
 
     @pytest.fixture

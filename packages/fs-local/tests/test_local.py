@@ -99,15 +99,15 @@ def test_a_save_survives_a_concurrent_delete_pruning_its_folder(backend, overwri
 
 def test_move_survives_its_target_folder_being_pruned(backend, monkeypatch):
     backend.write("a.txt", b"a")
-    real_parent = backend._parent
+    real_open_folder = backend._open_folder
 
-    def parent_then_pruned(dest, filename):
-        folder = real_parent(dest, filename)
-        monkeypatch.setattr(backend, "_parent", real_parent)
-        os.rmdir(folder)  # a concurrent delete pruned it
+    def open_then_pruned(rel, filename):
+        folder = real_open_folder(rel, filename)
+        monkeypatch.setattr(backend, "_open_folder", real_open_folder)
+        os.rmdir(os.path.join(backend.root, "sub"))  # a concurrent delete pruned it
         return folder
 
-    monkeypatch.setattr(backend, "_parent", parent_then_pruned)
+    monkeypatch.setattr(backend, "_open_folder", open_then_pruned)
     assert backend.move("a.txt", "sub/b.txt") == "sub/b.txt"
     assert backend.read("sub/b.txt") == b"a"
 
@@ -132,23 +132,25 @@ def test_names_like_temporary_files_are_refused(backend):
     for name in (TEMP_PREFIX + "0123456789abcdef", "a/" + TEMP_PREFIX + "x/b.txt"):
         with pytest.raises(fs.InvalidFilename, match="reserved"):
             backend.write(name, b"hidden")
+        with pytest.raises(fs.InvalidFilename, match="reserved"):
+            backend.open(name, "wb")
     assert all_entries(backend.root) == []
     backend.write("a/.fs-tmp.txt", b"listed")  # only the prefix itself is reserved
     assert list(backend.list_files()) == ["a/.fs-tmp.txt"]
 
 
 def test_listing_reports_folders_it_cannot_read(backend, monkeypatch):
-    """os.walk skips what it cannot read: a listing must not come back silently short."""
+    """A walk that skips what it cannot read would come back silently short."""
     backend.write("a/1.txt", b"x")
     backend.write("b/2.txt", b"x")
     assert list(backend.list_files("missing")) == []
     assert list(backend.list_files("a/1.txt")) == []  # a file is not a folder
     real_scandir = os.scandir
 
-    def scandir(path="."):
-        if os.fspath(path).endswith(os.sep + "b"):
-            raise PermissionError(13, "Permission denied", path)
-        return real_scandir(path)
+    def scandir(fd):  # the listing reads folders through descriptors (as root, chmod cannot refuse)
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(os.sep + "b"):
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(fd)
 
     monkeypatch.setattr(os, "scandir", scandir)
     with pytest.raises(fs.BackendError, match="Permission denied"):

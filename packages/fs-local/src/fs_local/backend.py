@@ -1,4 +1,4 @@
-"""The ``local`` backend: files in a directory, written atomically.
+"""The ``local`` backend: files in a directory, written atomically, reached beneath it.
 
 A save writes into an anonymous file (``O_TMPFILE``) in the destination folder and then
 gives it its name with ``link``: a create-only save is a single ``link``, which fails if the
@@ -6,7 +6,13 @@ name exists (no check-then-write race; of concurrent creators exactly one wins),
 replacing save links a temporary name and ``rename``\\ s it over the old file. Readers see
 the old file or the new one, never a partial one, and an interrupted save leaves nothing: the
 anonymous file vanishes with its descriptor. Where ``O_TMPFILE`` is unavailable, a named
-temporary file (``.fs-tmp-*``, never listed) takes its place.
+temporary file (``.fs-tmp-*``, never listed) takes its place; what a killed process leaves of
+those is reported by :meth:`LocalBackend.leftovers` (see :mod:`fs_local.leftovers`).
+
+Every operation starts from a descriptor of the storage's directory and opens names beneath
+it with :mod:`fs_local.beneath`: by default no symbolic link leads out of the directory, and
+every later step (create, link, rename, unlink, remove a folder) is made relative to the
+descriptors so opened, so a link swapped in meanwhile changes nothing.
 
 Configuration (``FS_LOCAL_*`` or ``{NAME}_FS_*``):
 
@@ -16,7 +22,9 @@ Configuration (``FS_LOCAL_*`` or ``{NAME}_FS_*``):
   returns (off by default);
 * ``OFFLOAD``: ``'x-sendfile'`` or ``'x-accel-redirect'`` to let the web server send files,
   with ``OFFLOAD_PREFIX`` the internal location nginx maps to the root
-  (``/_fs/{name}/`` by default).
+  (``/_fs/{name}/`` by default);
+* ``FOLLOW_SYMLINKS``: follow symbolic links wherever they lead, as plain paths do (off by
+  default: links leading out of the directory are refused).
 """
 
 from __future__ import annotations
@@ -25,36 +33,52 @@ import contextlib
 import datetime as dt
 import errno
 import hashlib
+import io
+import logging
 import os
 import secrets
-import shutil
 import stat
-import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 from urllib.parse import quote
 
 from flask import request
-from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
 from fs_core import streams
 from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, BaseBackend
-from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, InvalidFilename
+from fs_core.errors import (
+    BackendError,
+    ConfigurationError,
+    FileExists,
+    FileNotFound,
+    FSError,
+    InvalidFilename,
+)
 from fs_core.files import mime as guess_mime
+from fs_core.leftovers import Leftover
+
+from . import beneath, leftovers, serving, tree
+from .leftovers import TEMP_PREFIX
 
 __all__ = ["TEMP_PREFIX", "LocalBackend"]
 
-#: Prefix of named temporary files (only used where O_TMPFILE is not supported).
-TEMP_PREFIX = ".fs-tmp-"
 _XATTR_MIME = "user.fs_core.mime"
 _XATTR_SUM = "user.fs_core.checksum"
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 _PROC_FD = "/proc/self/fd"
+#: A folder that operations happen in (fsync and O_TMPFILE need more than O_PATH).
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+#: A folder only looked through (unlink, rename, rmdir in it).
+_THROUGH = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+#: A file to read: O_NONBLOCK so that a FIFO in the folder cannot hang the request.
+_READ = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 #: Mode of new files before the umask (or a default ACL) of the moment applies, as open() does.
 _FILE_MODE = 0o666
+
+logger = logging.getLogger("fs_local")
 
 
 class LocalBackend(BaseBackend):
@@ -87,71 +111,185 @@ class LocalBackend(BaseBackend):
                 f"CHECKSUM_ALGORITHM {self.checksum_algorithm!r} is not a hashlib algorithm "
                 f"with a fixed digest (sha256, sha1, md5, blake2b…)"
             ) from None
+        self.follow_symlinks = self.config.get_bool("follow_symlinks")
+        #: How names are opened beneath the root: see :mod:`fs_local.beneath`.
+        self.resolver = beneath.FOLLOW if self.follow_symlinks else beneath.default_resolver()
         self._tmpfile_ok = bool(_O_TMPFILE) and os.path.isdir(_PROC_FD)
 
-    # -- paths ----------------------------------------------------------------------------
+    # -- names and descriptors ------------------------------------------------------------
 
     def path(self, filename: str) -> str:
         """The absolute path of a file (names reaching here are validated by the core).
 
-        A segment starting with :data:`TEMP_PREFIX` is :class:`InvalidFilename`: such names
-        are reserved for temporary files, which :meth:`list_files` never lists.
+        A plain path: whoever opens it follows the links on its way, wherever they lead
+        (the backend's own operations do not, unless ``FOLLOW_SYMLINKS`` is set). A segment
+        starting with :data:`TEMP_PREFIX` is :class:`InvalidFilename`: such names are
+        reserved for temporary files, which :meth:`list_files` never lists.
         """
         segments = filename.split("/")
         if TEMP_PREFIX in filename and any(s.startswith(TEMP_PREFIX) for s in segments):
             raise InvalidFilename(f"{filename!r}: names starting with {TEMP_PREFIX!r} are reserved")
         return os.path.join(self.root, *segments)
 
-    def _parent(self, dest: str, filename: str) -> str:
-        """``dest``'s folder, created if missing (with ``FSYNC``, durably)."""
-        parent = os.path.dirname(dest)
-        if os.path.isdir(parent):
-            return parent
-        missing, existing = [], parent
-        while existing != os.path.dirname(existing) and not os.path.isdir(existing):
-            missing.append(existing)
-            existing = os.path.dirname(existing)
+    def _rel(self, filename: str) -> bytes:
+        """``filename`` as the bytes of its path relative to the root (reserved names and
+        names that are not valid UTF-8, such as a surrogate-escaped name, refused)."""
+        if TEMP_PREFIX in filename and any(s.startswith(TEMP_PREFIX) for s in filename.split("/")):
+            raise InvalidFilename(f"{filename!r}: names starting with {TEMP_PREFIX!r} are reserved")
         try:
-            os.makedirs(parent, exist_ok=True)
-            if self.fsync:
-                # Each new folder's entry lives in its parent: flush those (the file's own
-                # folder is flushed when the file is named in it).
-                for folder in [existing, *missing[1:]]:
+            return filename.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidFilename(f"{filename!r} is not valid UTF-8: no stored name can be") from None
+
+    def _refused(self, filename: str, exc: beneath.LinkRefused) -> InvalidFilename:
+        """The error for a name whose way goes through a link the policy does not follow."""
+        return InvalidFilename(
+            f"{filename!r}: {exc.policy}. fs-local does not follow symbolic links out of a "
+            f"storage's directory; to follow them anyway, set {self.name.upper()}_FS_FOLLOW_SYMLINKS "
+            f"(or FS_LOCAL_FOLLOW_SYMLINKS) to True"
+        )
+
+    def _open_root(self, create: bool = False) -> int | None:
+        """A descriptor of the root, ``None`` if it does not exist (unless ``create``)."""
+        try:
+            return os.open(self.root, _FOLDER)
+        except FileNotFoundError:
+            if not create:
+                return None
+        except OSError as exc:
+            raise BackendError(f"Cannot open the directory {self.root!r}: {exc}", exc) from exc
+        try:
+            existing = self.root
+            while not os.path.isdir(existing) and existing != os.path.dirname(existing):
+                existing = os.path.dirname(existing)
+            os.makedirs(self.root, exist_ok=True)
+            if self.fsync:  # each new folder's entry lives in its parent
+                folder = self.root
+                while folder != existing:
+                    folder = os.path.dirname(folder)
                     _fsync_folder(folder)
-        except (FileExistsError, NotADirectoryError):
-            raise FileExists(f"{filename}: a file is in the way of its folder") from None
+            return os.open(self.root, _FOLDER)
         except OSError as exc:
-            raise BackendError(f"Cannot create the folder of {filename!r}: {exc}", exc) from exc
-        return parent
+            raise BackendError(f"Cannot create the directory {self.root!r}: {exc}", exc) from exc
 
-    # -- reading ----------------------------------------------------------------------------
-
-    def exists(self, filename: str) -> bool:
-        return os.path.isfile(self.path(filename))
-
-    def open_read(self, filename: str) -> BinaryIO:
+    def _open(self, root: int, rel: bytes, flags: int, filename: str) -> int:
+        """``rel`` opened beneath ``root`` by the storage's resolver (a refused link is
+        :class:`InvalidFilename` naming ``filename``; other errors are ``open``'s)."""
         try:
-            return open(self.path(filename), "rb")
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise FileNotFound(filename) from None
-        except OSError as exc:
-            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+            return self.resolver.open(root, rel, flags)
+        except beneath.LinkRefused as exc:
+            raise self._refused(filename, exc) from None
 
-    def _stat(self, filename: str) -> os.stat_result:
+    def _open_file(
+        self, filename: str, flags: int = _READ, rel: bytes | None = None
+    ) -> tuple[int, os.stat_result]:
+        """A descriptor of the regular file ``filename`` (``rel``, if already made) and its
+        ``fstat``."""
+        if rel is None:
+            rel = self._rel(filename)
+        root = self._open_root()
+        if root is None:
+            raise FileNotFound(filename)
         try:
-            st = os.stat(self.path(filename))
+            fd = self._open(root, rel, flags, filename)
         except (FileNotFoundError, NotADirectoryError):
             raise FileNotFound(filename) from None
         except OSError as exc:
             raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
-        if not stat.S_ISREG(st.st_mode):
-            raise FileNotFound(filename)
-        return st
-
-    def _stored_mime(self, file: str | int) -> str | None:
-        """The declared content type kept on the file (a path or a descriptor), if any."""
+        finally:
+            os.close(root)
         try:
-            return os.getxattr(file, _XATTR_MIME).decode()
+            st = os.fstat(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise FileNotFound(filename)
+        return fd, st
+
+    def _open_folder(self, rel: bytes, filename: str) -> int:
+        """A descriptor of the folder ``rel`` is in, made if missing: one level at a time,
+        each opened beneath the root before the next is made in it. ``FileNotFoundError``
+        if a concurrent delete pruned a level meanwhile (the caller tries again)."""
+        folder = rel.rpartition(b"/")[0]
+        root = self._open_root(create=True)
+        assert root is not None
+        if not folder:
+            return root
+        try:
+            try:
+                return self._open(root, folder, _FOLDER, filename)
+            except FileNotFoundError:
+                pass
+            parts = folder.split(b"/")
+            parent = root
+            try:
+                for i, part in enumerate(parts):
+                    path = b"/".join(parts[: i + 1])
+                    try:
+                        fd = self._open(root, path, _FOLDER, filename)
+                    except FileNotFoundError:
+                        try:
+                            os.mkdir(part, 0o777, dir_fd=parent)
+                            if self.fsync:  # the new folder's entry lives in its parent
+                                os.fsync(parent)
+                        except FileExistsError:
+                            pass  # made concurrently, or something else is in the way: see below
+                        fd = self._open(root, path, _FOLDER, filename)
+                    if parent != root:
+                        os.close(parent)
+                    parent = fd
+                return parent
+            except BaseException:
+                if parent != root:
+                    os.close(parent)
+                raise
+        except NotADirectoryError:
+            raise FileExists(f"{filename}: a file is in the way of its folder") from None
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise BackendError(f"Cannot create the folder of {filename!r}: {exc}", exc) from exc
+        finally:
+            os.close(root)
+
+    def _prune(self, root: int, folder: bytes) -> None:
+        """Remove folders left empty, from ``folder`` up to (not including) the root."""
+        while folder:
+            parent, _, base = folder.rpartition(b"/")
+            try:
+                through = self.resolver.open(root, parent, _THROUGH) if parent else root
+            except (OSError, InvalidFilename):
+                return
+            try:
+                os.rmdir(base, dir_fd=through)
+            except OSError:
+                return
+            finally:
+                if through != root:
+                    os.close(through)
+            folder = parent
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def exists(self, filename: str) -> bool:
+        rel = self._rel(filename)  # a reserved name is an error, not a missing file
+        try:
+            fd, _ = self._open_file(filename, os.O_PATH | os.O_CLOEXEC, rel)
+        except FSError:  # missing, not a regular file, beyond a refused link, unreadable
+            return False
+        os.close(fd)
+        return True
+
+    def open_read(self, filename: str) -> BinaryIO:
+        fd, st = self._open_file(filename)
+        return _reader(fd, st)
+
+    def _stored_mime(self, fd: int) -> str | None:
+        """The declared content type kept on the open file ``fd``, if any."""
+        try:
+            return os.getxattr(fd, _XATTR_MIME).decode()
         except OSError:
             return None
 
@@ -175,16 +313,8 @@ class LocalBackend(BaseBackend):
         return value
 
     def get_metadata(self, filename: str) -> dict[str, Any]:
-        try:  # O_NONBLOCK: a FIFO in the folder must not hang the request
-            fd = os.open(self.path(filename), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except (FileNotFoundError, NotADirectoryError):
-            raise FileNotFound(filename) from None
-        except OSError as exc:
-            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+        fd, st = self._open_file(filename)
         try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise FileNotFound(filename)
             return {
                 "checksum": self._checksum(fd, st),
                 "size": st.st_size,
@@ -197,42 +327,101 @@ class LocalBackend(BaseBackend):
             os.close(fd)
 
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
-        top = self.path(prefix) if prefix else self.root
-        base = len(self.root) + 1
+        """Names of the regular files under ``prefix``, and of links that lead to one (and
+        that the storage would follow). Never ``.fs-tmp-*``, nor names that are not valid
+        UTF-8: no name given to the API can reach those (one warning per listing says which)."""
+        folder = (prefix or "").strip("/")
+        rel = self._rel(folder) if folder else b""
+        root = self._open_root()
+        if root is None:
+            return
+        try:
+            if rel:
+                try:
+                    top = self._open(root, rel, _FOLDER | os.O_NONBLOCK, folder)
+                except (FileNotFoundError, NotADirectoryError):
+                    return  # a missing folder (or a file) lists nothing
+                except OSError as exc:
+                    raise BackendError(f"Cannot list {folder!r}: {exc}", exc) from exc
+            else:
+                top = root
+            try:
+                yield from self._walk(root, top, folder)
+            finally:
+                if top != root:
+                    os.close(top)
+        finally:
+            os.close(root)
 
-        def unreadable(exc: OSError) -> None:
-            # A folder that is missing (the root before the first save, a prefix, one deleted
-            # meanwhile) or is a file lists nothing; one that cannot be read must not shorten
-            # the listing silently.
-            if not isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-                raise BackendError(f"Cannot list {exc.filename!r}: {exc}", exc) from exc
+    def _walk(self, root: int, top: int, folder: str) -> Iterator[str]:
+        base = f"{folder}/" if folder else ""
+        skipped: list[bytes] = []
 
-        for dirpath, dirnames, filenames in os.walk(top, onerror=unreadable):
-            dirnames[:] = [d for d in dirnames if not d.startswith(TEMP_PREFIX)]
-            for filename in filenames:
-                if not filename.startswith(TEMP_PREFIX):
-                    yield os.path.join(dirpath, filename)[base:].replace(os.sep, "/")
+        def enter(path: str, name: str) -> bool:
+            if name.startswith(TEMP_PREFIX):
+                return False
+            if not _is_utf8(name):
+                skipped.append(os.fsencode(os.path.join(self.root, base + path, name)))
+                return False  # nothing under it has a name the API can give
+            return True
+
+        def unreadable(exc: OSError, path: str) -> None:
+            # A folder that cannot be read must not shorten the listing silently.
+            raise BackendError(f"Cannot list {base + path!r}: {exc}", exc) from exc
+
+        try:
+            for path, _, entries in tree.walk(top, enter=enter, onerror=unreadable):
+                where = f"{base}{path}/" if path else base
+                for entry in entries:
+                    name = entry.name
+                    if name.startswith(TEMP_PREFIX):
+                        continue
+                    if not _is_utf8(name):
+                        skipped.append(os.fsencode(os.path.join(self.root, where, name)))
+                        continue
+                    if entry.is_file(follow_symlinks=False) or (
+                        entry.is_symlink() and self._leads_to_a_file(root, where + name)
+                    ):
+                        yield where + name
+        finally:
+            if skipped:
+                logger.warning(
+                    "Storage %r: %d name(s) on disk are not valid UTF-8 and cannot be addressed "
+                    "through the API, so list_files() skips them: %s. Rename them to UTF-8 to "
+                    "reach them (convmv -f <their encoding> -t utf-8 --notest, or mv); deleting "
+                    "their folder through the API removes them.",
+                    self.name,
+                    len(skipped),
+                    ", ".join(repr(path) for path in skipped[:5]) + (", …" if len(skipped) > 5 else ""),
+                )
+
+    def _leads_to_a_file(self, root: int, name: str) -> bool:
+        """Whether the link ``name`` can be read as a file under the storage's policy."""
+        try:
+            fd = self.resolver.open(root, name.encode(), os.O_PATH)
+        except (OSError, InvalidFilename):
+            return False
+        try:
+            return stat.S_ISREG(os.fstat(fd).st_mode)
+        finally:
+            os.close(fd)
 
     # -- writing ----------------------------------------------------------------------------
 
-    def _open_folder(self, dest: str, filename: str) -> int:
-        """A descriptor of ``dest``'s folder, created if missing."""
-        for _ in range(3):
-            parent = self._parent(dest, filename)
-            try:
-                return os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            except FileNotFoundError:
-                continue  # a concurrent delete pruned it between makedirs and open: again
-            except OSError as exc:
-                raise BackendError(f"Cannot open the folder {parent!r}: {exc}", exc) from exc
-        raise BackendError(f"The folder of {filename!r} keeps disappearing")
-
     @contextlib.contextmanager
-    def _temporary(self, dest: str, filename: str) -> Iterator[_Temp]:
-        """A file to write into, in ``dest``'s folder: anonymous where the kernel allows it."""
+    def _temporary(self, rel: bytes, filename: str, exclusive: bool) -> Iterator[_Temp]:
+        """A file to write into, in ``rel``'s folder: anonymous where the kernel allows it.
+        ``exclusive``: :class:`FileExists` at once if the name is taken (the final ``link``
+        is the real guard; this spares uploading a file that cannot be stored)."""
+        basename = filename.rpartition("/")[2]
         for _ in range(3):
-            dirfd = self._open_folder(dest, filename)
             try:
+                dirfd = self._open_folder(rel, filename)
+            except FileNotFoundError:
+                continue  # a concurrent delete pruned a level as it was made: again
+            try:
+                if exclusive and _lexists(basename, dirfd):
+                    raise FileExists(filename)
                 fd, temp = self._open_temporary(dirfd)
             except FileNotFoundError:
                 os.close(dirfd)  # pruned after it was opened: again
@@ -240,9 +429,14 @@ class LocalBackend(BaseBackend):
             except OSError as exc:
                 os.close(dirfd)
                 raise BackendError(f"Cannot create a file for {filename!r}: {exc}", exc) from exc
+            except BaseException:
+                os.close(dirfd)
+                raise
             break
         else:
-            raise BackendError(f"The folder of {filename!r} keeps disappearing")
+            raise BackendError(
+                f"The folder of {filename!r} keeps disappearing (or a broken link is in its way)"
+            )
         try:
             yield _Temp(dirfd, fd, temp)
         finally:
@@ -270,13 +464,14 @@ class LocalBackend(BaseBackend):
             streams.copy_stream(source, lambda data: _write_all(fd, data), self.chunk_size)
 
     def _publish(
-        self, tmp: _Temp, dest: str, filename: str, overwrite: bool, content_type: str | None
+        self, tmp: _Temp, rel: bytes, filename: str, overwrite: bool, content_type: str | None
     ) -> None:
-        """Give the written file its name: ``link`` (create only) or ``rename`` (replace)."""
+        """Give the written file its name: ``link`` (create only) or ``rename`` (replace),
+        in the folder's descriptor: a link of that name is replaced, never followed."""
         if content_type and content_type != guess_mime(filename):
             with contextlib.suppress(OSError):
                 os.setxattr(tmp.fd, _XATTR_MIME, content_type.encode())
-        basename = os.path.basename(dest)
+        basename = filename.rpartition("/")[2]
         try:
             if self.fsync:
                 os.fsync(tmp.fd)
@@ -289,7 +484,7 @@ class LocalBackend(BaseBackend):
                     raise  # the folder was deleted with the temporary file in it
                 # An anonymous file makes no entry, so a concurrent delete of the folder's last
                 # file pruned the folder: name the file in the folder made again.
-                dirfd = self._open_folder(dest, filename)
+                dirfd = self._open_folder(rel, filename)
                 try:
                     _name(tmp, dirfd, basename, overwrite)
                     if self.fsync:
@@ -310,125 +505,204 @@ class LocalBackend(BaseBackend):
         overwrite: bool = False,
         content_type: str | None = None,
     ) -> str:
-        dest = self.path(filename)
-        if not overwrite and os.path.lexists(dest):
-            raise FileExists(filename)  # fail fast; the link below is the real guard
+        rel = self._rel(filename)
         source = streams.as_stream(file_or_wfs)
-        with self._temporary(dest, filename) as tmp:
+        with self._temporary(rel, filename, exclusive=not overwrite) as tmp:
             self._fill(tmp.fd, source)
-            self._publish(tmp, dest, filename, overwrite, content_type)
+            self._publish(tmp, rel, filename, overwrite, content_type)
         return filename
 
     def open_write(
         self, filename: str, overwrite: bool = True, content_type: str | None = None
     ) -> streams.AtomicWriter:
-        if not overwrite and os.path.lexists(self.path(filename)):
-            raise FileExists(filename)
         return _LocalWriter(self, filename, overwrite, content_type)
 
     def copy(self, filename: str, target: str, overwrite: bool = False) -> str:
-        with self.open_read(filename) as source:
-            mime = self._stored_mime(self.path(filename))
+        fd, _ = self._open_file(filename)
+        with open(fd, "rb") as source:
+            mime = self._stored_mime(fd)
             return self.save(source, target, overwrite=overwrite, content_type=mime)
 
     def move(self, filename: str, target: str, overwrite: bool = False) -> str:
-        self._stat(filename)
-        source, dest = self.path(filename), self.path(target)
+        source, dest = self._rel(filename), self._rel(target)
+        os.close(self._open_file(filename, os.O_PATH | os.O_CLOEXEC)[0])  # a file, reached beneath
         if source == dest:
             return target
+        src_folder = source.rpartition(b"/")[0]
+        src_base = filename.rpartition("/")[2]
+        root = self._open_root()
+        if root is None:
+            raise FileNotFound(filename)
+        try:
+            try:
+                src_dir = self._open(root, src_folder, _THROUGH, filename) if src_folder else root
+            except (FileNotFoundError, NotADirectoryError):
+                raise FileNotFound(filename) from None
+            except OSError as exc:
+                raise BackendError(f"Cannot move {filename!r}: {exc}", exc) from exc
+            try:
+                self._relink(src_dir, src_base, dest, filename, target, overwrite)
+            finally:
+                if src_dir != root:
+                    os.close(src_dir)
+            self._prune(root, src_folder)
+        finally:
+            os.close(root)
+        return target
+
+    def _relink(
+        self, src_dir: int, src_base: str, dest: bytes, filename: str, target: str, overwrite: bool
+    ) -> None:
+        """Move ``src_base`` of the folder ``src_dir`` to ``dest``: ``rename`` (replace), or
+        ``link`` and ``unlink`` (create only); neither follows a link at either end."""
+        dst_base = target.rpartition("/")[2]
         for _ in range(3):
-            self._parent(dest, target)
+            try:
+                dst_dir = self._open_folder(dest, target)
+            except FileNotFoundError:
+                continue
             try:
                 if overwrite:
-                    os.replace(source, dest)
+                    os.rename(src_base, dst_base, src_dir_fd=src_dir, dst_dir_fd=dst_dir)
                 else:
-                    os.link(source, dest)
-                    os.unlink(source)
-                break
+                    os.link(src_base, dst_base, src_dir_fd=src_dir, dst_dir_fd=dst_dir, follow_symlinks=False)
+                    os.unlink(src_base, dir_fd=src_dir)
+                return
             except FileExistsError:
                 raise FileExists(target) from None
             except IsADirectoryError:
                 raise FileExists(f"{target}: a folder of that name exists") from None
             except FileNotFoundError:
-                if not os.path.lexists(source):
+                if not _lexists(src_base, src_dir):
                     raise FileNotFound(filename) from None
                 # the target's folder was pruned by a concurrent delete: again
             except OSError as exc:
                 raise BackendError(f"Cannot move {filename!r} to {target!r}: {exc}", exc) from exc
-        else:
-            raise BackendError(f"The folder of {target!r} keeps disappearing")
-        self._prune(os.path.dirname(source))
-        return target
+            finally:
+                os.close(dst_dir)
+        raise BackendError(f"The folder of {target!r} keeps disappearing")
 
     def delete(self, filename: str) -> None:
-        path = self.path(filename)
-        for attempt in range(3):
+        """Delete the file, or the folder and all it holds. A link of that name is removed
+        itself (its target, inside the root or not, is never touched); a name whose way
+        goes through a link the storage does not follow is :class:`InvalidFilename`."""
+        rel = self._rel(filename)
+        folder = rel.rpartition(b"/")[0]
+        basename = filename.rpartition("/")[2]
+        root = self._open_root()
+        if root is None:
+            return
+        try:
             try:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    _rmtree(path)
-                else:
-                    os.unlink(path)
-                break
+                dirfd = self._open(root, folder, _THROUGH, filename) if folder else root
             except (FileNotFoundError, NotADirectoryError):
                 return
+            except OSError as exc:
+                raise BackendError(f"Cannot delete {filename!r}: {exc}", exc) from exc
+            try:
+                if not self._remove(dirfd, basename, filename):
+                    return
+            finally:
+                if dirfd != root:
+                    os.close(dirfd)
+            self._prune(root, folder)
+        finally:
+            os.close(root)
+
+    def _remove(self, dirfd: int, basename: str, filename: str) -> bool:
+        """Remove the entry ``basename`` of the folder ``dirfd`` (a folder with all it holds);
+        False if there was none."""
+        for attempt in range(3):
+            try:
+                if stat.S_ISDIR(os.stat(basename, dir_fd=dirfd, follow_symlinks=False).st_mode):
+                    tree.remove_tree(dirfd, basename)
+                else:
+                    try:
+                        os.unlink(basename, dir_fd=dirfd)
+                    except IsADirectoryError:  # a folder took its place since the stat
+                        tree.remove_tree(dirfd, basename)
+                return True
+            except (FileNotFoundError, NotADirectoryError):
+                return False
             except OSError as exc:
                 if exc.errno == errno.ENOTEMPTY and attempt < 2:
                     continue  # a concurrent save wrote into the folder: delete that too
                 raise BackendError(f"Cannot delete {filename!r}: {exc}", exc) from exc
-        self._prune(os.path.dirname(path))
+        return True  # pragma: no cover - the loop returns or raises
 
-    def _prune(self, folder: str) -> None:
-        """Remove folders left empty, up to (not including) the root."""
-        while len(folder) > len(self.root) and folder.startswith(self.root + os.sep):
+    # -- leftovers of interrupted writes ---------------------------------------------------
+
+    def leftovers(self, older_than: float = 0) -> Iterator[Leftover]:
+        """The ``.fs-tmp-*`` files under the root last written more than ``older_than``
+        seconds ago: what saves killed at the wrong moment left (see :mod:`fs_local.leftovers`)."""
+        root = self._open_root()
+        if root is None:
+            return
+        try:
+            yield from leftovers.find(root, older_than)
+        finally:
+            os.close(root)
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Remove a temporary file :meth:`leftovers` reported, if it is still there, still the
+        same file and still that old (a save that was only slow has written since)."""
+        temp = leftover.ref
+        if not isinstance(temp, leftovers.TempFile):
+            raise InvalidFilename(f"{leftover.what}: not a leftover of fs-local")
+        root = self._open_root()
+        if root is None:
+            return
+        try:
             try:
-                os.rmdir(folder)
-            except OSError:
+                folder = self.resolver.open(root, temp.folder, _THROUGH) if temp.folder else root
+            except (OSError, InvalidFilename):
+                return  # its folder is gone (or is a link now): so is the leftover
+            try:
+                if not leftovers.still_stale(folder, temp):
+                    return
+                os.unlink(temp.name, dir_fd=folder)
+            except FileNotFoundError:
                 return
-            folder = os.path.dirname(folder)
+            except OSError as exc:
+                raise BackendError(f"Cannot remove {leftover.what}: {exc}", exc) from exc
+            finally:
+                if folder != root:
+                    os.close(folder)
+            self._prune(root, temp.folder)
+        finally:
+            os.close(root)
 
     # -- serving ----------------------------------------------------------------------------
 
     def serve(
         self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
     ) -> Response:
-        # The disposition is set by the core on this response, offloaded or not.
-        path = self.path(filename)
-        mimetype = self._stored_mime(path) or guess_mime(filename, self.DEFAULT_MIME)
-        if self.offload is None:
-            try:  # send_file stats and opens the file itself: no check of our own first
-                return send_file(path, request.environ, mimetype=mimetype, conditional=True, etag=True)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise FileNotFound(filename) from None
-            except OSError as exc:
-                raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
-        st = self._stat(filename)  # the web server would answer for a missing file otherwise
-        if self.offload == "x-accel-redirect":
-            rv = Response(mimetype=mimetype)
-            rv.headers["X-Accel-Redirect"] = self.offload_prefix + quote(filename)
-            rv.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc)
-            return rv
-        rv = send_file(
-            path, request.environ, mimetype=mimetype, conditional=True, etag=True, use_x_sendfile=True
-        )
-        # mod_xsendfile url-decodes the header (XSendFileUnescape, on by default), and a header
-        # carries ASCII only: a raw 'a%41.txt' would name 'aA.txt', a raw 'файл' is refused.
-        rv.headers["X-Sendfile"] = quote(path)
-        return rv
-
-
-def _rmtree(path: str) -> None:
-    """``shutil.rmtree``, going on past entries that vanish meanwhile (a concurrent delete, a
-    temporary file renamed to its name): by default their FileNotFoundError stops it."""
-
-    def vanished(function: Any, name: str, error: Any) -> None:
-        exc = error if isinstance(error, BaseException) else error[1]
-        if not isinstance(exc, FileNotFoundError):
-            raise exc
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=vanished)
-    else:  # Python 3.10 and 3.11
-        shutil.rmtree(path, onerror=vanished)
+        """The file, opened beneath the root, sent from its descriptor (or, with ``OFFLOAD``,
+        checked the same way and left to the web server, which resolves the path itself).
+        The core sets the disposition on this response, offloaded or not."""
+        fd, st = self._open_file(filename)
+        owned = True  # until a file object (and then the response) takes the descriptor over
+        try:
+            mimetype = self._stored_mime(fd) or guess_mime(filename, self.DEFAULT_MIME)
+            path = self.path(filename)
+            if self.offload == "x-accel-redirect":
+                rv = Response(mimetype=mimetype)
+                rv.headers["X-Accel-Redirect"] = self.offload_prefix + quote(filename)
+                rv.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc)
+                return rv
+            etag = serving.path_etag(path, st)
+            if self.offload == "x-sendfile":
+                # mod_xsendfile url-decodes the header (XSendFileUnescape, on by default), and a
+                # header carries ASCII only: a raw 'a%41.txt' would name 'aA.txt', 'файл' is refused.
+                return serving.file_response(
+                    request.environ, None, st, mimetype=mimetype, etag=etag, x_sendfile=quote(path)
+                )
+            file = _reader(fd, st)  # the response closes it
+            owned = False
+        finally:
+            if owned:
+                os.close(fd)
+        return serving.file_response(request.environ, file, st, mimetype=mimetype, etag=etag)
 
 
 def _fsync_folder(path: str) -> None:
@@ -437,6 +711,30 @@ def _fsync_folder(path: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _reader(fd: int, st: os.stat_result) -> BinaryIO:
+    """A buffered reader that owns ``fd``, as ``open(path, 'rb')`` makes (its buffer the size
+    of the file system's blocks), without the ``isatty`` call ``open`` makes to choose it."""
+    return open(fd, "rb", buffering=st.st_blksize if st.st_blksize > 1 else io.DEFAULT_BUFFER_SIZE)
+
+
+def _lexists(name: str, dirfd: int) -> bool:
+    """Whether the folder ``dirfd`` has an entry ``name`` (a link counts, followed or not)."""
+    try:
+        os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
+
+
+def _is_utf8(name: str) -> bool:
+    """Whether a name read from the disk was valid UTF-8 (else ``os`` surrogate-escaped it)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _write_all(fd: int, data: Any) -> int:
@@ -489,24 +787,22 @@ class _LocalWriter(streams.AtomicWriter):
         self, backend: LocalBackend, filename: str, overwrite: bool, content_type: str | None
     ) -> None:
         super().__init__()
+        self._done = True  # nothing to commit or discard until the temporary file exists
         self._backend = backend
         self._filename = filename
         self._overwrite = overwrite
         self._content_type = content_type
-        self._dest = backend.path(filename)
-        self._cm = backend._temporary(self._dest, filename)
-        try:
-            self._tmp = self._cm.__enter__()
-        except BaseException:
-            self._done = True  # nothing to discard
-            raise
+        self._rel = backend._rel(filename)
+        self._cm = backend._temporary(self._rel, filename, exclusive=not overwrite)
+        self._tmp = self._cm.__enter__()
+        self._done = False
 
     def _write(self, data: Any) -> int:
         return _write_all(self._tmp.fd, data)
 
     def _commit(self) -> None:
         try:
-            self._backend._publish(self._tmp, self._dest, self._filename, self._overwrite, self._content_type)
+            self._backend._publish(self._tmp, self._rel, self._filename, self._overwrite, self._content_type)
         finally:
             self._cm.__exit__(None, None, None)
 
