@@ -19,6 +19,22 @@ class TestLocalBackend(BackendContract, ServiceFailureContract):
         return backend
 
     @pytest.fixture
+    def fs_outside_storage(self, tmp_path):
+        """Everything beside the storage's root (a sentinel included): names must not reach it."""
+        (tmp_path / "outside").mkdir()
+        (tmp_path / "outside" / "secret.txt").write_text("keep")
+        root = tmp_path / "root"
+
+        def snapshot():
+            return {
+                (str(path), path.stat().st_size, path.stat().st_mtime_ns)
+                for path in tmp_path.rglob("*")
+                if root not in path.parents and path != root
+            }
+
+        return snapshot
+
+    @pytest.fixture
     def fs_unavailable_backend(self, tmp_path):
         # A root the kernel refuses (ENAMETOOLONG): whoever runs the tests, even root.
         return LocalBackend("contract", Config(root=str(tmp_path / ("x" * 300) / "root")))

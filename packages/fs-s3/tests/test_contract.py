@@ -36,3 +36,22 @@ class TestS3OnSwift(BackendContract):
     @pytest.fixture
     def fs_backend(self, swift_server, make_backend) -> S3Backend:
         return make_backend(swift_server, bucket="fs-contract")
+
+    @pytest.fixture
+    def fs_outside_storage(self, swift_server, make_backend, fs_backend):
+        """The keys of the shared bucket outside this storage's prefix (a neighbour's file
+        included): no name may reach them."""
+        neighbour = make_backend(swift_server, bucket="fs-contract")
+        neighbour.write("secret.txt", b"keep")
+        client = fs_backend._ready()
+
+        def snapshot():
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=fs_backend.bucket)
+            return {
+                (item["Key"], item["ETag"])
+                for page in pages
+                for item in page.get("Contents", ())
+                if not item["Key"].startswith(fs_backend.key_prefix)
+            }
+
+        return snapshot

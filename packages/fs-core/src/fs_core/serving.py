@@ -138,6 +138,8 @@ def normalize_range(
     header = environ.get("HTTP_RANGE")
     if header is None:
         return environ
+    if isinstance(last_modified, (int, float)):
+        last_modified = dt.datetime.fromtimestamp(last_modified, dt.timezone.utc)
     parsed = parse_range_header(header)
     keep: str | None = header
     if (

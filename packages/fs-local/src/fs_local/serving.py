@@ -6,7 +6,8 @@ way; fs-local opens the file beneath its root first (see :mod:`fs_local.beneath`
 nor its modification time, and its conditional step then refuses ranges (no size, no
 ``206``): :func:`file_response` passes what ``send_file`` would have read from the path
 (``fstat`` of the open file, the same ``ETag``) and makes the response conditional itself,
-as ``send_file`` does for a path.
+as ``send_file`` does for a path, with the core's RFC 9110 reading of ``Range``
+(:func:`fs_core.serving.normalize_range`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from zlib import adler32
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
+
+from fs_core.serving import normalize_range
 
 __all__ = ["file_response", "path_etag"]
 
@@ -56,6 +59,7 @@ def file_response(
         rv.cache_control.no_cache = True
         rv.set_etag(etag)
     rv.content_length = st.st_size
+    environ = normalize_range(environ, st.st_size, etag=etag, last_modified=st.st_mtime)
     try:
         rv = rv.make_conditional(environ, accept_ranges=True, complete_length=st.st_size)
     except RequestedRangeNotSatisfiable:
