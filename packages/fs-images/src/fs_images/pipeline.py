@@ -354,7 +354,8 @@ def _process(
     if targets:
         scale = plan_scale(targets, size)
         decoded = decode(image, scale=scale, animation=settings.animation, filename=source_name)
-        outputs = render(decoded, targets, background=settings.background)
+        image.close()  # the decoded frames hold the pixels now; render frees them when done
+        outputs = render(decoded, targets, background=settings.background, release=True)
     elif family(fmt) in STRUCTURE_CHECKED:
         image.close()
         verify(_fp(data), source_name)
