@@ -433,7 +433,8 @@ def test_enabled_plugin_sets_documented_defaults(photo_app):
     with photo_app() as app:
         assert app.config["FS_IMAGES_OPTIMIZE"] is False
         assert app.config["FS_IMAGES_QUALITY"] == 85
-        assert app.config["FS_IMAGES_MAX_PIXELS"] == Image.MAX_IMAGE_PIXELS
+        assert app.config["FS_IMAGES_MAX_PIXELS"] == 64_000_000  # below Pillow's 89.5 MP warning
+        assert app.config["FS_IMAGES_MAX_METADATA"] == 16 << 20
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ from fs_core.files import content_type_for
 
 from . import metadata
 from .errors import InvalidImage
-from .metadata import Parts
+from .metadata import GIVE_BACK, Parts, give_back
 from .processing import (
     STRUCTURE_CHECKED,
     Decoded,
@@ -71,8 +71,9 @@ __all__ = [
 
 #: Extra suffixes of the WebP and AVIF variants, and their formats.
 FORMAT_VARIANTS = {"webp": "WEBP", "avif": "AVIF"}
-#: Files larger than this are spilled to a temporary file (and memory-mapped) while processed.
-SPILL_SIZE = 32 << 20
+#: Files larger than this are spilled to a temporary file (and memory-mapped) while processed:
+#: a file in memory stays there alongside the decoded image.
+SPILL_SIZE = 8 << 20
 
 _options: ContextVar[dict[str, Any] | None] = ContextVar("fs_images_options", default=None)
 
@@ -178,6 +179,7 @@ def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
             max_frames=settings.max_frames,
             animation=settings.animation,
             read_metadata=False,
+            max_metadata=settings.max_metadata,
         )
         image.close()
         stream.seek(0)
@@ -232,9 +234,55 @@ def _buffer(storage: Storage, name: str) -> Iterator[Any]:
 
 def _fp(data: Any) -> Any:
     if isinstance(data, mmap.mmap):
-        data.seek(0)
-        return data
+        return _MappedReader(data)
     return io.BytesIO(data)
+
+
+class _MappedReader(io.RawIOBase):
+    """A seekable stream over a memory map that gives its pages back as it reads (for Pillow
+    to decode from; see :func:`~fs_images.metadata.give_back`)."""
+
+    def __init__(self, mapped: mmap.mmap) -> None:
+        self._map = mapped
+        self._pos = 0
+        self._since = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._map)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def read(self, size: int | None = -1) -> bytes:
+        # Not RawIOBase's, which allocates ``size`` bytes first: Pillow asks for a chunk's
+        # stated length, which a broken file can overstate.
+        left = max(0, len(self._map) - self._pos)
+        n = left if size is None or size < 0 else min(size, left)
+        data = self._map[self._pos : self._pos + n]
+        self._advance(n)
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        with memoryview(buffer) as out, out.cast("B") as target, memoryview(self._map) as source:
+            n = max(0, min(len(target), len(source) - self._pos))
+            target[:n] = source[self._pos : self._pos + n]
+        self._advance(n)
+        return n
+
+    def _advance(self, n: int) -> None:
+        self._pos += n
+        self._since += n
+        if self._since >= GIVE_BACK:
+            give_back(self._map)
+            self._since = 0
 
 
 class _PartsReader(io.RawIOBase):
@@ -246,6 +294,7 @@ class _PartsReader(io.RawIOBase):
         self._parts = [memoryview(p).cast("B") for p in parts]
         self._index = 0
         self._offset = 0
+        self._since = 0
 
     def readable(self) -> bool:
         return True
@@ -261,6 +310,10 @@ class _PartsReader(io.RawIOBase):
             self._offset += n
             if self._offset == len(part):
                 self._index, self._offset = self._index + 1, 0
+            self._since += n
+            if self._since >= GIVE_BACK:  # pieces of a memory map: give its pages back
+                give_back(part.obj)
+                self._since = 0
         return filled
 
     def close(self) -> None:
@@ -325,6 +378,7 @@ def _process(
         max_pixels=settings.max_pixels,
         max_frames=settings.max_frames,
         animation=settings.animation,
+        max_metadata=settings.max_metadata,
     )
     fmt = image.format or ""
     size = upright_size(image)
@@ -347,6 +401,8 @@ def _process(
     except ValueError as exc:
         image.close()
         raise InvalidImage(f"{source_name!r} is a corrupt or truncated image: {exc}") from None
+    finally:
+        give_back(data)  # what the walk through a JPEG's scan data touched
     source: Parts = cleaned if cleaned is not None else [data]
 
     outputs: dict[str, Output] = {}
@@ -358,7 +414,12 @@ def _process(
         outputs = render(decoded, targets, background=settings.background, release=True)
     elif family(fmt) in STRUCTURE_CHECKED:
         image.close()
-        verify(_fp(data), source_name)
+        if isinstance(data, mmap.mmap):  # a JPEG is walked in place
+            data.seek(0)
+            verify(data, source_name)
+            give_back(data)
+        else:
+            verify(io.BytesIO(data), source_name)
     else:  # a truncated GIF or BMP is only found by decoding it
         decode(image, animation=settings.animation, filename=source_name)
         image.close()

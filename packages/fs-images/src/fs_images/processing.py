@@ -8,15 +8,22 @@ How an image goes through (:func:`decode` and :func:`render`):
 
 1. :func:`open_image` reads only the header: format (restricted to :data:`FORMATS`, so
    Pillow's riskier decoders such as EPS are never reached), size, frame count, and checks
-   them against the pixel and frame limits *before* any pixel is decoded.
+   them against the pixel and frame limits *before* any pixel is decoded; the metadata of
+   a PNG, JPEG or WebP is measured against its limit before Pillow reads any of it
+   (:func:`~fs_images.metadata.survey`).
 2. :func:`decode` decodes once, at the smallest scale that still serves the largest output:
    JPEG decodes at 1/2, 1/4 or 1/8 scale in libjpeg (``Image.draft``), which is where most
    of the time goes. It applies the EXIF orientation (``ImageOps.exif_transpose``) and brings
    every mode to one that resamples correctly (palette → RGB/RGBA, CMYK → RGB through its
-   ICC profile, 16-bit → 8-bit).
+   ICC profile, 16-bit → 8-bit). A frame over :data:`WHOLE_BYTES` is left as decoded
+   instead, and those two steps are done to it band by band in the next one.
 3. :func:`render` produces the outputs largest first; each is resampled from the smallest
    image already made that still covers it (the 1024 px thumbnail feeds the 256 px one),
-   in one LANCZOS pass with Pillow's ``reducing_gap``.
+   in one LANCZOS pass with Pillow's ``reducing_gap``; from a large frame, a band of rows
+   at a time (:func:`_resample_bands`). With ``release=True`` the decoded frames are let go
+   as soon as no output still to make needs them: processing holds one decoded copy of
+   the image plus bands and outputs, never two full-size copies (unless the output is
+   itself full size and converted or turned).
 4. :func:`encode` writes each output in the source's format, keeping the ICC profile, the
    frames and durations of an animation, and transparency; JPEG at an explicit quality.
 """
@@ -36,7 +43,7 @@ from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 from fs_core.files import extension
 
 from .errors import ImageTooLarge, InvalidBBox, InvalidImage
-from .metadata import jpeg_structure, needs_reencoding, strip
+from .metadata import jpeg_structure, needs_reencoding, png_structure, strip, survey
 from .settings import ImageSettings, avif_supported
 
 __all__ = [
@@ -84,6 +91,11 @@ _FAMILY = {"MPO": "JPEG"}
 ALPHA_FORMATS = frozenset({"PNG", "GIF", "WEBP", "AVIF", "TIFF", "BMP"})
 #: Formats that can hold several frames (an animation).
 ANIMATED_FORMATS = frozenset({"GIF", "WEBP", "PNG", "AVIF"})
+#: Full-size copies of a frame that Pillow holds while decoding these formats (libwebp's
+#: canvas and previous canvas, the bytes handed over, the image; libavif's YUV and RGB
+#: planes likewise): their pixels count this many times against the pixel limit, so that
+#: the limit bounds memory alike for every format. One for the others.
+DECODE_COPIES = {"WEBP": 4, "AVIF": 4}
 
 _LANCZOS = Image.Resampling.LANCZOS
 # Pillow's reducing_gap: an integer box reduction first, then LANCZOS over the last factor
@@ -125,6 +137,7 @@ def open_image(
     max_frames: int | None = None,
     animation: str = "keep",
     read_metadata: bool = True,
+    max_metadata: int | None = None,
 ) -> Image.Image:
     """Open ``fp`` lazily (header only) and check it, raising :class:`InvalidImage`.
 
@@ -132,13 +145,19 @@ def open_image(
     its ``filename`` extension says (a PNG named ``.jpg``, an HTML page named ``.gif``);
     more than ``max_pixels`` pixels per frame or ``max_frames`` frames
     (:class:`ImageTooLarge`; the frames of an animation count together against
-    ``max_pixels``, since each is decoded); an animation where ``animation='refuse'``.
+    ``max_pixels``, since each is decoded); an animation where ``animation='refuse'``;
+    a PNG, JPEG or WebP with more than ``max_metadata`` bytes of metadata
+    (:class:`ImageTooLarge`), found by walking its structure before Pillow reads any of it
+    (:func:`~fs_images.metadata.survey`), as is a WebP canvas over ``max_pixels`` (Pillow
+    allocates it as it opens the file).
 
     ``read_metadata`` also reads the EXIF now, which fails early on many broken files but,
     for a PNG, decodes the whole image (its EXIF may follow the pixels): the upload check
     leaves it off and relies on :func:`verify`.
     """
     expected = format_for(filename) if filename else None
+    if max_metadata is not None or max_pixels is not None:
+        _survey(fp, filename, max_pixels, max_metadata)
     try:
         image = Image.open(_Unclosable(fp), formats=_formats())  # type: ignore[arg-type]
     except Image.DecompressionBombError as exc:
@@ -168,13 +187,10 @@ def open_image(
     if width < 1 or height < 1:
         image.close()
         raise InvalidImage(f"{_what(filename)} has no pixels ({width}x{height})")
-    if max_pixels is not None and width * height > max_pixels:
+    copies = DECODE_COPIES.get(fmt, 1)
+    if max_pixels is not None and copies * width * height > max_pixels:
         image.close()
-        raise ImageTooLarge(
-            f"{_what(filename)} is {width}x{height} = {width * height:,} pixels, more than the "
-            f"{max_pixels:,} this storage accepts (IMAGES_MAX_PIXELS)",
-            limit=max_pixels,
-        )
+        _too_many_pixels(filename, fmt, width, height, max_pixels)
     frames = frame_count(image)
     if frames > 1 and animation == "refuse":
         image.close()
@@ -187,19 +203,66 @@ def open_image(
             image.close()
             raise ImageTooLarge(
                 f"{_what(filename)} has {frames} frames, more than the {max_frames} this storage "
-                f"accepts (IMAGES_MAX_FRAMES)",
+                f"accepts: {_raise('MAX_FRAMES')}",
                 limit=max_frames,
             )
         # Every frame of an animation is decoded: together they count against the limit.
-        if max_pixels is not None and frames * width * height > max_pixels:
+        counted = (frames + copies - 1) * width * height
+        if max_pixels is not None and counted > max_pixels:
             image.close()
             raise ImageTooLarge(
                 f"{_what(filename)} has {frames} frames of {width}x{height}, "
-                f"{frames * width * height:,} pixels in all, more than the {max_pixels:,} this "
-                f"storage accepts (IMAGES_MAX_PIXELS)",
+                f"{frames * width * height:,} pixels in all{_copies(fmt, counted)}, more than "
+                f"the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} (processing "
+                f"holds about 4 bytes a pixel)",
                 limit=max_pixels,
             )
     return image
+
+
+def _raise(key: str) -> str:
+    return (
+        f"raise IMAGES_{key} to accept it ({{NAME}}_FS_IMAGES_{key} for one storage, "
+        f"FS_IMAGES_{key} for every storage)"
+    )
+
+
+def _copies(fmt: str, counted: int) -> str:
+    copies = DECODE_COPIES.get(fmt, 1)
+    if copies == 1:
+        return ""
+    return f" (decoding a {fmt} holds {copies} full-size copies: it counts as {counted:,})"
+
+
+def _too_many_pixels(filename: str | None, fmt: str, width: int, height: int, max_pixels: int) -> None:
+    counted = DECODE_COPIES.get(fmt, 1) * width * height
+    raise ImageTooLarge(
+        f"{_what(filename)} is {width}x{height} = {width * height:,} pixels{_copies(fmt, counted)}, "
+        f"more than the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} (processing "
+        f"holds about 4 bytes a pixel)",
+        limit=max_pixels,
+    )
+
+
+def _survey(fp: IO[bytes], filename: str | None, max_pixels: int | None, max_metadata: int | None) -> None:
+    """The checks made before Pillow opens ``fp`` (see :func:`open_image`)."""
+    found = survey(fp, max_metadata)
+    if found is None:
+        return
+    if found.broken:
+        raise InvalidImage(f"{_what(filename)} is a corrupt image: {found.broken}")
+    if max_metadata is not None and found.metadata > max_metadata and found.largest:
+        name, size = found.largest
+        raise ImageTooLarge(
+            f"{_what(filename)} carries at least {found.metadata:,} bytes of metadata (the largest "
+            f"piece: a {name} of {size:,} bytes), more than the {max_metadata:,} this storage "
+            f"accepts: {_raise('MAX_METADATA')}",
+            limit=max_metadata,
+        )
+    if max_pixels is not None and found.size:
+        width, height = found.size
+        if DECODE_COPIES.get(found.format, 1) * width * height > max_pixels:
+            _too_many_pixels(filename, found.format, width, height, max_pixels)
 
 
 def frame_count(image: Image.Image) -> int:
@@ -238,7 +301,8 @@ STRUCTURE_CHECKED = frozenset({"JPEG", "PNG"})
 def verify(fp: IO[bytes], filename: str | None = None) -> None:
     """Check the file's structure without decoding pixels; :class:`InvalidImage` if broken.
 
-    PNG: every chunk's CRC and the end chunk (Pillow's ``verify``). JPEG: the segments are
+    PNG: every chunk's CRC and the end chunk, read in blocks (Pillow's ``verify`` reads each
+    chunk whole, twice over: a single IDAT chunk can be the whole file). JPEG: the segments are
     walked to the end-of-image marker, which finds a truncated upload in a few ms (decoding,
     even at 1/8 scale, costs a third of a thumbnail run), in place where the file already
     is an ``mmap`` or a file on disk (a large upload spooled by werkzeug); a JPEG stream in
@@ -249,8 +313,12 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
     start = fp.tell()
     try:
         with Image.open(_Unclosable(fp), formats=_formats()) as image:  # type: ignore[arg-type]
-            if family(image.format or "") == "JPEG":
+            fmt = family(image.format or "")
+            if fmt == "JPEG":
                 _check_jpeg(fp, start)
+            elif fmt == "PNG":
+                fp.seek(start)
+                png_structure(fp)
             else:
                 image.verify()
     except Image.DecompressionBombError as exc:
@@ -269,6 +337,11 @@ def _check_jpeg(fp: IO[bytes], start: int) -> None:
     if mapped is not None:
         with mapped:
             jpeg_structure(mapped)
+        return
+    if isinstance(fp, io.BytesIO) and start == 0:
+        with fp.getbuffer() as view:  # the upload's own bytes, not a copy
+            if len(view) <= VERIFY_JPEG_BYTES:
+                jpeg_structure(view)
         return
     fp.seek(start)
     data = fp.read(VERIFY_JPEG_BYTES + 1)
@@ -528,8 +601,8 @@ def decode(
             if not index:  # read once loaded, as Pillow turns some TIFFs upright itself
                 orientation = _orientation(image)
             # Pillow composites each frame of an animation onto the previous ones: a copy
-            # of each is a full picture.
-            frame = image if n_frames == 1 else image.copy()
+            # of each is a full picture (the last needs none: nothing is composited on it).
+            frame = image if index == n_frames - 1 else image.copy()
             convert, mode, out_icc = _normalizer(frame, icc)
             if frame.width * frame.height * 4 > WHOLE_BYTES:
                 pending.append(Pending(convert, mode, orientation))
@@ -616,29 +689,46 @@ def _unturn(box: Box, orientation: int, size: tuple[int, int]) -> Box:
 def _resample_bands(frame: Image.Image, todo: Pending, out: tuple[int, int], box: Box) -> Image.Image:
     """``box`` (upright coordinates) of a large ``frame`` still in its file's mode and
     orientation, resampled to ``out`` as ``Image.resize(out, LANCZOS, box, reducing_gap)``
-    does on the converted upright frame, one band of upright rows at a time.
+    does on the converted upright frame, a band of upright rows at a time.
 
-    Each band is cut out of the frame (rows of it, or columns where the frame is turned a
+    A band is cut out of the frame (rows of it, or columns where the frame is turned a
     quarter), turned upright, converted (and premultiplied by its alpha, as Pillow does to
-    resample), reduced by whole factors on the grid Pillow uses, resampled and put in its
-    place. Memory: the output and a few bands (:data:`BAND_BYTES`). The result is Pillow's
-    up to rounding (Pillow chooses the order of its two passes by the size of the box)."""
+    resample), reduced by whole factors on the grid Pillow uses (each reduced row is made
+    once, from a few source rows at a time), resampled and put in its place. Memory: the
+    output and a few bands of :data:`BAND_BYTES`. The result is Pillow's up to rounding
+    (Pillow picks the order of its two passes by the size of the box)."""
     orientation = todo.orientation
     width, height = frame.size
     upright = (height, width) if orientation >= 5 else (width, height)
     mode = todo.mode
     work = _PREMULTIPLIED.get(mode, mode)
-    copy = todo.convert is not None or work != mode or orientation != 1
     whole = out == upright and box == (0.0, 0.0, float(upright[0]), float(upright[1]))
-    if whole and not copy:
-        return frame
-    fx = fy = 1
-    if not whole:
-        # Pillow's reducing_gap: first a reduction by whole factors of the box and the
-        # filter's reach around it (its grid starts at that area's corner), then LANCZOS.
-        fx = int((box[2] - box[0]) / out[0] / _REDUCING_GAP) or 1
-        fy = int((box[3] - box[1]) / out[1] / _REDUCING_GAP) or 1
-    if fx > 1 or fy > 1:
+    if whole and todo.convert is None and orientation == 1:
+        return frame  # nothing to do: the frame is the output
+    copy = todo.convert is not None or work != mode or orientation != 1  # bands must be cut out
+
+    def cut(strip: tuple[int, int, int, int], premultiply: bool = True) -> Image.Image:
+        """Rows of the upright frame, in the mode they are resampled in."""
+        band = frame.crop(tuple(round(v) for v in _unturn(strip, orientation, upright)))
+        if orientation != 1:
+            band = band.transpose(_TRANSPOSE[orientation])
+        if todo.convert is not None:
+            band = todo.convert(band)
+        return band.convert(work) if premultiply and work != mode else band
+
+    result = Image.new(mode, out)
+    if whole:  # only converted or turned
+        rows = max(1, BAND_BYTES // (upright[0] * 4))
+        for top in range(0, out[1], rows):
+            result.paste(cut((0, top, upright[0], min(out[1], top + rows)), premultiply=False), (0, top))
+        return result
+
+    # Pillow's reducing_gap: first a reduction by whole factors of the box and the filter's
+    # reach around it (its grid starts at that area's corner), then LANCZOS.
+    fx = int((box[2] - box[0]) / out[0] / _REDUCING_GAP) or 1
+    fy = int((box[3] - box[1]) / out[1] / _REDUCING_GAP) or 1
+    reduce = fx > 1 or fy > 1
+    if reduce:
         reach_x = (_LANCZOS_SUPPORT - 0.5) * (box[2] - box[0]) / out[0]
         reach_y = (_LANCZOS_SUPPORT - 0.5) * (box[3] - box[1]) / out[1]
         area = (
@@ -647,8 +737,6 @@ def _resample_bands(frame: Image.Image, todo: Pending, out: tuple[int, int], box
             min(upright[0], math.ceil(box[2] + reach_x)),
             min(upright[1], math.ceil(box[3] + reach_y)),
         )
-    elif whole:
-        area = (0, 0, *upright)
     else:
         # Only the columns the filter reaches (the frame's own edges are kept where it
         # reaches them: Pillow clips the filter there).
@@ -660,41 +748,45 @@ def _resample_bands(frame: Image.Image, todo: Pending, out: tuple[int, int], box
         (box[2] - area[0]) / fx,
         (box[3] - area[1]) / fy,
     )
-    rows = -(-(area[3] - area[1]) // fy)  # of the reduced area
+    area_width = area[2] - area[0]
+    available = -(-(area[3] - area[1]) // fy)  # rows to resample from (of the reduced area)
+    reduced_width = -(-area_width // fx)
+    made: list[Any] = [0, None]  # the reduced rows made last: [first row, image]
+
+    def reduced(lo: int, hi: int) -> Image.Image:
+        """Rows ``lo`` to ``hi`` of the reduced area, reusing those the last band made."""
+        band = Image.new(work, (reduced_width, hi - lo))
+        start = lo
+        first, last = made
+        if last is not None and first <= lo < first + last.height:
+            start = min(hi, first + last.height)
+            band.paste(last.crop((0, lo - first, reduced_width, start - first)), (0, 0))
+        per_cut = max(1, BAND_BYTES // max(1, area_width * 4 * fy))
+        for row in range(start, hi, per_cut):
+            end = min(area[3], area[1] + min(hi, row + per_cut) * fy)
+            strip = (area[0], area[1] + row * fy, area[2], end)
+            piece = cut(strip).reduce((fx, fy)) if copy else frame.reduce((fx, fy), box=strip)
+            band.paste(piece, (0, row - lo))
+        made[:] = [lo, band]
+        return band
+
     scale = (inner[3] - inner[1]) / out[1]
     reach = _LANCZOS_SUPPORT * max(1.0, scale)
-    # Source rows per band: BAND_BYTES' worth of what a band holds (the rows cut out, or
-    # Pillow's horizontal pass over them), and several times the rows bands share.
-    held = area[2] - area[0] if copy or fx > 1 or fy > 1 else out[0]
-    band_rows = max(BAND_BYTES // max(1, held * 4), int(8 * reach * fy))
-    step = max(1, int(band_rows / (scale * fy)))
-    result = Image.new(mode, out)
+    # Rows per band: BAND_BYTES' worth of what a band holds (reduced rows, rows cut out, or
+    # Pillow's horizontal pass over the frame's rows), and several times the rows bands share.
+    held = reduced_width if reduce else (area_width if copy else out[0])
+    band_rows = max(BAND_BYTES // max(1, held * 4), int(8 * reach))
+    step = max(1, int(band_rows / scale))
     for top in range(0, out[1], step):
         bottom = min(top + step, out[1])
-        if whole:
-            lo, hi = top, bottom
-        else:
-            lo = max(0, int(inner[1] + (top + 0.5) * scale - reach) - 1)  # reduced rows needed
-            hi = min(rows, math.ceil(inner[1] + (bottom - 0.5) * scale + reach) + 1)
-        strip = (area[0], area[1] + lo * fy, area[2], min(area[3], area[1] + hi * fy))
-        if copy:
-            band = frame.crop(tuple(round(v) for v in _unturn(strip, orientation, upright)))
-            if orientation != 1:
-                band = band.transpose(_TRANSPOSE[orientation])
-            if todo.convert is not None:
-                band = todo.convert(band)
-            if whole:
-                result.paste(band, (0, top))
-                continue
-            if work != mode:
-                band = band.convert(work)
-            if fx > 1 or fy > 1:
-                band = band.reduce((fx, fy))
-            shift = (0.0, float(lo))  # where the band's corner is in ``inner``'s coordinates
-        elif fx > 1 or fy > 1:
-            band, shift = frame.reduce((fx, fy), box=strip), (0.0, float(lo))
+        lo = max(0, int(inner[1] + (top + 0.5) * scale - reach) - 1)  # the rows this band needs
+        hi = min(available, math.ceil(inner[1] + (bottom - 0.5) * scale + reach) + 1)
+        if reduce:
+            band, shift = reduced(lo, hi), (0.0, float(lo))
+        elif copy:
+            band, shift = cut((area[0], lo, area[2], hi)), (0.0, float(lo))
         else:  # resampled straight from the frame: nothing to copy
-            band, shift = frame, (float(-area[0]), float(-area[1]))
+            band, shift = frame, (float(-area[0]), 0.0)
         y0 = inner[1] + top * scale - shift[1]
         y1 = (inner[3] if bottom == out[1] else inner[1] + bottom * scale) - shift[1]
         piece = band.resize(
@@ -773,8 +865,11 @@ def _render_frame(
         (plan.region[2] - region[0]) * scale,
         (plan.region[3] - region[1]) * scale,
     )
-    if source.todo is not None:
-        content = _resample_bands(image, source.todo, plan.out, box)
+    todo = source.todo
+    if todo is None and image.width * image.height * 4 > WHOLE_BYTES:
+        todo = Pending(None, image.mode)  # a large output as a source: resampled in bands too
+    if todo is not None:
+        content = _resample_bands(image, todo, plan.out, box)
     elif box == (0.0, 0.0, float(image.size[0]), float(image.size[1])) and plan.out == image.size:
         content = image
     else:
