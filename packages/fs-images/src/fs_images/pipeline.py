@@ -234,7 +234,8 @@ def _buffer(storage: Storage, name: str) -> Iterator[Any]:
 
 def _fp(data: Any) -> Any:
     if isinstance(data, mmap.mmap):
-        return _MappedReader(data)
+        # Buffered in C: Pillow reads in small pieces (64 KiB, a chunk header at a time).
+        return io.BufferedReader(_MappedReader(data), buffer_size=1 << 20)
     return io.BytesIO(data)
 
 
@@ -261,28 +262,16 @@ class _MappedReader(io.RawIOBase):
         self._pos = max(0, base + offset)
         return self._pos
 
-    def read(self, size: int | None = -1) -> bytes:
-        # Not RawIOBase's, which allocates ``size`` bytes first: Pillow asks for a chunk's
-        # stated length, which a broken file can overstate.
-        left = max(0, len(self._map) - self._pos)
-        n = left if size is None or size < 0 else min(size, left)
-        data = self._map[self._pos : self._pos + n]
-        self._advance(n)
-        return data
-
     def readinto(self, buffer: Any) -> int:
         with memoryview(buffer) as out, out.cast("B") as target, memoryview(self._map) as source:
             n = max(0, min(len(target), len(source) - self._pos))
             target[:n] = source[self._pos : self._pos + n]
-        self._advance(n)
-        return n
-
-    def _advance(self, n: int) -> None:
         self._pos += n
         self._since += n
         if self._since >= GIVE_BACK:
             give_back(self._map)
             self._since = 0
+        return n
 
 
 class _PartsReader(io.RawIOBase):
