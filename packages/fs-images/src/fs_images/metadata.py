@@ -436,6 +436,7 @@ def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
 _PNG_PICTURE = frozenset({b"IDAT", b"fdAT"})
 _WEBP_PICTURE = frozenset({b"VP8 ", b"VP8L", b"ALPH", b"ANMF"})
 _JPEG_SCAN = 0xDA
+_JPEG_FRAME = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0-15: the image's size
 
 
 @dataclass
@@ -449,7 +450,7 @@ class Survey:
     metadata: int = 0
     #: The largest of those pieces, as ``(name, bytes)``, e.g. ``("tEXt chunk", 52428808)``.
     largest: tuple[str, int] | None = None
-    #: The canvas size a WebP's header gives (Pillow allocates it when opening the file).
+    #: The size the header gives (IHDR, SOF, the WebP canvas), if the walk reached it.
     size: tuple[int, int] | None = None
     #: Why the structure is broken where that matters before opening (JPEG), or ``None``.
     broken: str | None = None
@@ -498,6 +499,9 @@ def _survey_png(fp: Any, start: int, limit: int | None) -> Survey:
             found.add(f"{kind.decode('latin-1')} chunk", length + 12)
         if kind == b"IEND":
             break
+        if kind == b"IHDR" and length >= 8:
+            found.size = struct.unpack(">II", fp.read(8))
+            length -= 8
         fp.seek(length + 4, 1)
     return found
 
@@ -528,6 +532,10 @@ def _survey_jpeg(fp: Any, start: int, limit: int | None) -> Survey:
             break
         (length,) = struct.unpack(">H", raw)
         found.add(f"JPEG {_jpeg_marker_name(marker[0])} segment", length + 2)
+        if marker[0] in _JPEG_FRAME and length >= 7:
+            height, width = struct.unpack(">xHH", fp.read(5))
+            found.size = (width, height)
+            length -= 5
         fp.seek(length - 2, 1)
     return found
 

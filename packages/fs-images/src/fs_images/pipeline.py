@@ -39,6 +39,7 @@ from .errors import InvalidImage
 from .metadata import GIVE_BACK, Parts, give_back
 from .processing import (
     STRUCTURE_CHECKED,
+    WHOLE_BYTES,
     Decoded,
     Output,
     Target,
@@ -71,9 +72,11 @@ __all__ = [
 
 #: Extra suffixes of the WebP and AVIF variants, and their formats.
 FORMAT_VARIANTS = {"webp": "WEBP", "avif": "AVIF"}
-#: Files larger than this are spilled to a temporary file (and memory-mapped) while processed:
-#: a file in memory stays there alongside the decoded image.
-SPILL_SIZE = 8 << 20
+#: Files larger than this are spilled to a temporary file (and memory-mapped) while processed.
+SPILL_SIZE = 32 << 20
+#: ... and files of large images (decoded, more than :data:`~fs_images.processing.WHOLE_BYTES`)
+#: larger than this: a file kept in memory stays there alongside the decoded image.
+SPILL_LARGE = 8 << 20
 
 _options: ContextVar[dict[str, Any] | None] = ContextVar("fs_images_options", default=None)
 
@@ -209,10 +212,11 @@ class Processed:
 @contextlib.contextmanager
 def _buffer(storage: Storage, name: str) -> Iterator[Any]:
     """The whole file as a bytes-like object with ``find``: ``bytes`` in memory, or an
-    ``mmap`` of a temporary file beyond :data:`SPILL_SIZE`."""
+    ``mmap`` of a temporary file beyond :data:`SPILL_SIZE` (:data:`SPILL_LARGE` for a large
+    image)."""
     with storage.open(name, "rb") as source:
         head = source.read(SPILL_SIZE + 1)
-        if len(head) <= SPILL_SIZE:
+        if len(head) <= SPILL_SIZE and (len(head) <= SPILL_LARGE or not _large(head)):
             yield head
             return
         with tempfile.TemporaryFile(prefix="fs-images-") as spill:
@@ -230,6 +234,16 @@ def _buffer(storage: Storage, name: str) -> Iterator[Any]:
                     # Views of it are still held (by the traceback of the error on its way
                     # out): it is unmapped when they go. Never hide that error behind this one.
                     pass
+
+
+def _large(data: bytes) -> bool:
+    """Whether the image in ``data`` decodes to more than WHOLE_BYTES (or may: a size its
+    header does not give, a format not surveyed)."""
+    found = metadata.survey(io.BytesIO(data))
+    if found is None or found.size is None:
+        return True
+    width, height = found.size
+    return width * height * 4 > WHOLE_BYTES
 
 
 def _fp(data: Any) -> Any:

@@ -148,8 +148,8 @@ def open_image(
     ``max_pixels``, since each is decoded); an animation where ``animation='refuse'``;
     a PNG, JPEG or WebP with more than ``max_metadata`` bytes of metadata
     (:class:`ImageTooLarge`), found by walking its structure before Pillow reads any of it
-    (:func:`~fs_images.metadata.survey`), as is a WebP canvas over ``max_pixels`` (Pillow
-    allocates it as it opens the file).
+    (:func:`~fs_images.metadata.survey`), which also checks their size against
+    ``max_pixels`` (Pillow allocates a WebP's canvas as it opens the file).
 
     ``read_metadata`` also reads the EXIF now, which fails early on many broken files but,
     for a PNG, decodes the whole image (its EXIF may follow the pixels): the upload check
