@@ -858,14 +858,18 @@ def _render_frame(
 ) -> tuple[Image.Image, Image.Image]:
     """(content, final) for one frame: ``content`` is reusable as a cascade source."""
     source = _pick(sources, plan)
-    image, region, scale = source.image, source.region, source.scale
+    image, region, todo = source.image, source.region, source.todo
+    width, height = image.size
+    if todo is not None and todo.orientation >= 5:
+        width, height = height, width  # upright
+    # A scale for each axis: the height of an image made to a width was rounded.
+    sx, sy = width / (region[2] - region[0]), height / (region[3] - region[1])
     box = (
-        (plan.region[0] - region[0]) * scale,
-        (plan.region[1] - region[1]) * scale,
-        (plan.region[2] - region[0]) * scale,
-        (plan.region[3] - region[1]) * scale,
+        max(0.0, (plan.region[0] - region[0]) * sx),
+        max(0.0, (plan.region[1] - region[1]) * sy),
+        min(float(width), (plan.region[2] - region[0]) * sx),
+        min(float(height), (plan.region[3] - region[1]) * sy),
     )
-    todo = source.todo
     if todo is None and image.width * image.height * 4 > WHOLE_BYTES:
         todo = Pending(None, image.mode)  # a large output as a source: resampled in bands too
     if todo is not None:
