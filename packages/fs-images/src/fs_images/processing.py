@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
+from PIL import __version__ as PILLOW_VERSION
 
 from fs_core.files import extension
 
@@ -445,6 +446,9 @@ _TRANSPOSE = {
     8: Image.Transpose.ROTATE_90,
 }
 _PREMULTIPLIED = {"LA": "La", "RGBA": "RGBa"}
+# Pillow before 13 resamples LA and RGBA images without the reduction of reducing_gap (its
+# resize drops the argument for them): bands do as the installed Pillow does.
+_GAP_WITH_ALPHA = int(PILLOW_VERSION.split(".")[0]) >= 13
 # Pillow's LANCZOS support, in source pixels at a scale of 1.
 _LANCZOS_SUPPORT = 3.0
 
@@ -727,6 +731,8 @@ def _resample_bands(frame: Image.Image, todo: Pending, out: tuple[int, int], box
     # reach around it (its grid starts at that area's corner), then LANCZOS.
     fx = int((box[2] - box[0]) / out[0] / _REDUCING_GAP) or 1
     fy = int((box[3] - box[1]) / out[1] / _REDUCING_GAP) or 1
+    if work != mode and not _GAP_WITH_ALPHA:
+        fx = fy = 1
     reduce = fx > 1 or fy > 1
     if reduce:
         reach_x = (_LANCZOS_SUPPORT - 0.5) * (box[2] - box[0]) / out[0]
