@@ -779,9 +779,12 @@ def _resample_bands(frame: Image.Image, todo: Pending, out: tuple[int, int], box
     scale = (inner[3] - inner[1]) / out[1]
     reach = _LANCZOS_SUPPORT * max(1.0, scale)
     # Rows per band: BAND_BYTES' worth of what a band holds (reduced rows, rows cut out, or
-    # Pillow's horizontal pass over the frame's rows), and several times the rows bands share.
-    held = reduced_width if reduce else (area_width if copy else out[0])
-    band_rows = max(BAND_BYTES // max(1, held * 4), int(8 * reach))
+    # Pillow's horizontal pass over the frame's rows), and several times the rows bands share
+    # (eight, or four where the filter reaches so far that bands would pass 4 x BAND_BYTES).
+    row_bytes = max(1, (reduced_width if reduce else (area_width if copy else out[0])) * 4)
+    band_rows = max(BAND_BYTES // row_bytes, int(8 * reach))
+    if band_rows * row_bytes > 4 * BAND_BYTES:
+        band_rows = max(BAND_BYTES // row_bytes, int(4 * reach))
     step = max(1, int(band_rows / scale))
     for top in range(0, out[1], step):
         bottom = min(top + step, out[1])
