@@ -49,6 +49,18 @@ def test_max_size_keeps_the_original(photo_app, photos, img):
         assert img.opened(photos.read("small.jpg")).size == (100, 80)
 
 
+def test_a_thumbnail_cut_from_a_resized_image_whose_height_was_rounded(photo_app, photos, img):
+    # 301x203 fits 150 as 150x101 (101.16, rounded down): the square thumbnail, the image's
+    # whole height, is cut from it; its box once reached 101.16 and Pillow refused it.
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[48], PHOTOS_FS_IMAGES_MAX_SIZE=150):
+        photos.save(io.BytesIO(img.png(img.quadrants((301, 203)))), "odd.png")
+        assert sizes(photos, img) == {
+            "odd.png": (150, 101),
+            "odd-original.png": (301, 203),
+            "odd-48.png": (48, 48),
+        }
+
+
 def test_max_size_without_keeping_the_original(photo_app, photos, img):
     with photo_app(PHOTOS_FS_IMAGES_MAX_SIZE=200, PHOTOS_FS_IMAGES_KEEP_ORIGINAL=False):
         photos.save(io.BytesIO(img.jpeg(img.quadrants((800, 600)))), "big.jpg")
@@ -433,7 +445,8 @@ def test_enabled_plugin_sets_documented_defaults(photo_app):
     with photo_app() as app:
         assert app.config["FS_IMAGES_OPTIMIZE"] is False
         assert app.config["FS_IMAGES_QUALITY"] == 85
-        assert app.config["FS_IMAGES_MAX_PIXELS"] == Image.MAX_IMAGE_PIXELS
+        assert app.config["FS_IMAGES_MAX_PIXELS"] == 64_000_000  # below Pillow's 89.5 MP warning
+        assert app.config["FS_IMAGES_MAX_METADATA"] == 16 << 20
 
 
 @pytest.mark.parametrize(

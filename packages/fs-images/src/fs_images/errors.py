@@ -14,8 +14,10 @@ class InvalidImage(UnauthorizedFileType):
 
 
 class ImageTooLarge(InvalidImage):
-    """The image has more pixels (or frames) than the storage's ``IMAGES_MAX_PIXELS``
-    (``IMAGES_MAX_FRAMES``) allow: a decompression bomb, or simply too big to process."""
+    """The image has more pixels, frames or bytes of metadata than the storage's
+    ``IMAGES_MAX_PIXELS``, ``IMAGES_MAX_FRAMES`` or ``IMAGES_MAX_METADATA`` allow: a
+    decompression bomb, or simply too big to process within the memory those bound.
+    ``limit`` is the value exceeded."""
 
     def __init__(self, message: str, *, limit: int | None = None) -> None:
         super().__init__(message)

@@ -21,9 +21,12 @@ so that a large file is written out without a second copy of it in memory.
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import re
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
@@ -32,13 +35,17 @@ __all__ = [
     "GPS_IFD",
     "ORIENTATION",
     "Parts",
+    "Survey",
     "clean_exif",
+    "give_back",
     "jpeg_structure",
     "needs_reencoding",
+    "png_structure",
     "strip",
     "strip_jpeg",
     "strip_png",
     "strip_webp",
+    "survey",
 ]
 
 #: EXIF tags used here.
@@ -48,6 +55,21 @@ GPS_IFD = 0x8825
 #: A file as the bytes-like pieces it is made of, in order (``b"".join(parts)`` is the file):
 #: ``memoryview`` slices of the source (no copy) and the few segments written anew.
 Parts = list[Any]
+
+#: While a memory-mapped file is walked, its pages are given back after this many bytes.
+GIVE_BACK = 8 << 20
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+
+
+def give_back(data: Any) -> None:
+    """Drop the pages of ``data``, if it is a memory map, from this process's resident memory
+    (not the data: touched again, they are read again from the file). Walking or reading a
+    large file through its map would otherwise keep all of it resident (the kernel maps the
+    pages around each one touched), next to the decoded image."""
+    if _DONTNEED is not None and isinstance(data, mmap.mmap):
+        with contextlib.suppress(OSError, ValueError):
+            data.madvise(_DONTNEED)
+
 
 _EXIF_HEADER = b"Exif\x00\x00"
 _XMP_HEADERS = (b"http://ns.adobe.com/xap/1.0/\x00", b"http://ns.adobe.com/xmp/extension/\x00")
@@ -184,12 +206,23 @@ def _jpeg_segments(data: Any) -> tuple[list[tuple[int, int, int]], int]:
             pos = end
             if marker == 0xDA:  # scan data runs until the next marker that is not RST or stuffing
                 scan = pos
-                found = _SCAN_END.search(data, pos)
-                if found is None:
-                    raise ValueError("JPEG scan data is truncated")
-                pos = found.start()
+                pos = _scan_end(data, pos, size)
                 segments.append((0, scan, pos))
         raise ValueError("JPEG file has no end-of-image marker")
+
+
+def _scan_end(data: Any, pos: int, size: int) -> int:
+    # Searched a window at a time, so that the pages of a memory-mapped file can be given
+    # back as the search goes (the marker is two bytes: windows overlap by one).
+    while True:
+        end = min(size, pos + GIVE_BACK)
+        found = _SCAN_END.search(data, pos, end)
+        if found is not None:
+            return found.start()
+        if end == size:
+            raise ValueError("JPEG scan data is truncated")
+        give_back(data)
+        pos = end - 1
 
 
 def strip_jpeg(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
@@ -244,6 +277,41 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
 
 
+_PNG_KIND = re.compile(rb"[A-Za-z]{4}")
+#: How much of a chunk :func:`png_structure` reads at a time.
+_CRC_BLOCK = 1 << 20
+
+
+def png_structure(fp: Any) -> None:
+    """Walk a whole PNG from ``fp``'s position, checking every chunk's CRC up to IEND, with
+    payloads read a block at a time. Raises ``ValueError`` for a file that is truncated,
+    broken or not a PNG."""
+    if fp.read(8) != _PNG_SIGNATURE:
+        raise ValueError("not a PNG file")
+    while True:
+        header = fp.read(8)
+        if len(header) < 8:
+            raise ValueError("truncated PNG file: no IEND chunk")
+        (length,), kind = struct.unpack(">I", header[:4]), header[4:]
+        if not _PNG_KIND.fullmatch(kind):
+            raise ValueError(f"broken PNG file (chunk {kind!r})")
+        crc = zlib.crc32(kind)
+        left = length
+        while left:
+            block = fp.read(min(left, _CRC_BLOCK))
+            if not block:
+                raise ValueError(f"truncated PNG file ({kind.decode()} chunk)")
+            crc = zlib.crc32(block, crc)
+            left -= len(block)
+        stored = fp.read(4)
+        if len(stored) < 4:
+            raise ValueError(f"truncated PNG file ({kind.decode()} chunk)")
+        if struct.unpack(">I", stored)[0] != crc & 0xFFFFFFFF:
+            raise ValueError(f"broken PNG file (bad checksum in {kind.decode()} chunk)")
+        if kind == b"IEND":
+            return
+
+
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     crc = zlib.crc32(payload, zlib.crc32(kind)) & 0xFFFFFFFF
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
@@ -261,9 +329,12 @@ def strip_png(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
         raise ValueError("not a PNG file")
     out: list[Any] = [view[:8]]
     changed = False
-    pos = 8
+    pos = given = 8
     size = len(view)
     while True:
+        if pos - given >= GIVE_BACK:
+            give_back(data)  # touching a chunk's header maps the pages around it
+            given = pos
         if pos + 12 > size:
             raise ValueError("PNG file is truncated")
         (length,) = struct.unpack_from(">I", view, pos)
@@ -313,8 +384,11 @@ def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
     chunks: list[bytes | memoryview] = []
     vp8x_index: int | None = None
     flags_off = 0
-    pos = 12
+    pos = given = 12
     while pos + 8 <= end_of_riff:
+        if pos - given >= GIVE_BACK:
+            give_back(data)
+            given = pos
         kind = bytes(view[pos : pos + 4])
         (length,) = struct.unpack_from("<I", view, pos + 4)
         end = pos + 8 + length + (length & 1)
@@ -354,3 +428,150 @@ def strip_webp(data: Any, *, keep_exif: bool, keep_gps: bool) -> Parts | None:
         chunks[vp8x_index] = bytes(vp8x)
     body_size = sum(len(chunk) for chunk in chunks)
     return [b"RIFF" + struct.pack("<I", body_size + 4) + b"WEBP", *chunks]
+
+
+# -- measuring, before Pillow reads anything ----------------------------------------------------
+
+#: PNG chunks and WebP chunks that hold the picture itself; every other one is metadata here.
+_PNG_PICTURE = frozenset({b"IDAT", b"fdAT"})
+_WEBP_PICTURE = frozenset({b"VP8 ", b"VP8L", b"ALPH", b"ANMF"})
+_JPEG_SCAN = 0xDA
+_JPEG_FRAME = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0-15: the image's size
+
+
+@dataclass
+class Survey:
+    """What :func:`survey` found out about a file without reading its payloads."""
+
+    #: ``"PNG"``, ``"JPEG"`` or ``"WEBP"`` (other formats are not surveyed).
+    format: str
+    #: Bytes of everything that is not the picture: PNG chunks but IDAT and fdAT, JPEG
+    #: segments before the first scan, WebP chunks but the image data (headers included).
+    metadata: int = 0
+    #: The largest of those pieces, as ``(name, bytes)``, e.g. ``("tEXt chunk", 52428808)``.
+    largest: tuple[str, int] | None = None
+    #: The size the header gives (IHDR, SOF, the WebP canvas), if the walk reached it.
+    size: tuple[int, int] | None = None
+    #: Why the structure is broken where that matters before opening (JPEG), or ``None``.
+    broken: str | None = None
+
+    def add(self, name: str, size: int) -> None:
+        self.metadata += size
+        if self.largest is None or size > self.largest[1]:
+            self.largest = (name, size)
+
+
+def survey(fp: Any, limit: int | None = None) -> Survey | None:
+    """Walk the chunks (PNG, WebP) or header segments (JPEG) of the file ``fp`` holds from
+    its current position, reading only their headers and seeking past their payloads, and
+    put ``fp`` back; ``None`` for other formats or a stream that cannot seek.
+
+    Pillow reads every metadata chunk whole into memory (and several times over: a PNG
+    text chunk as it is read, joined, split and decoded) as it opens a file, so their size is
+    measured here first. The walk stops once ``limit`` bytes of metadata are exceeded, or at
+    the first thing that does not parse (the opener reports that)."""
+    try:
+        start = fp.tell()
+        head = fp.read(32)
+    except (AttributeError, OSError, ValueError):
+        return None
+    try:
+        if head.startswith(_PNG_SIGNATURE):
+            return _survey_png(fp, start, limit)
+        if head[:2] == b"\xff\xd8":
+            return _survey_jpeg(fp, start, limit)
+        if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return _survey_webp(fp, start, head, limit)
+        return None
+    finally:
+        fp.seek(start)
+
+
+def _survey_png(fp: Any, start: int, limit: int | None) -> Survey:
+    found = Survey("PNG")
+    fp.seek(start + 8)
+    while limit is None or found.metadata <= limit:
+        header = fp.read(8)
+        if len(header) < 8:
+            break
+        length, kind = struct.unpack(">I", header[:4])[0], header[4:]
+        if kind not in _PNG_PICTURE:
+            found.add(f"{kind.decode('latin-1')} chunk", length + 12)
+        if kind == b"IEND":
+            break
+        if kind == b"IHDR" and length >= 8:
+            found.size = struct.unpack(">II", fp.read(8))
+            length -= 8
+        fp.seek(length + 4, 1)
+    return found
+
+
+def _survey_jpeg(fp: Any, start: int, limit: int | None) -> Survey:
+    found = Survey("JPEG")
+    fp.seek(start + 2)
+    while limit is None or found.metadata <= limit:
+        byte = fp.read(1)
+        if not byte:
+            break  # truncated: the opener reports that
+        if byte != b"\xff":
+            # Pillow skips such bytes one by one, and would read what follows; the
+            # structure check refuses the file anyway (see jpeg_structure).
+            found.broken = f"JPEG marker expected at byte {fp.tell() - 1 - start}"
+            break
+        marker = fp.read(1)
+        while marker == b"\xff":  # fill bytes
+            marker = fp.read(1)
+        if not marker:
+            break
+        if marker[0] in _STANDALONE:
+            continue
+        if marker[0] in (_JPEG_SCAN, 0xD9):  # the picture starts (or ends): Pillow stops here
+            break
+        raw = fp.read(2)
+        if len(raw) < 2:
+            break
+        (length,) = struct.unpack(">H", raw)
+        found.add(f"JPEG {_jpeg_marker_name(marker[0])} segment", length + 2)
+        if marker[0] in _JPEG_FRAME and length >= 7:
+            height, width = struct.unpack(">xHH", fp.read(5))
+            found.size = (width, height)
+            length -= 5
+        fp.seek(length - 2, 1)
+    return found
+
+
+def _jpeg_marker_name(marker: int) -> str:
+    if 0xE0 <= marker <= 0xEF:
+        return f"APP{marker - 0xE0}"
+    return "COM" if marker == 0xFE else f"0x{marker:02X}"
+
+
+def _survey_webp(fp: Any, start: int, head: bytes, limit: int | None) -> Survey:
+    found = Survey("WEBP", size=_webp_canvas(head))
+    (riff_size,) = struct.unpack_from("<I", head, 4)
+    end = start + 8 + riff_size
+    pos = start + 12
+    fp.seek(pos)
+    while pos + 8 <= end and (limit is None or found.metadata <= limit):
+        header = fp.read(8)
+        if len(header) < 8:
+            break
+        kind, (length,) = header[:4], struct.unpack("<I", header[4:])
+        if kind not in _WEBP_PICTURE:
+            found.add(f"WebP {kind.decode('latin-1').strip()} chunk", length + 8)
+        pos += 8 + length + (length & 1)
+        fp.seek(pos)
+    return found
+
+
+def _webp_canvas(head: bytes) -> tuple[int, int] | None:
+    kind = head[12:16]
+    if kind == b"VP8X" and len(head) >= 30:
+        return int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1
+    if kind == b"VP8 " and len(head) >= 30 and head[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack_from("<HH", head, 26)
+        return width & 0x3FFF, height & 0x3FFF
+    if kind == b"VP8L" and len(head) >= 25 and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    return None

@@ -36,9 +36,10 @@ from fs_core.files import content_type_for
 
 from . import metadata
 from .errors import InvalidImage
-from .metadata import Parts
+from .metadata import GIVE_BACK, Parts, give_back
 from .processing import (
     STRUCTURE_CHECKED,
+    WHOLE_BYTES,
     Decoded,
     Output,
     Target,
@@ -73,6 +74,9 @@ __all__ = [
 FORMAT_VARIANTS = {"webp": "WEBP", "avif": "AVIF"}
 #: Files larger than this are spilled to a temporary file (and memory-mapped) while processed.
 SPILL_SIZE = 32 << 20
+#: ... and files of large images (decoded, more than :data:`~fs_images.processing.WHOLE_BYTES`)
+#: larger than this: a file kept in memory stays there alongside the decoded image.
+SPILL_LARGE = 8 << 20
 
 _options: ContextVar[dict[str, Any] | None] = ContextVar("fs_images_options", default=None)
 
@@ -178,6 +182,7 @@ def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
             max_frames=settings.max_frames,
             animation=settings.animation,
             read_metadata=False,
+            max_metadata=settings.max_metadata,
         )
         image.close()
         stream.seek(0)
@@ -207,10 +212,11 @@ class Processed:
 @contextlib.contextmanager
 def _buffer(storage: Storage, name: str) -> Iterator[Any]:
     """The whole file as a bytes-like object with ``find``: ``bytes`` in memory, or an
-    ``mmap`` of a temporary file beyond :data:`SPILL_SIZE`."""
+    ``mmap`` of a temporary file beyond :data:`SPILL_SIZE` (:data:`SPILL_LARGE` for a large
+    image)."""
     with storage.open(name, "rb") as source:
         head = source.read(SPILL_SIZE + 1)
-        if len(head) <= SPILL_SIZE:
+        if len(head) <= SPILL_SIZE and (len(head) <= SPILL_LARGE or not _large(head)):
             yield head
             return
         with tempfile.TemporaryFile(prefix="fs-images-") as spill:
@@ -230,11 +236,56 @@ def _buffer(storage: Storage, name: str) -> Iterator[Any]:
                     pass
 
 
+def _large(data: bytes) -> bool:
+    """Whether the image in ``data`` decodes to more than WHOLE_BYTES (or may: a size its
+    header does not give, a format not surveyed)."""
+    found = metadata.survey(io.BytesIO(data))
+    if found is None or found.size is None:
+        return True
+    width, height = found.size
+    return width * height * 4 > WHOLE_BYTES
+
+
 def _fp(data: Any) -> Any:
     if isinstance(data, mmap.mmap):
-        data.seek(0)
-        return data
+        # Buffered in C: Pillow reads in small pieces (64 KiB, a chunk header at a time).
+        return io.BufferedReader(_MappedReader(data), buffer_size=1 << 20)
     return io.BytesIO(data)
+
+
+class _MappedReader(io.RawIOBase):
+    """A seekable stream over a memory map that gives its pages back as it reads (for Pillow
+    to decode from; see :func:`~fs_images.metadata.give_back`)."""
+
+    def __init__(self, mapped: mmap.mmap) -> None:
+        self._map = mapped
+        self._pos = 0
+        self._since = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._map)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        with memoryview(buffer) as out, out.cast("B") as target, memoryview(self._map) as source:
+            n = max(0, min(len(target), len(source) - self._pos))
+            target[:n] = source[self._pos : self._pos + n]
+        self._pos += n
+        self._since += n
+        if self._since >= GIVE_BACK:
+            give_back(self._map)
+            self._since = 0
+        return n
 
 
 class _PartsReader(io.RawIOBase):
@@ -246,6 +297,7 @@ class _PartsReader(io.RawIOBase):
         self._parts = [memoryview(p).cast("B") for p in parts]
         self._index = 0
         self._offset = 0
+        self._since = 0
 
     def readable(self) -> bool:
         return True
@@ -261,6 +313,10 @@ class _PartsReader(io.RawIOBase):
             self._offset += n
             if self._offset == len(part):
                 self._index, self._offset = self._index + 1, 0
+            self._since += n
+            if self._since >= GIVE_BACK:  # pieces of a memory map: give its pages back
+                give_back(part.obj)
+                self._since = 0
         return filled
 
     def close(self) -> None:
@@ -325,6 +381,7 @@ def _process(
         max_pixels=settings.max_pixels,
         max_frames=settings.max_frames,
         animation=settings.animation,
+        max_metadata=settings.max_metadata,
     )
     fmt = image.format or ""
     size = upright_size(image)
@@ -347,6 +404,8 @@ def _process(
     except ValueError as exc:
         image.close()
         raise InvalidImage(f"{source_name!r} is a corrupt or truncated image: {exc}") from None
+    finally:
+        give_back(data)  # what the walk through a JPEG's scan data touched
     source: Parts = cleaned if cleaned is not None else [data]
 
     outputs: dict[str, Output] = {}
@@ -354,10 +413,16 @@ def _process(
     if targets:
         scale = plan_scale(targets, size)
         decoded = decode(image, scale=scale, animation=settings.animation, filename=source_name)
-        outputs = render(decoded, targets, background=settings.background)
+        image.close()  # the decoded frames hold the pixels now; render frees them when done
+        outputs = render(decoded, targets, background=settings.background, release=True)
     elif family(fmt) in STRUCTURE_CHECKED:
         image.close()
-        verify(_fp(data), source_name)
+        if isinstance(data, mmap.mmap):  # a JPEG is walked in place
+            data.seek(0)
+            verify(data, source_name)
+            give_back(data)
+        else:
+            verify(io.BytesIO(data), source_name)
     else:  # a truncated GIF or BMP is only found by decoding it
         decode(image, animation=settings.animation, filename=source_name)
         image.close()

@@ -8,15 +8,22 @@ How an image goes through (:func:`decode` and :func:`render`):
 
 1. :func:`open_image` reads only the header: format (restricted to :data:`FORMATS`, so
    Pillow's riskier decoders such as EPS are never reached), size, frame count, and checks
-   them against the pixel and frame limits *before* any pixel is decoded.
+   them against the pixel and frame limits *before* any pixel is decoded; the metadata of
+   a PNG, JPEG or WebP is measured against its limit before Pillow reads any of it
+   (:func:`~fs_images.metadata.survey`).
 2. :func:`decode` decodes once, at the smallest scale that still serves the largest output:
    JPEG decodes at 1/2, 1/4 or 1/8 scale in libjpeg (``Image.draft``), which is where most
    of the time goes. It applies the EXIF orientation (``ImageOps.exif_transpose``) and brings
    every mode to one that resamples correctly (palette → RGB/RGBA, CMYK → RGB through its
-   ICC profile, 16-bit → 8-bit).
+   ICC profile, 16-bit → 8-bit). A frame over :data:`WHOLE_BYTES` is left as decoded
+   instead, and those two steps are done to it band by band in the next one.
 3. :func:`render` produces the outputs largest first; each is resampled from the smallest
    image already made that still covers it (the 1024 px thumbnail feeds the 256 px one),
-   in one LANCZOS pass with Pillow's ``reducing_gap``.
+   in one LANCZOS pass with Pillow's ``reducing_gap``; from a large frame, a band of rows
+   at a time (:func:`_resample_bands`). With ``release=True`` the decoded frames are let go
+   as soon as no output still to make needs them: processing holds one decoded copy of
+   the image plus bands and outputs, never two full-size copies (unless the output is
+   itself full size and converted or turned).
 4. :func:`encode` writes each output in the source's format, keeping the ICC profile, the
    frames and durations of an animation, and transparency; JPEG at an explicit quality.
 """
@@ -27,16 +34,17 @@ import io
 import math
 import mmap
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
+from PIL import __version__ as PILLOW_VERSION
 
 from fs_core.files import extension
 
 from .errors import ImageTooLarge, InvalidBBox, InvalidImage
-from .metadata import jpeg_structure, needs_reencoding, strip
+from .metadata import jpeg_structure, needs_reencoding, png_structure, strip, survey
 from .settings import ImageSettings, avif_supported
 
 __all__ = [
@@ -84,6 +92,11 @@ _FAMILY = {"MPO": "JPEG"}
 ALPHA_FORMATS = frozenset({"PNG", "GIF", "WEBP", "AVIF", "TIFF", "BMP"})
 #: Formats that can hold several frames (an animation).
 ANIMATED_FORMATS = frozenset({"GIF", "WEBP", "PNG", "AVIF"})
+#: Full-size copies of a frame that Pillow holds while decoding these formats (libwebp's
+#: canvas and previous canvas, the bytes handed over, the image; libavif's YUV and RGB
+#: planes likewise): their pixels count this many times against the pixel limit, so that
+#: the limit bounds memory alike for every format. One for the others.
+DECODE_COPIES = {"WEBP": 4, "AVIF": 4}
 
 _LANCZOS = Image.Resampling.LANCZOS
 # Pillow's reducing_gap: an integer box reduction first, then LANCZOS over the last factor
@@ -125,6 +138,7 @@ def open_image(
     max_frames: int | None = None,
     animation: str = "keep",
     read_metadata: bool = True,
+    max_metadata: int | None = None,
 ) -> Image.Image:
     """Open ``fp`` lazily (header only) and check it, raising :class:`InvalidImage`.
 
@@ -132,13 +146,19 @@ def open_image(
     its ``filename`` extension says (a PNG named ``.jpg``, an HTML page named ``.gif``);
     more than ``max_pixels`` pixels per frame or ``max_frames`` frames
     (:class:`ImageTooLarge`; the frames of an animation count together against
-    ``max_pixels``, since each is decoded); an animation where ``animation='refuse'``.
+    ``max_pixels``, since each is decoded); an animation where ``animation='refuse'``;
+    a PNG, JPEG or WebP with more than ``max_metadata`` bytes of metadata
+    (:class:`ImageTooLarge`), found by walking its structure before Pillow reads any of it
+    (:func:`~fs_images.metadata.survey`), which also checks their size against
+    ``max_pixels`` (Pillow allocates a WebP's canvas as it opens the file).
 
     ``read_metadata`` also reads the EXIF now, which fails early on many broken files but,
     for a PNG, decodes the whole image (its EXIF may follow the pixels): the upload check
     leaves it off and relies on :func:`verify`.
     """
     expected = format_for(filename) if filename else None
+    if max_metadata is not None or max_pixels is not None:
+        _survey(fp, filename, max_pixels, max_metadata)
     try:
         image = Image.open(_Unclosable(fp), formats=_formats())  # type: ignore[arg-type]
     except Image.DecompressionBombError as exc:
@@ -168,13 +188,10 @@ def open_image(
     if width < 1 or height < 1:
         image.close()
         raise InvalidImage(f"{_what(filename)} has no pixels ({width}x{height})")
-    if max_pixels is not None and width * height > max_pixels:
+    copies = DECODE_COPIES.get(fmt, 1)
+    if max_pixels is not None and copies * width * height > max_pixels:
         image.close()
-        raise ImageTooLarge(
-            f"{_what(filename)} is {width}x{height} = {width * height:,} pixels, more than the "
-            f"{max_pixels:,} this storage accepts (IMAGES_MAX_PIXELS)",
-            limit=max_pixels,
-        )
+        _too_many_pixels(filename, fmt, width, height, max_pixels)
     frames = frame_count(image)
     if frames > 1 and animation == "refuse":
         image.close()
@@ -187,19 +204,66 @@ def open_image(
             image.close()
             raise ImageTooLarge(
                 f"{_what(filename)} has {frames} frames, more than the {max_frames} this storage "
-                f"accepts (IMAGES_MAX_FRAMES)",
+                f"accepts: {_raise('MAX_FRAMES')}",
                 limit=max_frames,
             )
         # Every frame of an animation is decoded: together they count against the limit.
-        if max_pixels is not None and frames * width * height > max_pixels:
+        counted = (frames + copies - 1) * width * height
+        if max_pixels is not None and counted > max_pixels:
             image.close()
             raise ImageTooLarge(
                 f"{_what(filename)} has {frames} frames of {width}x{height}, "
-                f"{frames * width * height:,} pixels in all, more than the {max_pixels:,} this "
-                f"storage accepts (IMAGES_MAX_PIXELS)",
+                f"{frames * width * height:,} pixels in all{_copies(fmt, counted)}, more than "
+                f"the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} (processing "
+                f"holds about 4 bytes a pixel)",
                 limit=max_pixels,
             )
     return image
+
+
+def _raise(key: str) -> str:
+    return (
+        f"raise IMAGES_{key} to accept it ({{NAME}}_FS_IMAGES_{key} for one storage, "
+        f"FS_IMAGES_{key} for every storage)"
+    )
+
+
+def _copies(fmt: str, counted: int) -> str:
+    copies = DECODE_COPIES.get(fmt, 1)
+    if copies == 1:
+        return ""
+    return f" (decoding a {fmt} holds {copies} full-size copies: it counts as {counted:,})"
+
+
+def _too_many_pixels(filename: str | None, fmt: str, width: int, height: int, max_pixels: int) -> None:
+    counted = DECODE_COPIES.get(fmt, 1) * width * height
+    raise ImageTooLarge(
+        f"{_what(filename)} is {width}x{height} = {width * height:,} pixels{_copies(fmt, counted)}, "
+        f"more than the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} (processing "
+        f"holds about 4 bytes a pixel)",
+        limit=max_pixels,
+    )
+
+
+def _survey(fp: IO[bytes], filename: str | None, max_pixels: int | None, max_metadata: int | None) -> None:
+    """The checks made before Pillow opens ``fp`` (see :func:`open_image`)."""
+    found = survey(fp, max_metadata)
+    if found is None:
+        return
+    if found.broken:
+        raise InvalidImage(f"{_what(filename)} is a corrupt image: {found.broken}")
+    if max_metadata is not None and found.metadata > max_metadata and found.largest:
+        name, size = found.largest
+        raise ImageTooLarge(
+            f"{_what(filename)} carries at least {found.metadata:,} bytes of metadata (the largest "
+            f"piece: a {name} of {size:,} bytes), more than the {max_metadata:,} this storage "
+            f"accepts: {_raise('MAX_METADATA')}",
+            limit=max_metadata,
+        )
+    if max_pixels is not None and found.size:
+        width, height = found.size
+        if DECODE_COPIES.get(found.format, 1) * width * height > max_pixels:
+            _too_many_pixels(filename, found.format, width, height, max_pixels)
 
 
 def frame_count(image: Image.Image) -> int:
@@ -238,7 +302,8 @@ STRUCTURE_CHECKED = frozenset({"JPEG", "PNG"})
 def verify(fp: IO[bytes], filename: str | None = None) -> None:
     """Check the file's structure without decoding pixels; :class:`InvalidImage` if broken.
 
-    PNG: every chunk's CRC and the end chunk (Pillow's ``verify``). JPEG: the segments are
+    PNG: every chunk's CRC and the end chunk, read in blocks (Pillow's ``verify`` reads each
+    chunk whole, twice over: a single IDAT chunk can be the whole file). JPEG: the segments are
     walked to the end-of-image marker, which finds a truncated upload in a few ms (decoding,
     even at 1/8 scale, costs a third of a thumbnail run), in place where the file already
     is an ``mmap`` or a file on disk (a large upload spooled by werkzeug); a JPEG stream in
@@ -249,8 +314,12 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
     start = fp.tell()
     try:
         with Image.open(_Unclosable(fp), formats=_formats()) as image:  # type: ignore[arg-type]
-            if family(image.format or "") == "JPEG":
+            fmt = family(image.format or "")
+            if fmt == "JPEG":
                 _check_jpeg(fp, start)
+            elif fmt == "PNG":
+                fp.seek(start)
+                png_structure(fp)
             else:
                 image.verify()
     except Image.DecompressionBombError as exc:
@@ -269,6 +338,11 @@ def _check_jpeg(fp: IO[bytes], start: int) -> None:
     if mapped is not None:
         with mapped:
             jpeg_structure(mapped)
+        return
+    if isinstance(fp, io.BytesIO) and start == 0:
+        with fp.getbuffer() as view:  # the upload's own bytes, not a copy
+            if len(view) <= VERIFY_JPEG_BYTES:
+                jpeg_structure(view)
         return
     fp.seek(start)
     data = fp.read(VERIFY_JPEG_BYTES + 1)
@@ -351,13 +425,58 @@ def _plan(target: Target, size: tuple[int, int]) -> _Plan:
 
 # -- decoding -------------------------------------------------------------------------------
 
+#: A decoded frame larger than this, counted in the mode it is processed in (4 bytes a pixel
+#: for RGB and RGBA), is not converted, turned upright or resampled as a whole: every output
+#: is made from it band by band (see :class:`Pending`), so processing holds the decoded frame,
+#: a few bands and the outputs, never a second full-size copy. Smaller frames are prepared
+#: whole, which is simpler and no slower; their copies are bounded by this size.
+WHOLE_BYTES = 64 << 20
+#: How much of a large frame one band holds, at least (in the mode it is processed in).
+BAND_BYTES = 2 << 20
+
+#: The EXIF orientations and the transposition that turns each upright (as Pillow's
+#: ``ImageOps.exif_transpose`` does).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_PREMULTIPLIED = {"LA": "La", "RGBA": "RGBa"}
+# Pillow before 13 resamples LA and RGBA images without the reduction of reducing_gap (its
+# resize drops the argument for them): bands do as the installed Pillow does.
+_GAP_WITH_ALPHA = int(PILLOW_VERSION.split(".")[0]) >= 13
+# Pillow's LANCZOS support, in source pixels at a scale of 1.
+_LANCZOS_SUPPORT = 3.0
+
+
+@dataclass
+class Pending:
+    """What is still to be done to a frame too large to prepare whole (:data:`WHOLE_BYTES`).
+
+    The frame is kept as the file holds it; :func:`render` applies this to each band it
+    reads from it, and turns each band of an output upright as it is made.
+    """
+
+    #: Brings (a piece of) the frame to :attr:`mode`; ``None``: it is in that mode already.
+    convert: Callable[[Image.Image], Image.Image] | None
+    #: The mode the frame is processed in: L, LA, RGB or RGBA.
+    mode: str
+    #: The EXIF orientation still to apply (1: the frame is upright).
+    orientation: int = 1
+
 
 @dataclass
 class Decoded:
     """The frames of one image, decoded once, upright and in a mode that resamples well.
 
-    ``size`` is the full-resolution upright size; ``frames[i].size`` may be smaller when
-    the decoder shrank on load (``scale`` = decoded / full).
+    ``size`` is the full-resolution upright size; the frames may be smaller when the
+    decoder shrank on load (``scale`` = decoded / full). A frame with a :class:`Pending`
+    entry in ``pending`` is still as the file holds it (too large to copy, see
+    :data:`WHOLE_BYTES`): :func:`render` handles both kinds.
     """
 
     format: str
@@ -369,52 +488,75 @@ class Decoded:
     icc_profile: bytes | None = None
     exif: bytes | None = None
     has_alpha: bool = False
+    #: Per frame, what is still to be done to it (``None``, or an empty list: nothing).
+    pending: list[Pending | None] = field(default_factory=list)
 
     @property
     def animated(self) -> bool:
-        return len(self.frames) > 1
+        return len(self.durations) > 1
 
 
 def upright_size(image: Image.Image) -> tuple[int, int]:
     """The size of ``image`` as displayed, once its EXIF orientation is applied."""
     width, height = image.size
-    if image.getexif().get(0x0112) in (5, 6, 7, 8):
+    if _orientation(image) >= 5:
         return height, width
     return width, height
 
 
-def _normalize(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes | None]:
-    """A mode Pillow resamples correctly, and the ICC profile that goes with it."""
+def _orientation(image: Image.Image) -> int:
+    value = image.getexif().get(0x0112)
+    return value if isinstance(value, int) and value in _TRANSPOSE else 1
+
+
+def _converter(mode: str) -> Callable[[Image.Image], Image.Image]:
+    return lambda image: image.convert(mode)
+
+
+def _normalizer(image: Image.Image, icc: bytes | None) -> tuple[Any, str, bytes | None]:
+    """How to bring ``image`` to a mode Pillow resamples correctly: ``(convert, mode, icc)``.
+
+    ``convert`` works alike on the whole image or on any piece of it (``None``: nothing to
+    do); ``icc`` is the profile that goes with its result."""
     mode = image.mode
     transparent = "transparency" in image.info
     if mode == "CMYK":
         if icc:
             try:
-                source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
                 srgb = ImageCms.createProfile("sRGB")
-                converted = ImageCms.profileToProfile(image, source, srgb, outputMode="RGB")
-                if converted is not None:
-                    return converted, ImageCms.ImageCmsProfile(srgb).tobytes()
+                source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+                transform = ImageCms.buildTransform(source, srgb, "CMYK", "RGB")
+                transform.apply(image.crop((0, 0, 1, 1)))  # a profile that cannot convert fails here
+                return transform.apply, "RGB", ImageCms.ImageCmsProfile(srgb).tobytes()
             except (ImageCms.PyCMSError, OSError, ValueError):
                 pass
-        return image.convert("RGB"), None  # a CMYK profile must not travel with RGB pixels
+        return _converter("RGB"), "RGB", None  # a CMYK profile must not travel with RGB pixels
     if mode in ("P", "PA"):
-        return image.convert("RGBA" if transparent or mode == "PA" else "RGB"), icc
+        target = "RGBA" if transparent or mode == "PA" else "RGB"
+        return _converter(target), target, icc
     if mode == "1":
-        return image.convert("L"), icc
+        return _converter("L"), "L", icc
     if mode in ("L", "RGB") and transparent:
-        return image.convert("LA" if mode == "L" else "RGBA"), icc
+        target = "LA" if mode == "L" else "RGBA"
+        return _converter(target), target, icc
     if mode.startswith("I;16") or mode in ("I", "F"):
         # 16/32-bit grey: scale to 8 bits rather than clip everything above 255 to white.
         if mode == "F":
-            return image.convert("L"), icc
+            return _converter("L"), "L", icc
         peak = 65535 if mode.startswith("I;16") or (image.getextrema()[1] or 0) > 255 else 255
-        return image.convert("I").point(lambda v: v * (255 / peak)).convert("L"), icc
+        return (lambda im: im.convert("I").point(lambda v: v * (255 / peak)).convert("L")), "L", icc
     if mode in ("La", "RGBa"):
-        return image.convert(mode.upper()), icc
+        return _converter(mode.upper()), mode.upper(), icc
     if mode not in ("L", "LA", "RGB", "RGBA"):
-        return image.convert("RGBA" if "A" in mode else "RGB"), icc
-    return image, icc
+        target = "RGBA" if "A" in mode else "RGB"
+        return _converter(target), target, icc
+    return None, mode, icc
+
+
+def _normalize(image: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """``image`` in a mode Pillow resamples correctly, and the ICC profile that goes with it."""
+    convert, _, out_icc = _normalizer(image, icc)
+    return (convert(image) if convert else image), out_icc
 
 
 def _needed_scale(plans: Sequence[_Plan]) -> float:
@@ -434,9 +576,13 @@ def decode(
 
     For a JPEG a ``scale`` below 1 lets libjpeg decode at 1/2, 1/4 or 1/8 size
     (``Image.draft``): the single biggest saving when only smaller images are needed.
+    A frame over :data:`WHOLE_BYTES` is left as decoded, with a :class:`Pending` entry
+    saying what :func:`render` still has to do to it. The pixels are shared with ``image``:
+    close it once decoded so that they go with the :class:`Decoded`.
     """
     fmt = image.format or ""
     size = upright_size(image)
+    orientation = 1
     exif = image.info.get("exif")
     icc = image.info.get("icc_profile")
     if scale < 1.0 and family(fmt) == "JPEG":
@@ -444,39 +590,56 @@ def decode(
         wanted = (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale)))
         image.draft(image.mode, wanted)
     frames: list[Image.Image] = []
+    pending: list[Pending | None] = []
+    modes: list[str] = []
     durations: list[int] = []
     n_frames = frame_count(image)
     if animation == "first":
         n_frames = 1
-    has_alpha = False
     out_icc = icc
     try:
         for index in range(n_frames):
             if index:
                 image.seek(index)
             image.load()
+            if not index:  # read once loaded, as Pillow turns some TIFFs upright itself
+                orientation = _orientation(image)
             # Pillow composites each frame of an animation onto the previous ones: a copy
-            # of each is a full picture.
-            frame = image if n_frames == 1 else image.copy()
-            ImageOps.exif_transpose(frame, in_place=True)
-            frame, out_icc = _normalize(frame, icc)
+            # of each is a full picture (the last needs none: nothing is composited on it).
+            frame = image if index == n_frames - 1 else image.copy()
+            convert, mode, out_icc = _normalizer(frame, icc)
+            if frame.width * frame.height * 4 > WHOLE_BYTES:
+                pending.append(Pending(convert, mode, orientation))
+                transparency = frame.info.get("transparency")
+            else:
+                pending.append(None)
+                ImageOps.exif_transpose(frame, in_place=True)
+                if convert is not None:
+                    frame = convert(frame)
+                transparency = None
             if frame is image:
                 # A plain Image on the same pixels (no copy): savers must not pick up the
                 # file's own tags or EXIF (Pillow's TIFF writer does, from the ImageFile).
                 frame = image._new(image.im)
-            frame.info = {}
-            has_alpha = has_alpha or frame.mode in ("LA", "RGBA")
+            # What is still to convert needs its transparent colour; nothing else goes along.
+            frame.info = {} if transparency is None else {"transparency": transparency}
             frames.append(frame)
+            modes.append(mode)
             durations.append(int(image.info.get("duration", 0) or 0))
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"{_what(filename)} is too large to process: {exc}") from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise InvalidImage(f"{_what(filename)} is a corrupt or truncated image: {exc}") from None
     loop = image.info.get("loop")
-    if len(frames) > 1 and any(f.mode != frames[0].mode for f in frames):
+    has_alpha = any(mode in ("LA", "RGBA") for mode in modes)
+    if len(set(modes)) > 1:  # an animation whose frames differ: one mode for all
         target = "RGBA" if has_alpha else "RGB"
-        frames = [f.convert(target) for f in frames]
-    decoded_w = frames[0].size[0]
+        for index, (frame, todo) in enumerate(zip(frames, pending, strict=True)):
+            if todo is None and frame.mode != target:
+                frames[index] = frame.convert(target)  # one at a time: never two lists of frames
+            elif todo is not None and todo.mode != target:
+                pending[index] = Pending(_then(todo.convert, target), target, todo.orientation)
+    decoded_w = frames[0].size[1 if pending[0] is not None and orientation >= 5 else 0]
     return Decoded(
         format=fmt,
         size=size,
@@ -487,7 +650,164 @@ def decode(
         icc_profile=out_icc,
         exif=exif,
         has_alpha=has_alpha,
+        pending=pending if any(p is not None for p in pending) else [],
     )
+
+
+def _then(
+    convert: Callable[[Image.Image], Image.Image] | None, mode: str
+) -> Callable[[Image.Image], Image.Image]:
+    if convert is None:
+        return _converter(mode)
+    return lambda image: convert(image).convert(mode)
+
+
+def _turn(box: Box, orientation: int, size: tuple[int, int]) -> Box:
+    """``box`` of an image of ``size``, in the coordinates of that image once turned upright
+    by the EXIF ``orientation`` (:data:`_TRANSPOSE`)."""
+    width, height = size
+    left, upper, right, lower = box
+    if orientation == 2:
+        return (width - right, upper, width - left, lower)
+    if orientation == 3:
+        return (width - right, height - lower, width - left, height - upper)
+    if orientation == 4:
+        return (left, height - lower, right, height - upper)
+    if orientation == 5:
+        return (upper, left, lower, right)
+    if orientation == 6:
+        return (height - lower, left, height - upper, right)
+    if orientation == 7:
+        return (height - lower, width - right, height - upper, width - left)
+    if orientation == 8:
+        return (upper, width - right, lower, width - left)
+    return box
+
+
+def _unturn(box: Box, orientation: int, size: tuple[int, int]) -> Box:
+    """The inverse of :func:`_turn`: ``box`` of the upright image of ``size``, in the
+    coordinates of the image as stored."""
+    return _turn(box, {6: 8, 8: 6}.get(orientation, orientation), size)
+
+
+def _resample_bands(frame: Image.Image, todo: Pending, out: tuple[int, int], box: Box) -> Image.Image:
+    """``box`` (upright coordinates) of a large ``frame`` still in its file's mode and
+    orientation, resampled to ``out`` as ``Image.resize(out, LANCZOS, box, reducing_gap)``
+    does on the converted upright frame, a band of upright rows at a time.
+
+    A band is cut out of the frame (rows of it, or columns where the frame is turned a
+    quarter), turned upright, converted (and premultiplied by its alpha, as Pillow does to
+    resample), reduced by whole factors on the grid Pillow uses (each reduced row is made
+    once, from a few source rows at a time), resampled and put in its place. Memory: the
+    output and a few bands of :data:`BAND_BYTES`. The result is Pillow's up to rounding
+    (Pillow picks the order of its two passes by the size of the box)."""
+    orientation = todo.orientation
+    width, height = frame.size
+    upright = (height, width) if orientation >= 5 else (width, height)
+    mode = todo.mode
+    work = _PREMULTIPLIED.get(mode, mode)
+    whole = out == upright and box == (0.0, 0.0, float(upright[0]), float(upright[1]))
+    if whole and todo.convert is None and orientation == 1:
+        return frame  # nothing to do: the frame is the output
+    copy = todo.convert is not None or work != mode or orientation != 1  # bands must be cut out
+
+    def cut(strip: tuple[int, int, int, int], premultiply: bool = True) -> Image.Image:
+        """Rows of the upright frame, in the mode they are resampled in."""
+        band = frame.crop(tuple(round(v) for v in _unturn(strip, orientation, upright)))
+        if orientation != 1:
+            band = band.transpose(_TRANSPOSE[orientation])
+        if todo.convert is not None:
+            band = todo.convert(band)
+        return band.convert(work) if premultiply and work != mode else band
+
+    result = Image.new(mode, out)
+    if whole:  # only converted or turned
+        rows = max(1, BAND_BYTES // (upright[0] * 4))
+        for top in range(0, out[1], rows):
+            result.paste(cut((0, top, upright[0], min(out[1], top + rows)), premultiply=False), (0, top))
+        return result
+
+    # Pillow's reducing_gap: first a reduction by whole factors of the box and the filter's
+    # reach around it (its grid starts at that area's corner), then LANCZOS.
+    fx = int((box[2] - box[0]) / out[0] / _REDUCING_GAP) or 1
+    fy = int((box[3] - box[1]) / out[1] / _REDUCING_GAP) or 1
+    if work != mode and not _GAP_WITH_ALPHA:
+        fx = fy = 1
+    reduce = fx > 1 or fy > 1
+    if reduce:
+        reach_x = (_LANCZOS_SUPPORT - 0.5) * (box[2] - box[0]) / out[0]
+        reach_y = (_LANCZOS_SUPPORT - 0.5) * (box[3] - box[1]) / out[1]
+        area = (
+            max(0, int(box[0] - reach_x)),
+            max(0, int(box[1] - reach_y)),
+            min(upright[0], math.ceil(box[2] + reach_x)),
+            min(upright[1], math.ceil(box[3] + reach_y)),
+        )
+    else:
+        # Only the columns the filter reaches (the frame's own edges are kept where it
+        # reaches them: Pillow clips the filter there).
+        reach_x = _LANCZOS_SUPPORT * max(1.0, (box[2] - box[0]) / out[0]) + 2
+        area = (max(0, int(box[0] - reach_x)), 0, min(upright[0], math.ceil(box[2] + reach_x)), upright[1])
+    inner = (
+        (box[0] - area[0]) / fx,
+        (box[1] - area[1]) / fy,
+        (box[2] - area[0]) / fx,
+        (box[3] - area[1]) / fy,
+    )
+    area_width = area[2] - area[0]
+    available = -(-(area[3] - area[1]) // fy)  # rows to resample from (of the reduced area)
+    reduced_width = -(-area_width // fx)
+    made: list[Any] = [0, None]  # the reduced rows made last: [first row, image]
+
+    def reduced(lo: int, hi: int) -> Image.Image:
+        """Rows ``lo`` to ``hi`` of the reduced area, reusing those the last band made."""
+        band = Image.new(work, (reduced_width, hi - lo))
+        start = lo
+        first, last = made
+        if last is not None and first <= lo < first + last.height:
+            start = min(hi, first + last.height)
+            band.paste(last.crop((0, lo - first, reduced_width, start - first)), (0, 0))
+        per_cut = max(1, BAND_BYTES // max(1, area_width * 4 * fy))
+        for row in range(start, hi, per_cut):
+            end = min(area[3], area[1] + min(hi, row + per_cut) * fy)
+            strip = (area[0], area[1] + row * fy, area[2], end)
+            piece = cut(strip).reduce((fx, fy)) if copy else frame.reduce((fx, fy), box=strip)
+            band.paste(piece, (0, row - lo))
+        made[:] = [lo, band]
+        return band
+
+    scale = (inner[3] - inner[1]) / out[1]
+    reach = _LANCZOS_SUPPORT * max(1.0, scale)
+    # Rows per band: BAND_BYTES' worth of what a band holds (reduced rows, rows cut out, or
+    # Pillow's horizontal pass over the frame's rows), and several times the rows bands share
+    # (eight, or four where the filter reaches so far that bands would pass 4 x BAND_BYTES).
+    row_bytes = max(1, (reduced_width if reduce else (area_width if copy else out[0])) * 4)
+    band_rows = max(BAND_BYTES // row_bytes, int(8 * reach))
+    if band_rows * row_bytes > 4 * BAND_BYTES:
+        band_rows = max(BAND_BYTES // row_bytes, int(4 * reach))
+    step = max(1, int(band_rows / scale))
+    for top in range(0, out[1], step):
+        bottom = min(top + step, out[1])
+        lo = max(0, int(inner[1] + (top + 0.5) * scale - reach) - 1)  # the rows this band needs
+        hi = min(available, math.ceil(inner[1] + (bottom - 0.5) * scale + reach) + 1)
+        if reduce:
+            band, shift = reduced(lo, hi), (0.0, float(lo))
+        elif copy:
+            band, shift = cut((area[0], lo, area[2], hi)), (0.0, float(lo))
+        else:  # resampled straight from the frame: nothing to copy
+            band, shift = frame, (float(-area[0]), 0.0)
+        y0 = inner[1] + top * scale - shift[1]
+        y1 = (inner[3] if bottom == out[1] else inner[1] + bottom * scale) - shift[1]
+        piece = band.resize(
+            (out[0], bottom - top),
+            _LANCZOS,
+            box=(inner[0] - shift[0], max(0.0, y0), inner[2] - shift[0], min(float(band.size[1]), y1)),
+        )
+        del band
+        if work != mode:
+            piece = piece.convert(mode)
+        result.paste(piece, (0, top))
+    return result
 
 
 # -- rendering -------------------------------------------------------------------------------
@@ -512,31 +832,58 @@ def _background(color: str, mode: str, transparent: bool) -> Any:
     return (*rgb[:3], 255) if mode == "RGBA" else rgb[:3]
 
 
-def _render_frame(
-    sources: list[tuple[Image.Image, Box, float]], plan: _Plan, background: str, out_format: str
-) -> tuple[Image.Image, Image.Image]:
-    """(content, final) for one frame: ``content`` is reusable as a cascade source."""
+@dataclass(eq=False)  # compared by identity (Image's == compares pixels)
+class _Source:
+    image: Image.Image
+    region: Box  # full-resolution, upright coordinates
+    scale: float
+    todo: Pending | None = None
+    decoded: bool = False  # one of the decoded frames (not an output)
+
+
+def _pick(sources: list[_Source], plan: _Plan) -> _Source:
+    """The smallest source that covers ``plan``'s region at a sufficient scale."""
     best = None
-    for image, region, scale in sources:
+    for source in sources:
+        region = source.region
         covers = (
             region[0] <= plan.region[0] + _EPS
             and region[1] <= plan.region[1] + _EPS
             and region[2] >= plan.region[2] - _EPS
             and region[3] >= plan.region[3] - _EPS
         )
-        if covers and scale >= plan.scale - _EPS and (best is None or scale < best[2]):
-            best = (image, region, scale)
+        if not covers or source.scale < plan.scale - _EPS:
+            continue
+        # Among equals, an image already prepared rather than a frame still to convert.
+        if best is None or (source.scale, source.todo is not None) < (best.scale, best.todo is not None):
+            best = source
     if best is None:  # an upscale: take the largest
-        best = max(sources, key=lambda s: s[2])
-    image, region, scale = best
+        best = max(sources, key=lambda s: s.scale)
+    return best
+
+
+def _render_frame(
+    sources: list[_Source], plan: _Plan, background: str, out_format: str
+) -> tuple[Image.Image, Image.Image]:
+    """(content, final) for one frame: ``content`` is reusable as a cascade source."""
+    source = _pick(sources, plan)
+    image, region, todo = source.image, source.region, source.todo
+    width, height = image.size
+    if todo is not None and todo.orientation >= 5:
+        width, height = height, width  # upright
+    # A scale for each axis: the height of an image made to a width was rounded.
+    sx, sy = width / (region[2] - region[0]), height / (region[3] - region[1])
     box = (
-        (plan.region[0] - region[0]) * scale,
-        (plan.region[1] - region[1]) * scale,
-        (plan.region[2] - region[0]) * scale,
-        (plan.region[3] - region[1]) * scale,
+        max(0.0, (plan.region[0] - region[0]) * sx),
+        max(0.0, (plan.region[1] - region[1]) * sy),
+        min(float(width), (plan.region[2] - region[0]) * sx),
+        min(float(height), (plan.region[3] - region[1]) * sy),
     )
-    whole = box == (0.0, 0.0, float(image.size[0]), float(image.size[1]))
-    if whole and plan.out == image.size:
+    if todo is None and image.width * image.height * 4 > WHOLE_BYTES:
+        todo = Pending(None, image.mode)  # a large output as a source: resampled in bands too
+    if todo is not None:
+        content = _resample_bands(image, todo, plan.out, box)
+    elif box == (0.0, 0.0, float(image.size[0]), float(image.size[1])) and plan.out == image.size:
         content = image
     else:
         content = image.resize(plan.out, _LANCZOS, box=box, reducing_gap=_REDUCING_GAP)
@@ -557,21 +904,43 @@ def plan_scale(targets: Sequence[Target], size: tuple[int, int]) -> float:
     return min(1.0, _needed_scale([_plan(t, size) for t in targets]))
 
 
-def render(decoded: Decoded, targets: Sequence[Target], *, background: str = "#ffffff") -> dict[str, Output]:
+def render(
+    decoded: Decoded,
+    targets: Sequence[Target],
+    *,
+    background: str = "#ffffff",
+    release: bool = False,
+) -> dict[str, Output]:
     """Every target from one decode, largest first, each from the smallest image already
-    made that covers its region at a sufficient scale (see the module doc)."""
+    made that covers its region at a sufficient scale (see the module doc).
+
+    ``release=True`` lets go of the decoded frames as soon as no output still to make needs
+    them (``decoded.frames`` is emptied): for a caller that only wants the outputs, so that
+    the full-size frames are freed before the smaller outputs are made and encoded."""
     plans = sorted((_plan(t, decoded.size) for t in targets), key=lambda p: -p.scale)
     out_format = family(decoded.format)
     full = (0.0, 0.0, float(decoded.size[0]), float(decoded.size[1]))
-    per_frame_sources = [[(frame, full, decoded.scale)] for frame in decoded.frames]
+    todos = decoded.pending or [None] * len(decoded.frames)
+    per_frame_sources = [
+        [_Source(frame, full, decoded.scale, todo, decoded=True)]
+        for frame, todo in zip(decoded.frames, todos, strict=True)
+    ]
+    if release:
+        decoded.frames, decoded.pending = [], []
     results: dict[str, Output] = {}
-    for plan in plans:
+    for index, plan in enumerate(plans):
         frames = []
         for sources in per_frame_sources:
             content, final = _render_frame(sources, plan, background, out_format)
-            if content is not sources[0][0]:
-                sources.append((content, plan.region, content.size[0] / (plan.region[2] - plan.region[0])))
+            if all(content is not s.image for s in sources):
+                scale = content.size[0] / (plan.region[2] - plan.region[0])
+                sources.append(_Source(content, plan.region, scale))
             frames.append(final)
+            first = sources[0]
+            needed = not release or any(_pick(sources, later) is first for later in plans[index + 1 :])
+            if first.decoded and not needed:
+                del sources[0]  # the decoded frame: no output still to make needs it
+            del first
         results[plan.target.key] = Output(plan.target, frames, plan.scale)
     return results
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ANIMATION_MODES",
     "DEFAULTS",
+    "MAX_METADATA",
+    "MAX_PIXELS",
     "THUMBNAIL_MODES",
     "ImageSettings",
     "avif_supported",
@@ -44,9 +46,13 @@ THUMBNAIL_MODES = ("crop", "fit", "pad")
 #: What happens to animated GIF/WebP: keep every frame, keep the first only, or refuse.
 ANIMATION_MODES = ("keep", "first", "refuse")
 
-#: Pillow's own decompression-bomb warning threshold (``Image.MAX_IMAGE_PIXELS``), about
-#: 89.5 megapixels or 256 MiB of RGBA. Here it is a hard limit, checked before decoding.
-_PILLOW_MAX_PIXELS = 89_478_485
+#: The default pixel limit, checked before decoding: 64 megapixels (a 61 MP camera's photos
+#: pass). Processing holds one decoded copy of the image, 4 bytes a pixel for RGB and RGBA,
+#: plus some 30 MiB: about 275 MiB at this limit (see the README's "Memory").
+MAX_PIXELS = 64_000_000
+#: The default limit on a file's metadata (PNG chunks other than the pixels, JPEG header
+#: segments, WebP chunks), checked before Pillow reads them into memory: 16 MiB.
+MAX_METADATA = 16 << 20
 
 #: Built-in defaults, as the ``FS_IMAGES_*`` keys that override them (``init_app`` sets them
 #: with ``setdefault``, so ``app.config`` shows every value in force).
@@ -64,8 +70,9 @@ DEFAULTS: dict[str, Any] = {
     "FS_IMAGES_AVIF_QUALITY": 60,
     "FS_IMAGES_KEEP_EXIF": False,
     "FS_IMAGES_KEEP_GPS": False,
-    "FS_IMAGES_MAX_PIXELS": _PILLOW_MAX_PIXELS,
+    "FS_IMAGES_MAX_PIXELS": MAX_PIXELS,
     "FS_IMAGES_MAX_FRAMES": 1000,
+    "FS_IMAGES_MAX_METADATA": MAX_METADATA,
     "FS_IMAGES_ANIMATION": "keep",
     "FS_IMAGES_BACKGROUND": "#ffffff",
 }
@@ -112,8 +119,9 @@ class ImageSettings:
     avif_quality: int = 60
     keep_exif: bool = False
     keep_gps: bool = False
-    max_pixels: int = _PILLOW_MAX_PIXELS
+    max_pixels: int = MAX_PIXELS
     max_frames: int = 1000
+    max_metadata: int = MAX_METADATA
     animation: str = "keep"
     background: str = "#ffffff"
 
@@ -135,8 +143,10 @@ class ImageSettings:
             raise ConfigurationError(f"IMAGES_THUMBNAILS must be positive sizes, not {list(self.thumbnails)}")
         if self.max_size is not None and self.max_size < 1:
             raise ConfigurationError(f"IMAGES_MAX_SIZE must be a positive size, not {self.max_size}")
-        if self.max_pixels < 1 or self.max_frames < 1:
-            raise ConfigurationError("IMAGES_MAX_PIXELS and IMAGES_MAX_FRAMES must be positive")
+        if self.max_pixels < 1 or self.max_frames < 1 or self.max_metadata < 1:
+            raise ConfigurationError(
+                "IMAGES_MAX_PIXELS, IMAGES_MAX_FRAMES and IMAGES_MAX_METADATA must be positive"
+            )
         from PIL import ImageColor  # settings are only built where images are processed
 
         try:
@@ -159,7 +169,7 @@ class ImageSettings:
     def fingerprint(self) -> str:
         """A short hash of every setting that changes what is produced (for ``rerender``)."""
         data = dataclasses.asdict(self)
-        for key in ("max_pixels", "max_frames"):  # checks, not outputs
+        for key in ("max_pixels", "max_frames", "max_metadata"):  # checks, not outputs
             data.pop(key)
         raw = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(raw).hexdigest()[:16]
@@ -255,6 +265,7 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
         keep_gps=get_bool("keep_gps"),
         max_pixels=get_int("max_pixels") or 0,
         max_frames=get_int("max_frames") or 0,
+        max_metadata=get_int("max_metadata") or 0,
         animation=get_str("animation"),
         background=str(get("background")[0]),
     )
