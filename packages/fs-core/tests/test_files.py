@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 import fs_core as fs
-from fs_core.files import content_type_for
+from fs_core.content_types import content_type_for
 
 
 def test_flask_fs_presets_keep_their_members():

@@ -310,7 +310,7 @@ def test_signature_arguments_without_a_secret_key_do_not_break_public_files(make
 )
 def test_every_xml_type_is_active_content(make_app, declared):
     """A browser runs <html:script> in any XML document, whatever its +xml type."""
-    from fs_core.files import content_type_for
+    from fs_core.content_types import content_type_for
 
     assert content_type_for("feed.bin", declared) == "application/octet-stream"
     files = fs.Storage("files", fs.ALL)

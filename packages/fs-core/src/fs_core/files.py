@@ -146,12 +146,3 @@ for _type, _ext in (
 def mime(filename: str, default: str | None = None) -> str | None:
     """The MIME type guessed from the name, or ``default``; the same on every machine."""
     return _MIMETYPES.guess_type(filename, strict=False)[0] or default
-
-
-def __getattr__(name: str) -> object:
-    # These moved to fs_core.content_types (0.2); kept importable from here.
-    if name in ("ACTIVE_CONTENT_TYPES", "content_type_for", "is_active_content"):
-        from . import content_types
-
-        return getattr(content_types, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

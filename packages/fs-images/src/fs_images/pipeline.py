@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fs_core import streams
+from fs_core.content_types import content_type_for
 from fs_core.errors import FileNotFound
-from fs_core.files import content_type_for
 
 from . import metadata
 from .errors import InvalidImage
