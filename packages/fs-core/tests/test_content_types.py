@@ -243,3 +243,29 @@ def test_renders_inline_refuses_what_is_not_one_type():
     assert not renders_inline("image/png,text/html", {})
     assert not renders_inline("text/html,image/png", {})
     assert not renders_inline(None, {})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("FILES_FS_INLINE_TYPES", "png"),
+        ("FS_INLINE_TYPES", ["image/png", "text/plain,text/html"]),
+        ("FILES_FS_INLINE_ACTIVE_CONTENT", "yes please"),
+        ("FILES_FS_CONTENT_SECURITY_POLICY", "sandbox\nX: y"),
+    ],
+)
+def test_serving_keys_are_checked_when_the_storage_is_configured(make_app, key, value):
+    short = key.split("FS_", 1)[1]
+    with pytest.raises(fs.ConfigurationError, match=rf"Storage 'files', FILES_FS_{short} or FS_{short}: "):
+        make_app(fs.Storage("files"), **{key: value})
+
+
+@pytest.mark.parametrize("value", ["false", "0", "off", "None", " "])
+def test_a_false_word_turns_the_policy_off(make_app, value):
+    response = _serve(make_app, "a.txt", FILES_FS_CONTENT_SECURITY_POLICY=value)
+    assert "Content-Security-Policy" not in response.headers
+
+
+def test_no_inline_types_means_every_file_is_an_attachment(make_app):
+    response = _serve(make_app, "a.png", FILES_FS_INLINE_TYPES="")
+    assert response.headers["Content-Disposition"].startswith("attachment")

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
+import uuid
+
+import pytest
 
 import fs_core as fs
 from fs_core.leftovers import Leftover
+
+OLD, YOUNG = uuid.uuid4().hex, uuid.uuid4().hex
 
 
 def _age(storage: fs.Storage, name: str, seconds: float) -> None:
@@ -21,26 +27,42 @@ def test_old_set_aside_copies_are_found_and_removed(make_app):
     files = fs.Storage("files")
     app = make_app(files)
     with app.app_context():
+        backend = files.backend
         files.write("a/photo.jpg", b"live")
-        files.write("a/.fs-previous-0123", b"old copy")
-        files.write("a/.fs-previous-4567", b"young copy")
-        files.write(".fs-previous-notes.txt", b"not under the age either")
-        _age(files, "a/.fs-previous-0123", 7200)
+        backend.write(f"a/.fs-previous-{OLD}", b"old copy")  # as _set_aside names them
+        backend.write(f"a/.fs-previous-{YOUNG}", b"young copy")
+        backend.write(".fs-previous-notes.txt", b"not the core's: another tool's file")
+        _age(files, f"a/.fs-previous-{OLD}", 7200)
+        _age(files, ".fs-previous-notes.txt", 7200)
         _age(files, "a/photo.jpg", 7200)
         found = list(files.leftovers(older_than=3600))
-        assert [leftover.name for leftover in found] == ["a/.fs-previous-0123"]
+        assert [leftover.name for leftover in found] == [f"a/.fs-previous-{OLD}"]
         assert found[0].size == len(b"old copy")
-        assert set(files.list_files()) == {
+        assert set(files.list_files()) == {"a/photo.jpg"}  # set-aside copies are never listed
+        assert files.clean_leftovers(3600, dry_run=True) == found
+        assert backend.exists(f"a/.fs-previous-{OLD}")
+        assert files.clean_leftovers(3600) == found
+        assert set(backend.list_files()) == {
             "a/photo.jpg",
-            "a/.fs-previous-0123",
-            "a/.fs-previous-4567",
+            f"a/.fs-previous-{YOUNG}",
             ".fs-previous-notes.txt",
         }
-        assert files.clean_leftovers(3600, dry_run=True) == found
-        assert files.exists("a/.fs-previous-0123")
-        assert files.clean_leftovers(3600) == found
-        assert set(files.list_files()) == {"a/photo.jpg", "a/.fs-previous-4567", ".fs-previous-notes.txt"}
         assert files.read("a/photo.jpg") == b"live"
+
+
+def test_set_aside_names_are_reserved(make_app):
+    files = fs.Storage("files", fs.ALL)
+    app = make_app(files)
+    with app.app_context():
+        files.backend.write(f".fs-previous-{OLD}", b"a copy")
+        for call in (
+            lambda: files.write(".fs-previous-notes.txt", b"x"),
+            lambda: files.read(f".fs-previous-{OLD}"),
+            lambda: files.save(io.BytesIO(b"x"), f"a/.fs-previous-{OLD}"),
+        ):
+            with pytest.raises(fs.InvalidFilename, match="reserved"):
+                call()
+    assert app.test_client().get(f"/files/.fs-previous-{OLD}").status_code == 404
 
 
 def test_backend_leftovers_are_removed_through_the_backend(make_app):
@@ -60,22 +82,22 @@ def test_the_clean_command_reports_and_removes(make_app):
     files = fs.Storage("files")
     app = make_app(files)
     with app.app_context():
-        files.write(".fs-previous-1", b"12345")
-        _age(files, ".fs-previous-1", 3 * 86400)
+        files.backend.write(f".fs-previous-{OLD}", b"12345")
+        _age(files, f".fs-previous-{OLD}", 3 * 86400)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["fs", "clean", "files", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert (
-        "would remove: copy set aside while processing a replacement: .fs-previous-1 (5 bytes)"
+        f"would remove: copy set aside while processing a replacement: .fs-previous-{OLD} (5 bytes)"
         in result.stdout
     )
     assert "1 leftover(s) found, 5 bytes" in result.stderr
     with app.app_context():
-        assert files.exists(".fs-previous-1")
+        assert files.backend.exists(f".fs-previous-{OLD}")
     result = runner.invoke(args=["fs", "clean", "files", "--older-than", str(4 * 86400)])
     assert result.exit_code == 0, result.output
     assert "0 leftover(s) removed" in result.stderr
     result = runner.invoke(args=["fs", "clean", "files"])
     assert "1 leftover(s) removed, 5 bytes" in result.stderr
     with app.app_context():
-        assert not files.exists(".fs-previous-1")
+        assert not files.backend.exists(f".fs-previous-{OLD}")

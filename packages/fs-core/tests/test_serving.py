@@ -15,8 +15,9 @@ from fs_core.serving import content_disposition
         ("report.pdf", "inline; filename=report.pdf"),
         ("my report.pdf", 'inline; filename="my report.pdf"'),
         ('a"b\\c;d.txt', 'inline; filename="a\\"b\\\\c;d.txt"'),
-        ("dir/файл.txt", "inline; filename=.txt; filename*=UTF-8''%D1%84%D0%B0%D0%B9%D0%BB.txt"),
-        ("日本.txt", "inline; filename=.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"),
+        ("dir/файл.txt", "inline; filename=download.txt; filename*=UTF-8''%D1%84%D0%B0%D0%B9%D0%BB.txt"),
+        ("日本.txt", "inline; filename=download.txt; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt"),
+        ("日本", "inline; filename=download; filename*=UTF-8''%E6%97%A5%E6%9C%AC"),
     ],
 )
 def test_content_disposition_is_safe(name, expected):

@@ -33,6 +33,7 @@ __all__ = [
     "DEFAULT_CONTENT_SECURITY_POLICY",
     "GENERIC_TYPES",
     "SAFE_INLINE_TYPES",
+    "check_config",
     "content_security_policy",
     "content_type_for",
     "inline_types",
@@ -160,7 +161,7 @@ def content_type_for(filename: str, declared: str | None = None) -> str:
 
 def _type_set(value: Any, key: str) -> frozenset[str]:
     if isinstance(value, str):
-        value = value.split(",")
+        value = [item for item in value.split(",") if item.strip()]
     if not isinstance(value, Iterable):
         raise ConfigurationError(f"{key} must be a list of content types, not {value!r}")
     types = set()
@@ -189,11 +190,33 @@ def renders_inline(mimetype: str | None, config: Mapping[str, Any]) -> bool:
     return value is not None and value in inline_types(config)
 
 
+_NO_POLICY = frozenset({"", "0", "false", "no", "off", "none"})
+
+
+def check_config(config: Mapping[str, Any], storage: str) -> None:
+    """Refuse a storage's serving keys now (when it is configured) rather than on each
+    request: ``INLINE_TYPES``, ``INLINE_ACTIVE_CONTENT``, ``CONTENT_SECURITY_POLICY``."""
+    keys = f"{storage.upper()}_FS_{{key}} or FS_{{key}}"
+    for key, check in (
+        ("INLINE_TYPES", inline_types),
+        (
+            "INLINE_ACTIVE_CONTENT",
+            lambda cfg: as_bool(cfg.get("inline_active_content"), "inline_active_content"),
+        ),
+        ("CONTENT_SECURITY_POLICY", content_security_policy),
+    ):
+        try:
+            check(config)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"Storage {storage!r}, {keys.format(key=key)}: {exc}") from None
+
+
 def content_security_policy(config: Mapping[str, Any]) -> str | None:
     """The ``Content-Security-Policy`` of a storage's responses: ``CONTENT_SECURITY_POLICY``
-    if set (a false value or ``''`` for none), else :data:`DEFAULT_CONTENT_SECURITY_POLICY`."""
+    if set (``False``, ``None``, ``''`` or a false word from the environment such as
+    ``'false'`` for none), else :data:`DEFAULT_CONTENT_SECURITY_POLICY`."""
     value = config.get("content_security_policy", DEFAULT_CONTENT_SECURITY_POLICY)
-    if value is None or value is False or value == "":
+    if value is None or value is False or (isinstance(value, str) and value.strip().lower() in _NO_POLICY):
         return None
     if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
         raise ConfigurationError(f"CONTENT_SECURITY_POLICY must be one header value, not {value!r}")

@@ -16,12 +16,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DEFAULT_LEFTOVER_AGE", "PREVIOUS_PREFIX", "Leftover", "is_older"]
+__all__ = ["DEFAULT_LEFTOVER_AGE", "Leftover", "is_older"]
 
 #: Age in seconds under which a leftover is presumed to belong to a write still in progress.
 DEFAULT_LEFTOVER_AGE = 24 * 3600
-#: Base-name prefix of the copy the core keeps of a file being replaced while processors run.
-PREVIOUS_PREFIX = ".fs-previous-"
 
 
 @dataclass(frozen=True)

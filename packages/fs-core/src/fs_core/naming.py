@@ -22,6 +22,7 @@ from .files import lower_extension
 __all__ = [
     "MAX_NAME_BYTES",
     "MAX_SEGMENT_BYTES",
+    "PREVIOUS_PREFIX",
     "check_chars",
     "hashed_name",
     "join_name",
@@ -32,6 +33,9 @@ __all__ = [
 
 MAX_SEGMENT_BYTES = 255
 MAX_NAME_BYTES = 1024
+#: Base-name prefix of the copy the core keeps of a file being replaced while processors run:
+#: reserved (no name of a storage may start a segment with it) and never listed.
+PREVIOUS_PREFIX = ".fs-previous-"
 
 # Line and paragraph separators and the bidirectional overrides that make "gpj.exe" look
 # like "exe.jpg" are refused with the C0/C1 controls.
@@ -74,8 +78,10 @@ def validate_name(name: object, *, what: str = "File name") -> str:
         raise InvalidFilename(f"{what} is longer than {MAX_NAME_BYTES} bytes")
     for segment in name.split("/"):
         if segment in ("", ".", ".."):
-            shown = segment or "an empty segment"
-            raise InvalidFilename(f"{what} {name!r} contains {shown!r}; it would leave its folder")
+            problem = {"": "an empty segment ('//')", ".": "a '.' segment", "..": "a '..' segment"}[segment]
+            raise InvalidFilename(f"{what} {name!r} contains {problem}: names are plain relative paths")
+        if segment.startswith(PREVIOUS_PREFIX):
+            raise InvalidFilename(f"{what} {name!r}: names starting with {PREVIOUS_PREFIX!r} are reserved")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise InvalidFilename(f"{what} {name!r} has a segment longer than {MAX_SEGMENT_BYTES} bytes")
     return name
@@ -154,6 +160,18 @@ def hashed_name(hexdigest: str, extension: str = "", *, depth: int = 4, width: i
     rest = hexdigest[depth * width :]
     ext = extension.lstrip(".")
     return "/".join([*folders, f"{rest}.{ext}" if ext else rest])
+
+
+def previous_name(name: str, token: str) -> str:
+    """The name of the copy of ``name`` set aside while processors work on its replacement:
+    ``.fs-previous-<token>`` in the same folder (reserved, so not validated)."""
+    parent = split_parent(name)[0]
+    return f"{parent}/{PREVIOUS_PREFIX}{token}" if parent else f"{PREVIOUS_PREFIX}{token}"
+
+
+def is_reserved(name: str) -> bool:
+    """Whether ``name`` (a stored name) is one of the core's own set-aside copies."""
+    return split_parent(name)[1].startswith(PREVIOUS_PREFIX)
 
 
 def split_parent(name: str) -> tuple[str, str]:

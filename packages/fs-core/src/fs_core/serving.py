@@ -181,8 +181,11 @@ def content_disposition(filename: str, attachment: bool = False) -> str:
         name.encode("ascii")
     except UnicodeEncodeError:
         simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        stem, dot, ext = simple.rpartition(".") if "." in simple else (simple, "", "")
+        if not stem.strip(" ._-"):  # 'файл.txt' must not fall back to the hidden '.txt'
+            simple = f"download{dot}{ext}"
         quoted = quote(name, safe="!#$&+-.^_`|~")
-        return dump_options_header(value, {"filename": simple or "download", "filename*": f"UTF-8''{quoted}"})
+        return dump_options_header(value, {"filename": simple, "filename*": f"UTF-8''{quoted}"})
     return dump_options_header(value, {"filename": name})
 
 

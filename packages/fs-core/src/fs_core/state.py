@@ -16,6 +16,7 @@ from flask import Flask, current_app, has_app_context
 
 from .backend import DEFAULT_BACKEND, BaseBackend
 from .config import Config
+from .content_types import check_config
 from .errors import ConfigurationError
 from .plugins import Plugins
 
@@ -73,6 +74,7 @@ class FSState(dict):
         else:
             backend_name = backend.backend_name or backend_name
         backend.backend_name = backend_name
+        check_config(backend.config, storage.name)
         state = StorageState(backend_name, backend.config, backend)
         self.states[storage.name] = state
         self[storage.name] = storage

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import inspect
 import posixpath
+import re
 import tempfile
 import uuid
 import weakref
@@ -47,7 +48,7 @@ from .errors import (
     UnauthorizedFileType,
 )
 from .files import DEFAULTS, extension
-from .leftovers import DEFAULT_LEFTOVER_AGE, PREVIOUS_PREFIX, Leftover, is_older
+from .leftovers import DEFAULT_LEFTOVER_AGE, Leftover, is_older
 from .serving import finish_response, normalize_range
 from .state import EXTENSION, FSState, StorageState, init_app
 
@@ -56,6 +57,9 @@ __all__ = ["CONFLICT_MODES", "Storage"]
 #: What a create meets on an existing name: refuse, replace, or pick ``name_1.ext``.
 CONFLICT_MODES = ("error", "overwrite", "rename")
 DEFAULT_SIGNED_URL_EXPIRES = 3600
+
+# The copies _set_aside makes: the reserved prefix and a uuid4's hex.
+_SET_ASIDE = re.compile(re.escape(naming.PREVIOUS_PREFIX) + "[0-9a-f]{32}")
 
 # Set while post-save processors run, so files they store do not trigger them again.
 _processing: ContextVar[bool] = ContextVar("fs_core_processing", default=False)
@@ -507,7 +511,7 @@ class Storage:
             return None
         # Same folder (a rename within one directory on local disks); a short name, since
         # the file's own name may already be as long as a segment can be.
-        previous = naming.join_name(naming.split_parent(name)[0], f"{PREVIOUS_PREFIX}{uuid.uuid4().hex}")
+        previous = naming.previous_name(name, uuid.uuid4().hex)
         try:
             state.backend.copy(name, previous, overwrite=False)
         except FileNotFound:  # a first save: nothing to keep
@@ -547,7 +551,8 @@ class Storage:
                 elif (failed := self._put_back(state, previous, name)) is not None:
                     raise ProcessingError(
                         f"Processing {name!r} failed ({exc}), and putting back the file it replaced "
-                        f"failed too ({failed}): that file is kept as {previous!r}"
+                        f"failed too ({failed}): that file is kept as {previous!r} (a reserved name: "
+                        f"read it with storage.backend; flask fs clean removes it after a day)"
                     ) from exc
                 if isinstance(exc, FSError) or not isinstance(exc, Exception):
                     raise
@@ -599,11 +604,13 @@ class Storage:
         folder = naming.validate_prefix(prefix)
         backend = self.backend
         if folder is None:
-            return iter(backend.list_files())
-        try:
-            return iter(backend.list_files(folder))
-        except TypeError:  # a Flask-FS backend: list_files() takes no prefix
-            return iter(naming.under(folder, backend.list_files()))
+            names = backend.list_files()
+        else:
+            try:
+                names = backend.list_files(folder)
+            except TypeError:  # a Flask-FS backend: list_files() takes no prefix
+                names = naming.under(folder, backend.list_files())
+        return (name for name in names if not naming.is_reserved(name))
 
     def metadata(self, filename: str) -> dict[str, Any]:
         """``checksum``, ``size``, ``mime``, ``modified`` (UTC), plus ``filename`` (the base
@@ -678,7 +685,7 @@ class Storage:
         backend = self.backend
         yield from backend.leftovers(older_than)
         for name in backend.list_files():
-            if not naming.split_parent(name)[1].startswith(PREVIOUS_PREFIX):
+            if not _SET_ASIDE.fullmatch(naming.split_parent(name)[1]):
                 continue
             try:
                 meta = backend.metadata(name)
