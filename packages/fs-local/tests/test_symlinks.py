@@ -217,9 +217,18 @@ def test_writing_through_a_link_out_of_the_root_never_writes_outside(
 
 def test_listing_skips_links_out_of_the_root(backend, outside, world):
     follows_inside = backend.resolver is beneath.BENEATH
-    expected = {"inside.txt", "a/kept.txt"} | ({"a/in_link"} if follows_inside else set())
-    assert set(backend.list_files()) == expected
-    assert set(backend.list_files("a")) == expected - {"inside.txt"}
+    in_a = {"a/kept.txt"} | ({"a/in_link"} if follows_inside else set())
+    # dir_in -> a stays inside: its files are names the storage reads, so they are listed.
+    through_dir_in = {name.replace("a/", "dir_in/", 1) for name in in_a} if follows_inside else set()
+    assert set(backend.list_files()) == {"inside.txt"} | in_a | through_dir_in
+    assert set(backend.list_files("a")) == in_a
+    if follows_inside:
+        assert set(backend.list_files("dir_in")) == through_dir_in
+    else:
+        with pytest.raises(fs.InvalidFilename, match=REFUSED):
+            list(backend.list_files("dir_in"))
+    for name in through_dir_in:
+        assert backend.read(name) == backend.read(name.replace("dir_in/", "a/", 1))
     for prefix in ("dir_out", "a/up_out", "dir_out/sub"):
         with pytest.raises(fs.InvalidFilename, match=REFUSED):
             list(backend.list_files(prefix))
@@ -313,7 +322,9 @@ def test_follow_symlinks_restores_following_links_anywhere(world, key):
         assert files.backend.resolver is beneath.FOLLOW
         assert files.read("dir_out/secret.txt") == b"secret"
         assert files.read("a/up_file") == b"secret"
-        assert {"file_out", "a/up_file"} <= set(files.list_files())
+        listed = set(files.list_files())
+        assert {"file_out", "a/up_file", "dir_out/secret.txt", "dir_out/sub/inner.txt"} <= listed
+        assert {"dir_in/kept.txt", "a/up_out/sub/inner.txt"} <= listed
         files.write("dir_out/written.txt", b"out")
         # The watch sees what the storage did outside (so its silence elsewhere means something).
         assert {name for _, name in watched.events()} >= {b"secret.txt", b"written.txt"}
@@ -415,3 +426,17 @@ def test_a_folder_swapped_for_a_link_in_a_loop_never_leads_outside(request, tmp_
     # hundred to a few thousand operations went through, most met the link).
     assert outcomes.get("done", 0) > 20, outcomes
     assert outcomes.get("refused", 0) > 20, outcomes
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_a_link_back_up_does_not_make_the_listing_endless(tmp_path, follow):
+    root = tmp_path / "root"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "f.txt").write_bytes(b"f")
+    os.symlink("..", root / "a" / "b" / "up")  # a/b/up is a: the walk is inside it already
+    os.symlink("../..", root / "a" / "b" / "top")  # the root itself
+    os.symlink("b", root / "a" / "same")  # another name for a/b: listed under both names
+    backend = LocalBackend("files", Config(root=str(root), follow_symlinks=follow))
+    assert backend.resolver is (beneath.FOLLOW if follow else beneath.BENEATH)
+    assert set(backend.list_files()) == {"a/b/f.txt", "a/same/f.txt"}
+    assert backend.read("a/b/up/same/f.txt") == b"f"  # readable, though not listed

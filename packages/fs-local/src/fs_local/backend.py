@@ -69,6 +69,8 @@ _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 _PROC_FD = "/proc/self/fd"
 #: A folder that operations happen in (fsync and O_TMPFILE need more than O_PATH).
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+#: A link to a folder, opened to list what it leads to (a FIFO in its place cannot block).
+_LINKED_FOLDER = _FOLDER | os.O_NONBLOCK
 #: A folder only looked through (unlink, rename, rmdir in it).
 _THROUGH = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 #: A file to read: O_NONBLOCK so that a FIFO in the folder cannot hang the request.
@@ -328,7 +330,8 @@ class LocalBackend(BaseBackend):
 
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
         """Names of the regular files under ``prefix``, and of links that lead to one (and
-        that the storage would follow). Never ``.fs-tmp-*``, nor names that are not valid
+        that the storage would follow), also inside links to folders that the storage would
+        follow (each folder once: a link back up is not walked again). Never ``.fs-tmp-*``, nor names that are not valid
         UTF-8: no name given to the API can reach those (one warning per listing says which)."""
         folder = (prefix or "").strip("/")
         rel = self._rel(folder) if folder else b""
@@ -369,8 +372,17 @@ class LocalBackend(BaseBackend):
             # A folder that cannot be read must not shorten the listing silently.
             raise BackendError(f"Cannot list {base + path!r}: {exc}", exc) from exc
 
+        def follow_link(path: str, name: str) -> int | None:
+            # A link the storage would read through (inside the root, or any with
+            # FOLLOW_SYMLINKS) that leads to a folder: its files are names the API can read.
+            where = f"{base}{path}/" if path else base
+            try:
+                return self.resolver.open(root, (where + name).encode(), _LINKED_FOLDER)
+            except (OSError, InvalidFilename):
+                return None
+
         try:
-            for path, _, entries in tree.walk(top, enter=enter, onerror=unreadable):
+            for path, _, entries in tree.walk(top, enter=enter, onerror=unreadable, follow_link=follow_link):
                 where = f"{base}{path}/" if path else base
                 for entry in entries:
                     name = entry.name

@@ -39,6 +39,7 @@ def walk(
     *,
     enter: Callable[[str, str], bool] = lambda path, name: True,
     onerror: Callable[[OSError, str], None] | None = None,
+    follow_link: Callable[[str, str], int | None] | None = None,
 ) -> Iterator[tuple[str, int, list[os.DirEntry[str]]]]:
     """``(path, fd, entries)`` for the folder ``top`` (a descriptor, left open) and every
     folder under it that ``enter(path, name)`` accepts (``path``: its parent's): ``path`` is
@@ -46,16 +47,33 @@ def walk(
     it, ``/``-separated, surrogate-escaped as ``os`` names are), ``fd`` is valid until the next
     step, ``entries`` are what is not a folder (files, links, others).
 
+    With ``follow_link(path, name)``, a link that it opens as a folder (it returns the
+    descriptor, or ``None`` to leave the link an entry) is walked as a folder too, unless it
+    leads to a folder the walk is already inside (a link back up would never end). Two links
+    to one folder are walked twice: each gives names of its own.
+
     A folder that vanishes or turns into a link meanwhile is skipped; one that cannot be
     listed is passed to ``onerror`` (default: raise) with its path.
     """
-    # Each level: (descriptor, its path, the subfolders still to visit).
-    stack: list[tuple[int, str, list[str]]] = []
+    # Each level: (descriptor, its path, the subfolders still to visit: name and, for a
+    # followed link, its descriptor already open).
+    stack: list[tuple[int, str, list[tuple[str, int | None]]]] = []
+    inside: list[tuple[int, int]] = []  # (device, inode) of each level, when links are followed
+    fd: int | None
     fd, path = top, ""
     try:
         while True:
+            if fd is not None and follow_link is not None:
+                st = os.fstat(fd)
+                key = (st.st_dev, st.st_ino)
+                if key in inside[: len(stack)]:  # a folder the walk is already inside
+                    os.close(fd)
+                    fd = None
+                else:
+                    del inside[len(stack) :]
+                    inside.append(key)
             if fd is not None:
-                folders: list[str] = []
+                folders: list[tuple[str, int | None]] = []
                 stack.append((fd, path, folders))  # closed in the end, whatever happens
                 try:
                     entries = _entries(fd)
@@ -66,10 +84,17 @@ def walk(
                     entries = []
                 files = []
                 for entry in entries:
-                    if not entry.is_dir(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False):
+                        if enter(path, entry.name):
+                            folders.append((entry.name, None))
+                        continue
+                    linked = None
+                    if follow_link is not None and entry.is_symlink() and enter(path, entry.name):
+                        linked = follow_link(path, entry.name)
+                    if linked is None:
                         files.append(entry)
-                    elif enter(path, entry.name):
-                        folders.append(entry.name)
+                    else:
+                        folders.append((entry.name, linked))
                 folders.reverse()  # visited in listing order
                 yield path, fd, files
             while stack and not stack[-1][2]:
@@ -79,8 +104,10 @@ def walk(
             if not stack:
                 return
             parent, parent_path, pending = stack[-1]
-            name = pending.pop()
+            name, fd = pending.pop()
             path = f"{parent_path}/{name}" if parent_path else name
+            if fd is not None:
+                continue
             try:
                 fd = _open_subfolder(name, parent)
             except OSError as exc:
@@ -89,9 +116,12 @@ def walk(
                 onerror(exc, path)
                 fd = None
     finally:
-        for level, _, _ in stack:
+        for level, _, pending in stack:
             if level != top:
                 os.close(level)
+            for _, linked in pending:
+                if linked is not None:
+                    os.close(linked)
 
 
 def remove_tree(parent: int, name: str | bytes) -> None:
