@@ -329,9 +329,9 @@ class LocalBackend(BaseBackend):
             os.close(fd)
 
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
-        """Names of the regular files under ``prefix``, and of links that lead to one (and
-        that the storage would follow), also inside links to folders that the storage would
-        follow (each folder once: a link back up is not walked again). Never ``.fs-tmp-*``, nor names that are not valid
+        """Names of the regular files under ``prefix``, and of links that lead to one, also
+        behind links to folders: every link the storage would follow (never into a folder
+        the walk is already inside). Never ``.fs-tmp-*``, nor names that are not valid
         UTF-8: no name given to the API can reach those (one warning per listing says which)."""
         folder = (prefix or "").strip("/")
         rel = self._rel(folder) if folder else b""
