@@ -282,6 +282,8 @@ def test_every_hook_is_documented_and_typed():
     assert set(specs) == {
         "register_backends",
         "file_allowed",
+        "check_target",
+        "prepare_upload",
         "after_save",
         "will_process",
         "after_copy",

@@ -67,6 +67,38 @@ def file_allowed(storage: Storage, file: BinaryIO, filename: str) -> bool | None
 
 
 @hookspec
+def check_target(storage: Storage, filename: str, replace: bool) -> None:
+    """Refuse to store a new file as ``filename``, before anything is written.
+
+    Runs on :meth:`Storage.save` and :meth:`Storage.write` (not for files processors store)
+    once the final name is known (``filename`` is the whole name in the storage, folders
+    included), and again for each name ``ON_CONFLICT = 'rename'`` tries. ``replace`` says
+    whether an existing file of that name would be replaced. Raise
+    :class:`~fs_core.errors.FileExists` when the name is taken in a way the storage cannot see
+    by itself (the thumbnails this file would get would replace other files): with
+    ``'rename'`` the core then tries the next free name, otherwise the caller gets the error.
+    Raise another :class:`~fs_core.errors.FSError` to refuse the file.
+    """
+
+
+@hookspec(firstresult=True)
+def prepare_upload(storage: Storage, filename: str, file: BinaryIO) -> BinaryIO | None:
+    """Return what to store instead of ``file``, before it is first stored; ``None`` to
+    store it as it is.
+
+    Runs on :meth:`Storage.save` and :meth:`Storage.write` (not for files processors store),
+    after the policy accepted the file and before the backend sees a byte: the place for what
+    must never be stored, even until :func:`after_save` runs (a photo's GPS position). Read
+    ``file`` from its current position; the core reads what you return from its current
+    position to its end, in bounded chunks, and closes it afterwards (return a seekable
+    stream, a temporary file, so that a retry under another name can read it again). The first
+    plugin that returns a stream wins (``tryfirst`` to go first). ``filename`` is the name the
+    file is about to get (with ``NAMING = 'hash'``, the client's name in its folder: the
+    address is computed from what you return).
+    """
+
+
+@hookspec
 def after_save(storage: Storage, filename: str) -> None:
     """Process a file that was just stored (post-save processors: thumbnails, optimisation).
 

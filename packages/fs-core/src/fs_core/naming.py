@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from werkzeug.utils import secure_filename as _werkzeug_secure_filename
 
@@ -160,6 +160,19 @@ def hashed_name(hexdigest: str, extension: str = "", *, depth: int = 4, width: i
     rest = hexdigest[depth * width :]
     ext = extension.lstrip(".")
     return "/".join([*folders, f"{rest}.{ext}" if ext else rest])
+
+
+def conflict_names(basename: str, limit: int = 10_000) -> Iterator[str]:
+    """``name_1.ext``, ``name_2.ext``…: the names ``ON_CONFLICT = 'rename'`` tries, each
+    shortened if the suffix would make it longer than a segment may be."""
+    stem, dot, ext = basename.rpartition(".")
+    if not dot or not stem:
+        stem, ext = basename, ""
+    encoded = stem.encode("utf-8")
+    for n in range(1, limit):
+        suffix = f"_{n}.{ext}" if ext else f"_{n}"
+        room = max(0, MAX_SEGMENT_BYTES - len(suffix.encode("utf-8")))
+        yield encoded[:room].decode("utf-8", "ignore") + suffix
 
 
 def previous_name(name: str, token: str) -> str:

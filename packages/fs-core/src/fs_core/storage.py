@@ -335,15 +335,8 @@ class Storage:
         """A new base name for ``basename`` in ``target_folder`` (storage-relative), used when
         ``ON_CONFLICT`` is ``'rename'``: ``name_1.ext``, ``name_2.ext``…, the first free one
         (the name is shortened if the suffix would make it too long for a file system)."""
-        stem, dot, ext = basename.rpartition(".")
-        if not dot or not stem:
-            stem, ext = basename, ""
-        encoded = stem.encode("utf-8")
         backend = self.backend
-        for n in range(1, 10_000):
-            suffix = f"_{n}.{ext}" if ext else f"_{n}"
-            room = max(0, naming.MAX_SEGMENT_BYTES - len(suffix.encode("utf-8")))
-            candidate = encoded[:room].decode("utf-8", "ignore") + suffix
+        for candidate in naming.conflict_names(basename):
             if not backend.exists(naming.join_name(target_folder, candidate)):
                 return candidate
         raise FileExists(f"No free name for {basename!r} in {target_folder or 'the storage root'!r}")
@@ -396,25 +389,28 @@ class Storage:
                 raise InvalidFilename("filename is required")
             filename = naming.validate_name(filename)
             basename = filename.rpartition("/")[2]
+            # The size is checked first: no policy plugin reads an upload that is too large.
+            stream = self._limited(file_or_wfs, cfg)
             if not self.file_allowed(file_or_wfs, basename):
                 ext = extension(basename)
                 kind = f"'.{ext}' files" if ext else "Files without an extension"
                 raise UnauthorizedFileType(f"{kind} are not allowed in storage {self.name!r}")
             folder = "/".join(p for p in (self._folder(self.upload_to), self._folder(prefix)) if p)
-            stream = self._limited(file_or_wfs, cfg)
             if cfg.get("naming") == "hash":  # never replaces: the same name is the same content
-                name, stored = self._save_hashed(state, stream, folder, basename, declared)
+                with self._prepared(naming.join_name(folder, basename), stream) as prepared:
+                    name, stored = self._save_hashed(state, prepared, folder, basename, declared)
                 self._after_store(name, processors=stored)
                 return name
             name = naming.join_name(folder, filename)
             mode = self._conflict_mode(cfg, overwrite)
             content_type = content_type_for(name, declared)
-            return self._store_and_process(
-                state,
-                name,
-                replace=mode == "overwrite",
-                store=lambda: self._store(state, stream, name, mode, content_type),
-            )
+            with self._prepared(name, stream) as prepared:
+                return self._store_and_process(
+                    state,
+                    name,
+                    replace=mode == "overwrite",
+                    store=lambda: self._store(state, prepared, name, mode, content_type),
+                )
 
     @staticmethod
     def _folder(value: str | Callable[[], str] | None) -> str | None:
@@ -424,29 +420,60 @@ class Storage:
 
     @staticmethod
     def _limited(file_or_wfs: Any, cfg: Config) -> Any:
+        """The upload as a stream that refuses to go past ``MAX_SIZE``; a size known at once
+        (the request's ``Content-Length`` of the part, a seekable stream's length) is refused
+        at once."""
         stream = streams.as_stream(file_or_wfs)
         limit = cfg.get_int("max_size")
         if limit is None:
             return stream
         declared = getattr(file_or_wfs, "content_length", None)
-        if isinstance(declared, int) and declared > limit:
+        if not (isinstance(declared, int) and declared > 0):
+            declared = streams.remaining(stream)
+        if declared is not None and declared > limit:
             raise FileTooLarge(
                 f"The file is larger than the {limit:,} bytes this storage accepts", limit=limit
             )
         return streams.LimitedReader(stream, limit)
 
+    @contextlib.contextmanager
+    def _prepared(self, name: str, stream: Any) -> Iterator[Any]:
+        """``stream``, or what a plugin's ``prepare_upload`` returns instead (closed after)."""
+        if _processing.get():
+            yield stream
+            return
+        _, fs, _ = self._fs()
+        replacement = fs.plugins.hook.prepare_upload(storage=self, filename=name, file=stream)
+        if replacement is None:
+            yield stream
+            return
+        with contextlib.closing(replacement):
+            yield replacement
+
+    def _check_target(self, name: str, replace: bool) -> None:
+        if not _processing.get():
+            _, fs, _ = self._fs()
+            fs.plugins.hook.check_target(storage=self, filename=name, replace=replace)
+
     def _store(self, state: StorageState, stream: Any, name: str, mode: str, content_type: str) -> str:
         backend = state.backend
         if mode != "rename":
+            self._check_target(name, replace=mode == "overwrite")
             return (
                 backend.save(stream, name, overwrite=mode == "overwrite", content_type=content_type) or name
             )
         start = stream.tell() if streams.is_seekable(stream) else None
         folder, basename = naming.split_parent(name)
+        taken: set[str] = set()  # names a plugin's check_target refused
         candidate = name
         for _ in range(100):
-            if backend.exists(candidate):
-                candidate = naming.join_name(folder, self.resolve_conflict(folder, basename))
+            if candidate in taken or backend.exists(candidate):
+                candidate = self._free_name(folder, basename, taken)
+            try:
+                self._check_target(candidate, replace=False)
+            except FileExists:
+                taken.add(candidate)
+                continue
             try:
                 return (
                     backend.save(stream, candidate, overwrite=False, content_type=content_type) or candidate
@@ -455,7 +482,20 @@ class Storage:
                 if start is None:
                     raise
                 stream.seek(start)
-        raise FileExists(name)
+        raise FileExists(f"No free name for {name!r}: the first 100 tried were taken")
+
+    def _free_name(self, folder: str, basename: str, taken: set[str]) -> str:
+        """:meth:`resolve_conflict`'s name (an override's too), or, if a plugin refused it,
+        the next of its kind that is neither stored nor refused."""
+        first = naming.join_name(folder, self.resolve_conflict(folder, basename))
+        if first not in taken:
+            return first
+        backend = self.backend
+        for candidate in naming.conflict_names(basename):
+            name = naming.join_name(folder, candidate)
+            if name not in taken and not backend.exists(name):
+                return name
+        raise FileExists(f"No free name for {basename!r} in {folder or 'the storage root'!r}")
 
     def _save_hashed(
         self, state: StorageState, stream: Any, folder: str, basename: str, declared: str | None
@@ -572,12 +612,13 @@ class Storage:
             replace = overwrite or self._conflict_mode(state.config, None) == "overwrite"
             mode = "overwrite" if replace else "error"
             content_type = content_type_for(name, getattr(content, "mimetype", None))
-            return self._store_and_process(
-                state,
-                name,
-                replace=replace,
-                store=lambda: self._store(state, streams.as_stream(content), name, mode, content_type),
-            )
+            with self._prepared(name, streams.as_stream(content)) as stream:
+                return self._store_and_process(
+                    state,
+                    name,
+                    replace=replace,
+                    store=lambda: self._store(state, stream, name, mode, content_type),
+                )
 
     # -- reading --------------------------------------------------------------------------
 

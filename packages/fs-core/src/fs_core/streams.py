@@ -129,6 +129,20 @@ def is_seekable(stream: Any) -> bool:
         return False
 
 
+def remaining(stream: Any) -> int | None:
+    """Bytes from a seekable stream's position to its end (its position kept); ``None`` if
+    the stream cannot tell."""
+    if not is_seekable(stream):
+        return None
+    try:
+        position = stream.tell()
+        end = stream.seek(0, io.SEEK_END)
+        stream.seek(position)
+    except (OSError, ValueError):
+        return None
+    return max(0, end - position)
+
+
 class _ReaderWrapper(io.RawIOBase):
     """A readable that passes reads through ``self._seen``; subclasses watch the bytes."""
 
