@@ -25,7 +25,7 @@ class Thumbnails:
 
     @staticmethod
     def derived(name: str) -> str:
-        stem, dot, ext = name.rpartition(".")
+        stem, _, ext = name.rpartition(".")
         return f"{stem}-small.{ext}"
 
     @fs.hookimpl
