@@ -18,6 +18,7 @@ import zlib
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from fs_core.testing import child_env
 from fs_images import processing
 from fs_images.processing import Target, decode, open_image, render
 
@@ -203,7 +204,9 @@ _CHILD = textwrap.dedent(
 def _peak_of_one_save(path: str) -> dict:
     if not os.path.exists("/proc/self/status"):
         pytest.skip("peak memory is read from /proc/self/status (Linux)")
-    out = subprocess.run([sys.executable, "-c", _CHILD, path], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, path], capture_output=True, text=True, check=True, env=child_env()
+    )
     return json.loads(out.stdout)
 
 

@@ -65,9 +65,10 @@ def test_upload_over_http_then_serve_the_thumbnail(make_app, img):
 
 def test_loading_the_plugin_does_not_import_pillow():
     """Apps (and CLI commands) with no image storage do not pay for importing Pillow."""
-    import os
     import subprocess
     import sys
+
+    from fs_core.testing import child_env
 
     code = (
         "import sys, flask, fs_core\n"
@@ -77,6 +78,4 @@ def test_loading_the_plugin_does_not_import_pillow():
         "assert 'images' in app.extensions['fs'].plugins.infos, 'plugin not loaded'\n"
         "assert 'PIL' not in sys.modules, sorted(m for m in sys.modules if m.startswith('PIL'))\n"
     )
-    # The child sees what this process sees (under Pants, the plugins' metadata is on sys.path).
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+    subprocess.run([sys.executable, "-c", code], check=True, env=child_env())

@@ -22,6 +22,7 @@ import pytest
 from flask import Flask
 
 import fs_core as fs
+from fs_core.testing import child_env
 from fs_local.backend import TEMP_PREFIX
 
 CHUNK, CHUNKS = 256 << 10, 48  # 12 MiB, in 48 chunks
@@ -74,8 +75,7 @@ backend.save(io.BufferedReader(Slow()), name, overwrite=mode == "overwrite")
 print("saved", flush=True)
 time.sleep(60)  # the parent kills us anyway
 """
-#: The children see what this process sees (under Pants, the packages are on sys.path only).
-_CHILD_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+_CHILD_ENV = child_env()
 NEW = b"".join(bytes([i % 251]) * CHUNK for i in range(CHUNKS))
 OLD = os.urandom(1 << 20)
 

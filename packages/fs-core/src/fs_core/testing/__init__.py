@@ -11,7 +11,8 @@ It provides:
 * the ``fs_app`` fixture: a Flask app whose storages use the ``memory`` backend, with
   fs-core initialised, for testing application code without a disk or a service;
 * the ``fs_register_plugin`` fixture: registers a plugin object on an app for one test;
-* :class:`PatternStream` and :class:`FailingStream`: large and failing uploads.
+* :class:`PatternStream` and :class:`FailingStream`: large and failing uploads;
+* :func:`child_env`: the environment for a test's child processes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ..backend import BaseBackend
 from ..state import init_app
 from ..storage import Storage
 from .contract import BackendContract, ServiceFailureContract
+from .processes import child_env
 from .streams import ClientWentAway, FailingStream, PatternStream
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "PatternStream",
     "ServiceFailureContract",
     "bind_backend",
+    "child_env",
     "fs_app",
     "fs_register_plugin",
 ]
