@@ -1,20 +1,24 @@
 """fs-testservers: the fs workspace's own test tooling (never published).
 
 Real storage servers on loopback for the test suites and benchmarks: ``moto`` in server mode
-and OpenStack Swift with its ``s3api`` middleware (Debian's packages). The server classes
+and OpenStack Swift with its ``s3api`` middleware (Debian's packages), and nginx in front of
+an app (offload). The server classes
 have no pytest dependency; the pytest fixtures are in :mod:`fs_testservers.fixtures`.
 """
 
 from __future__ import annotations
 
+from .nginx import NGINX_APT_PACKAGES, Nginx
 from .process import ServiceUnavailable, free_ports
 from .s3 import CallRecorder, empty_bucket, fail_requests, lose_responses, unique_name
 from .servers import SWIFT_APT_PACKAGES, MotoServer, S3Server, SwiftServer
 
 __all__ = [
+    "NGINX_APT_PACKAGES",
     "SWIFT_APT_PACKAGES",
     "CallRecorder",
     "MotoServer",
+    "Nginx",
     "S3Server",
     "ServiceUnavailable",
     "SwiftServer",

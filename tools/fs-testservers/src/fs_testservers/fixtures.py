@@ -11,14 +11,15 @@ fail with the command that installs it: CI must not go green by skipping.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from .nginx import Nginx
 from .process import ServiceUnavailable
 from .servers import MotoServer, S3Server, SwiftServer
 
-__all__ = ["moto_server", "require_service", "running", "swift_server"]
+__all__ = ["moto_server", "nginx", "require_service", "running", "swift_server"]
 
 
 def in_ci() -> bool:
@@ -55,3 +56,22 @@ def moto_server() -> Iterator[S3Server]:
 def swift_server() -> Iterator[S3Server]:
     """OpenStack Swift (s3api) on free loopback ports for the whole session."""
     yield from running(SwiftServer())
+
+
+@pytest.fixture
+def nginx() -> Iterator[Callable[[str], Nginx]]:
+    """``nginx(server_block)``: nginx with that ``server {}`` content, started; stopped after."""
+    started: list[Nginx] = []
+
+    def start(server_block: str) -> Nginx:
+        server = Nginx(server_block)
+        try:
+            server.start()
+        except ServiceUnavailable as exc:
+            require_service(str(exc))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
