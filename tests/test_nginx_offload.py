@@ -42,7 +42,9 @@ def site(tmp_path, live_server, nginx):  # noqa: F811
         downloads.write("notes.txt", b"plain notes")
         pages.write("page.html", PAGE)
     app_url = live_server(app)
-    block = readme_block().replace("http://127.0.0.1:8000", app_url).replace("/var/lib/myapp/files/", f"{root}/")
+    block = (
+        readme_block().replace("http://127.0.0.1:8000", app_url).replace("/var/lib/myapp/files/", f"{root}/")
+    )
     front = nginx(block)
     return front.url, hits
 

@@ -69,7 +69,9 @@ class Nginx:
         binary = self.executable()
         if binary is None:
             raise ServiceUnavailable(
-                "nginx is not installed: apt-get install " + " ".join(NGINX_APT_PACKAGES) + " (./dev test does it)"
+                "nginx is not installed: apt-get install "
+                + " ".join(NGINX_APT_PACKAGES)
+                + " (./dev test does it)"
             )
         self._dir = Path(tempfile.mkdtemp(prefix="fs-nginx-"))
         (self.port,) = free_ports(1)
@@ -86,7 +88,9 @@ class Nginx:
             )
         )
         self._process = ManagedProcess(
-            "nginx", [binary, "-c", str(conf), "-p", str(self._dir), "-g", "daemon off;"], self._dir / "out.log"
+            "nginx",
+            [binary, "-c", str(conf), "-p", str(self._dir), "-g", "daemon off;"],
+            self._dir / "out.log",
         )
         try:
             wait_until(lambda: _listening(self.port), 15, "nginx", lambda: self._process.alive)
