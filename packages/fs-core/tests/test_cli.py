@@ -65,3 +65,19 @@ def test_core_errors_are_messages_not_tracebacks(make_app):
         assert "Error: " in result.output
         assert "InvalidFilename" in result.output
         assert "Traceback" not in result.output
+
+
+def test_names_cannot_drive_the_terminal(make_app):
+    """A name can hold an escape sequence (set a terminal's title, rewrite the screen):
+    listings print it escaped."""
+    files = fs.Storage("files", fs.ALL)
+    app = make_app(files)
+    with app.app_context():
+        files.backend.write("\x1b]0;owned\x07report.txt", b"x")  # as another program wrote it
+        files.write("файл.txt", b"x")
+    result = app.test_cli_runner().invoke(args=["fs", "ls", "files"])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert "\x07" not in result.output
+    assert "\\x1b]0;owned\\x07report.txt" in result.stdout
+    assert "файл.txt" in result.stdout

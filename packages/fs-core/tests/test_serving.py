@@ -6,6 +6,7 @@ import pytest
 
 import fs_core as fs
 from fs_core.errors import OperationNotSupported
+from fs_core.content_types import DEFAULT_CONTENT_SECURITY_POLICY
 from fs_core.serving import content_disposition
 
 
@@ -345,7 +346,42 @@ def test_one_grant_has_one_signed_url(make_app):
         signed.replace(f"expires={expires}", f"expires=00{expires}"),
         signed + "&download=0",
         signed + "&name=",
+        signed + f"&expires={expires}",
+        signed + f"&signature={signature}",
+        signed.replace(f"expires={expires}", "expires=" + "9" * 5000),
         download.replace("download=1", "download=01"),
     ):
         assert variant != signed
         assert client.get(variant).status_code == 403, variant
+
+
+def test_error_answers_of_the_view_are_inert_too(make_app):
+    files, secret = fs.Storage("files"), fs.Storage("secret")
+    app = make_app(files, secret, SECRET_FS_PRIVATE=True, FILES_FS_CONTENT_SECURITY_POLICY="sandbox")
+    with app.app_context():
+        files.write("a.txt", b"0123456789")
+        secret.write("s.txt", b"x")
+    client = app.test_client()
+    for url, headers, status, policy in (
+        ("/files/missing.txt", {}, 404, "sandbox"),
+        ("/files/a.txt", {"Range": "bytes=100-"}, 416, "sandbox"),
+        ("/secret/s.txt", {}, 403, DEFAULT_CONTENT_SECURITY_POLICY),
+        ("/nowhere/x.txt", {}, 404, DEFAULT_CONTENT_SECURITY_POLICY),
+    ):
+        response = client.get(url, headers=headers)
+        assert response.status_code == status, url
+        assert response.headers["X-Content-Type-Options"] == "nosniff", url
+        assert response.headers["Content-Security-Policy"] == policy, url
+
+
+def test_a_weak_if_range_never_matches(make_app):
+    files = fs.Storage("files")
+    app = make_app(files)
+    with app.app_context():
+        files.write("a.txt", b"0123456789")
+    client = app.test_client()
+    etag = client.get("/files/a.txt").headers["ETag"]
+    strong = client.get("/files/a.txt", headers={"Range": "bytes=0-1", "If-Range": etag})
+    assert (strong.status_code, strong.data) == (206, b"01")
+    weak = client.get("/files/a.txt", headers={"Range": "bytes=0-1", "If-Range": f"W/{etag}"})
+    assert (weak.status_code, weak.data) == (200, b"0123456789")

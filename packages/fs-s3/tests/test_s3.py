@@ -21,7 +21,7 @@ from flask import Flask
 import fs_core
 from fs_core import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS
 from fs_core.config import Config
-from fs_core.errors import BackendError, FileExists, OperationNotSupported
+from fs_core.errors import BackendError, FileExists, InvalidFilename, OperationNotSupported
 from fs_core.testing import FailingStream, PatternStream
 from fs_s3.backend import PROBE_PREFIX, S3Backend
 from fs_s3.settings import MiB
@@ -176,6 +176,18 @@ def test_create_only_semantics_follow_the_service(s3_server, make_backend):
     assert backend.read("first.txt") == b"1"
     raw = backend.client.list_objects_v2(Bucket=backend.bucket, Prefix=PROBE_PREFIX)
     assert raw.get("KeyCount", 0) == 0, "the probe object must be deleted"
+
+
+def test_the_probes_folder_is_reserved(moto_server, make_backend):
+    """No file of the storage can live where leftover probes are looked for (and removed)."""
+    backend = make_backend(moto_server)
+    for name in (f"{PROBE_PREFIX}report.txt", PROBE_PREFIX.rstrip("/")):
+        with pytest.raises(InvalidFilename, match="reserved"):
+            backend.write(name, b"x")
+        with pytest.raises(InvalidFilename, match="reserved"):
+            backend.read(name)
+    backend.write(f"docs/{PROBE_PREFIX}report.txt", b"deeper is fine")
+    assert list(backend.list_files()) == [f"docs/{PROBE_PREFIX}report.txt"]
 
 
 def test_create_only_multipart_upload_over_an_existing_file(moto_server, make_backend):

@@ -14,7 +14,7 @@ from .leftovers import DEFAULT_LEFTOVER_AGE, Leftover
 if TYPE_CHECKING:  # pragma: no cover
     from .state import FSState
 
-__all__ = ["make_cli"]
+__all__ = ["make_cli", "shown"]
 
 
 def _storage_or_fail(state: FSState, name: str):
@@ -25,6 +25,14 @@ def _storage_or_fail(state: FSState, name: str):
     return storage
 
 
+def shown(text: str) -> str:
+    """``text`` safe to print on a terminal: characters that are not printable (escape
+    sequences a name on disk or in a bucket may hold) are written as Python escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class _Group(click.Group):
     """A command group whose commands (plugins' included) report the core's errors as a
     message, not a traceback: their messages say what to change."""
@@ -33,7 +41,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except FSError as exc:
-            raise click.ClickException(f"{exc} ({type(exc).__name__})") from exc
+            raise click.ClickException(f"{shown(str(exc))} ({type(exc).__name__})") from exc
 
 
 def make_cli(state: FSState) -> click.Group:
@@ -79,9 +87,9 @@ def make_cli(state: FSState) -> click.Group:
         for name in sorted(store.list_files(prefix)):
             if long_:
                 meta = store.backend.metadata(name)
-                click.echo(f"{meta['size']:>12} {meta['modified']:%Y-%m-%d %H:%M:%S} {name}")
+                click.echo(f"{meta['size']:>12} {meta['modified']:%Y-%m-%d %H:%M:%S} {shown(name)}")
             else:
-                click.echo(name)
+                click.echo(shown(name))
             count += 1
         click.echo(f"{count} file(s)", err=True)
 

@@ -130,7 +130,8 @@ def normalize_range(
     unit (``items=0-1``), several ranges (``bytes=0-1,2-3``: the whole file is one of the
     answers RFC 9110 allows). With ``size`` known, a suffix range at least as long as the
     file (``bytes=-1025`` of 1,024 bytes) becomes the whole file (``bytes=0-``). A range
-    that starts past the end stays unsatisfiable (``416``). With ``etag`` or
+    that starts past the end stays unsatisfiable (``416``). An ``If-Range`` with a weak
+    entity tag never matches (RFC 9110 compares strongly): the whole file. With ``etag`` or
     ``last_modified``, a request whose ``If-None-Match``/``If-Modified-Since`` already matches
     loses its range, so that it gets its ``304`` (werkzeug answers ``206`` first). Returns a
     copy when it changes anything, ``environ`` itself otherwise.
@@ -142,8 +143,10 @@ def normalize_range(
         last_modified = dt.datetime.fromtimestamp(last_modified, dt.timezone.utc)
     parsed = parse_range_header(header)
     keep: str | None = header
+    if_range = environ.get("HTTP_IF_RANGE", "").strip()
     if (
-        parsed is None
+        if_range.startswith(("W/", "w/"))  # a weak validator never matches (strong comparison)
+        or parsed is None
         or parsed.units != "bytes"
         or len(parsed.ranges) != 1
         or (

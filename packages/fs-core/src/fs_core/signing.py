@@ -22,6 +22,8 @@ from .errors import ConfigurationError
 __all__ = ["sign", "verify"]
 
 _SALT = "fs_core.signed-url"
+#: The query arguments a signed URL carries.
+_SIGNED_ARGS = ("expires", "signature", "download", "name")
 
 
 def _signer(app: Flask) -> Signer:
@@ -68,9 +70,13 @@ def verify(app: Flask, storage: str, filename: str, args: Mapping[str, str]) -> 
     Never raises: arguments a client made up (``expires=²``), or an app without
     ``SECRET_KEY`` (which cannot have signed anything), are simply not a valid signature.
     """
+    getlist = getattr(args, "getlist", None)
+    if getlist is not None and any(len(getlist(key)) > 1 for key in _SIGNED_ARGS):
+        return False  # one grant, one URL: no second value for a signed argument
     expires, signature = args.get("expires"), args.get("signature")
-    # str.isdigit() accepts '²' (int() refuses it) and other scripts' digits: ASCII only.
-    if not expires or not signature or not (expires.isascii() and expires.isdigit()):
+    # str.isdigit() accepts '²' (int() refuses it) and other scripts' digits: ASCII only; and
+    # 20 digits at most (int() of thousands of digits is refused, or slow).
+    if not expires or not signature or len(expires) > 20 or not (expires.isascii() and expires.isdigit()):
         return False
     if expires != str(int(expires)) or int(expires) < time.time() or not app.config.get("SECRET_KEY"):
         return False

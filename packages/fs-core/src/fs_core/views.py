@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from . import signing
 from .config import serve_enabled
+from .content_types import DEFAULT_CONTENT_SECURITY_POLICY, content_security_policy
 from .errors import FileNotFound, InvalidFilename
 from .naming import validate_name
 from .state import get_state
@@ -20,6 +21,21 @@ from .state import get_state
 __all__ = ["bp", "get_file"]
 
 bp = Blueprint("fs", __name__)
+
+
+@bp.after_request
+def _every_answer_is_inert(rv: Response) -> Response:
+    """Error answers too (403, 404, 416…) are never sniffed nor run: ``nosniff``, and the
+    storage's policy (the default one where the storage is unknown or turns it off: an
+    error page is never a file that needs it off). Files got theirs from
+    :func:`~fs_core.serving.finish_response`."""
+    rv.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if rv.status_code >= 400 and "Content-Security-Policy" not in rv.headers:
+        state = get_state()
+        storage = state.get((request.view_args or {}).get("fs", ""))
+        policy = content_security_policy(storage.config) if storage is not None else None
+        rv.headers["Content-Security-Policy"] = policy or DEFAULT_CONTENT_SECURITY_POLICY
+    return rv
 
 
 @bp.route("/<string:fs>/<path:filename>")

@@ -43,7 +43,14 @@ from werkzeug.wrappers import Response
 from fs_core import streams
 from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS, BaseBackend
 from fs_core.content_types import content_type_for
-from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, OperationNotSupported
+from fs_core.errors import (
+    BackendError,
+    ConfigurationError,
+    FileExists,
+    FileNotFound,
+    InvalidFilename,
+    OperationNotSupported,
+)
 from fs_core.leftovers import Leftover, is_older
 from fs_core.serving import disposition_for, response_type, send_stream
 
@@ -166,6 +173,10 @@ class S3Backend(BaseBackend):
                 raise
 
     def _key(self, filename: str) -> str:
+        """The object key of ``filename``; the probe's folder is reserved (never a file of the
+        storage: a leftover probe is removed by ``flask fs clean``)."""
+        if filename.startswith(PROBE_PREFIX) or filename == PROBE_PREFIX.rstrip("/"):
+            raise InvalidFilename(f"{filename!r}: names under {PROBE_PREFIX!r} are reserved for fs-s3")
         return self.key_prefix + filename
 
     # -- capabilities ---------------------------------------------------------------------
