@@ -5,8 +5,8 @@ import io
 import pytest
 
 import fs_core as fs
-from fs_core.errors import OperationNotSupported
 from fs_core.content_types import DEFAULT_CONTENT_SECURITY_POLICY
+from fs_core.errors import OperationNotSupported
 from fs_core.serving import content_disposition
 
 
