@@ -523,6 +523,21 @@ def test_presigned_urls_are_checked_by_swift(swift_server, make_backend):
     with urllib.request.urlopen(urllib.request.Request(put, b"b", headers, method="PUT"), timeout=30):
         pass
     assert backend.read("b.txt") == b"b"
+    # A GET URL's type and disposition are signed: a client cannot turn a download inline.
+    backend.write("page.html", b"<script>alert(1)</script>")
+    get = backend.signed_url("page.html", 60)
+    query = parse_qs(urlsplit(get).query)
+    assert query["response-content-disposition"][0].startswith("attachment")
+    assert query["response-content-type"] == ["text/html"]
+    for tampered in (
+        get.replace("response-content-disposition=attachment", "response-content-disposition=inline"),
+        get.replace("response-content-type=text%2Fhtml", "response-content-type=text%2Fplain"),
+        re.sub(r"&?response-content-disposition=[^&]*", "", get),
+    ):
+        assert tampered != get
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(tampered, timeout=30)
+        assert info.value.code == 403, tampered
     expired = backend.signed_url("a.txt", 1)
     time.sleep(2.1)
     with pytest.raises(urllib.error.HTTPError) as info:
