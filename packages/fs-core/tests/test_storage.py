@@ -818,3 +818,18 @@ def test_open_for_writing_takes_text_options(make_app):
         assert files.read("table.csv") == "café,b\r\n".encode("latin-1")
         with files.open("table.csv", "r", newline="", encoding="latin-1") as f:
             assert list(csv.reader(f)) == [["café", "b"]]
+
+
+def test_missing_and_existing_files_say_so_in_a_sentence(make_app):
+    files = fs.Storage("files")
+    app = make_app(files)
+    with app.app_context():
+        files.write("users/42/me.txt", b"x")
+        with pytest.raises(fs.FileExists) as exists:
+            files.write("users/42/me.txt", b"y")
+        assert str(exists.value) == "A file named 'users/42/me.txt' exists already"
+        assert exists.value.filename == "users/42/me.txt"
+        with pytest.raises(fs.FileNotFound) as missing:
+            files.read("users/42/you.txt")
+        assert str(missing.value) == "No file named 'users/42/you.txt'"
+        assert missing.value.filename == "users/42/you.txt"

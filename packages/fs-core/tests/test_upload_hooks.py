@@ -34,7 +34,8 @@ class Thumbnails:
         if not filename.endswith(".png"):
             return
         if not replace and storage.exists(self.derived(filename)):
-            raise fs.FileExists(f"{self.derived(filename)} would be replaced by the thumbnail of {filename}")
+            taken = self.derived(filename)
+            raise fs.FileExists(taken, message=f"{taken} would be replaced by the thumbnail of {filename}")
         stem = filename.rpartition(".")[0]
         if stem.endswith("-small") and storage.exists(stem[: -len("-small")] + ".png"):
             raise fs.UnauthorizedFileType(f"{filename} is the name of a thumbnail")

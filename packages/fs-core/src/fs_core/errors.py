@@ -48,11 +48,27 @@ class FileTooLarge(UploadNotAllowed):
 
 
 class FileExists(FSError):
-    """A create-only write met an existing file; the existing file was left as it was."""
+    """A create-only write met an existing file; the existing file was left as it was.
+
+    ``FileExists(name)`` says so in a sentence; ``message=`` says something more precise.
+    ``filename`` is the name.
+    """
+
+    def __init__(self, filename: str = "", *, message: str | None = None) -> None:
+        self.filename = filename
+        super().__init__(
+            message or (f"A file named {filename!r} exists already" if filename else "The file exists")
+        )
 
 
 class FileNotFound(FSError):
-    """The named file does not exist in the storage."""
+    """The named file does not exist in the storage (``filename``)."""
+
+    def __init__(self, filename: str = "", *, message: str | None = None) -> None:
+        self.filename = filename
+        super().__init__(
+            message or (f"No file named {filename!r}" if filename else "The file does not exist")
+        )
 
 
 class OperationNotSupported(FSError):

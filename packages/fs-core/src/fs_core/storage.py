@@ -339,7 +339,9 @@ class Storage:
         for candidate in naming.conflict_names(basename):
             if not backend.exists(naming.join_name(target_folder, candidate)):
                 return candidate
-        raise FileExists(f"No free name for {basename!r} in {target_folder or 'the storage root'!r}")
+        raise FileExists(
+            basename, message=f"No free name for {basename!r} in {target_folder or 'the storage root'!r}"
+        )
 
     def _conflict_mode(self, cfg: Config, overwrite: bool | None) -> str:
         mode = cfg.get("on_conflict")
@@ -482,7 +484,7 @@ class Storage:
                 if start is None:
                     raise
                 stream.seek(start)
-        raise FileExists(f"No free name for {name!r}: the first 100 tried were taken")
+        raise FileExists(name, message=f"No free name for {name!r}: the first 100 tried were taken")
 
     def _free_name(self, folder: str, basename: str, taken: set[str]) -> str:
         """:meth:`resolve_conflict`'s name (an override's too), or, if a plugin refused it,
@@ -495,7 +497,9 @@ class Storage:
             name = naming.join_name(folder, candidate)
             if name not in taken and not backend.exists(name):
                 return name
-        raise FileExists(f"No free name for {basename!r} in {folder or 'the storage root'!r}")
+        raise FileExists(
+            basename, message=f"No free name for {basename!r} in {folder or 'the storage root'!r}"
+        )
 
     def _save_hashed(
         self, state: StorageState, stream: Any, folder: str, basename: str, declared: str | None

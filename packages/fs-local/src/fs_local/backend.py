@@ -248,7 +248,7 @@ class LocalBackend(BaseBackend):
                     os.close(parent)
                 raise
         except NotADirectoryError:
-            raise FileExists(f"{filename}: a file is in the way of its folder") from None
+            raise FileExists(filename, message=f"{filename!r}: a file is in the way of its folder") from None
         except FileNotFoundError:
             raise
         except OSError as exc:
@@ -506,7 +506,7 @@ class LocalBackend(BaseBackend):
         except FileExistsError:
             raise FileExists(filename) from None
         except IsADirectoryError:
-            raise FileExists(f"{filename}: a folder of that name exists") from None
+            raise FileExists(filename, message=f"{filename!r}: a folder of that name exists") from None
         except OSError as exc:
             raise BackendError(f"Cannot write {filename!r}: {exc}", exc) from exc
 
@@ -583,7 +583,7 @@ class LocalBackend(BaseBackend):
             except FileExistsError:
                 raise FileExists(target) from None
             except IsADirectoryError:
-                raise FileExists(f"{target}: a folder of that name exists") from None
+                raise FileExists(target, message=f"{target!r}: a folder of that name exists") from None
             except FileNotFoundError:
                 if not _lexists(src_base, src_dir):
                     raise FileNotFound(filename) from None
