@@ -169,7 +169,7 @@ def test_key_prefix_is_per_storage_only():
     app = Flask("prefixes")
     app.config.update(FS_BACKEND="s3", FS_S3_BUCKET="shared", FS_S3_KEY_PREFIX="media")
     avatars, exports = fs_core.Storage("avatars"), fs_core.Storage("exports")
-    with pytest.raises(ConfigurationError, match=r"FS_S3_KEY_PREFIX.*<NAME>_FS_KEY_PREFIX"):
+    with pytest.raises(ConfigurationError, match=r"FS_S3_KEY_PREFIX.*set AVATARS_FS_KEY_PREFIX"):
         fs_core.init_app(app, avatars, exports)
 
     app = Flask("prefixes")

@@ -25,6 +25,7 @@ from .errors import (
     UnauthorizedFileType,
     UploadNotAllowed,
 )
+from .extension import by_name, init_app, storage_named, storages
 from .files import (
     ALL,
     ARCHIVES,
@@ -49,7 +50,6 @@ from .hookspecs import hookimpl
 from .leftovers import Leftover
 from .naming import secure_filename
 from .signals import before_display, file_deleted, file_uploaded
-from .state import by_name, init_app
 from .storage import Storage
 
 __version__ = "0.1.0"
@@ -101,4 +101,6 @@ __all__ = [
     "lower_extension",
     "mime",
     "secure_filename",
+    "storage_named",
+    "storages",
 ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from werkzeug.wrappers import Response
 
@@ -32,6 +32,10 @@ from .config import Config
 from .content_types import parse_content_type
 from .errors import FileExists, OperationNotSupported
 from .leftovers import Leftover
+from .serving import current_environ, send_stream
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
 
 __all__ = ["ATOMIC_CREATE", "DEFAULT_BACKEND", "SERVER_SIDE_COPY", "SIGNED_URLS", "BaseBackend"]
 
@@ -63,6 +67,10 @@ class BaseBackend:
     backend_name: str | None = None
     #: Chunk size for streaming copies.
     chunk_size: int = streams.CHUNK_SIZE
+    #: Configuration keys (lowercased) that only make sense for one storage: set at the
+    #: backend level (``FS_{BACKEND}_{KEY}``) they are refused, as every storage would share
+    #: the value (fs-s3's ``key_prefix``).
+    STORAGE_ONLY_KEYS: frozenset[str] = frozenset()
 
     def __init__(self, name: str, config: Mapping[str, Any] | None = None) -> None:
         self.name = name
@@ -80,8 +88,6 @@ class BaseBackend:
         Return a seekable stream if the service can read ranges, so serving can answer
         ``Range`` requests without reading the skipped bytes.
         """
-        if type(self).open is not BaseBackend.open:  # a Flask-FS backend: open() is its primitive
-            return self.open(filename, "rb")
         raise NotImplementedError
 
     def save(
@@ -98,13 +104,6 @@ class BaseBackend:
         raised. An exception from the stream (an interrupted upload, a size limit) must
         propagate and leave no file under ``filename``.
         """
-        if type(self).write is not BaseBackend.write:
-            # A Flask-FS backend, whose primitive is write(filename, content): it gets the
-            # whole content, and create-only is a check (its service may do no better).
-            if not overwrite and self.exists(filename):
-                raise FileExists(filename)
-            self.write(filename, self.as_binary(streams.as_stream(file_or_wfs)))
-            return filename
         raise NotImplementedError
 
     def delete(self, filename: str) -> None:
@@ -192,23 +191,31 @@ class BaseBackend:
         return meta
 
     def serve(
-        self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+        self,
+        filename: str,
+        *,
+        environ: WSGIEnvironment | None = None,
+        as_attachment: bool = False,
+        download_name: str | None = None,
     ) -> Response:
-        """An HTTP response for the file, with ``ETag``, ``Last-Modified``, ``304`` and ``206``.
+        """An HTTP response for the file, with ``ETag``, ``Last-Modified``, ``304`` and ``206``,
+        to the request whose WSGI ``environ`` is given (its conditional and range headers;
+        the core always passes it: ``None``, from an override of Flask-FS's time calling
+        ``super().serve(filename)``, means the current Flask request's).
 
-        Called inside the request. The default streams :meth:`open_read` through the app;
-        a backend may instead return a redirect to the service or an offload header. The
-        core sets ``Content-Disposition`` on what the app sends; a backend that redirects
-        must have the service send it (``as_attachment``, ``download_name``). Overrides
-        that take only ``filename`` (Flask-FS's signature) still work: they are called
-        without the disposition.
+        The default streams :meth:`open_read` through the app; a backend may instead return a
+        redirect to the service or an offload header. The core sets the type, the
+        ``Content-Disposition`` and its security headers on what the app sends; a backend
+        that redirects must have the service send them
+        (:func:`fs_core.serving.disposition_for`, with ``as_attachment`` and
+        ``download_name``). Flask-FS's ``serve(filename)``, which read ``flask.request``, is
+        adapted when the backend is loaded (:mod:`fs_core.legacy`).
         """
-        from .serving import send_stream
-
         meta = self.metadata(filename)
         etag = str(meta.get("checksum") or "").partition(":")[2] or None
         return send_stream(
             lambda: self.open_read(filename),
+            environ=environ if environ is not None else current_environ(),
             size=meta["size"],
             mimetype=meta["mime"],
             etag=etag,

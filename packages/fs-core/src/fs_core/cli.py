@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask.cli import with_appcontext
 
-from .errors import FSError
+from .errors import ConfigurationError, FSError
 from .leftovers import DEFAULT_LEFTOVER_AGE, Leftover
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,12 +17,11 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["make_cli", "shown"]
 
 
-def _storage_or_fail(state: FSState, name: str):
-    storage = state.get(name)
-    if storage is None:
-        known = ", ".join(sorted(state)) or "none"
-        raise click.UsageError(f"No storage named {name!r}. Configured storages: {known}.")
-    return storage
+def _storage_or_fail(state: FSState, name: str) -> Any:
+    try:
+        return state.lookup(name)
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def shown(text: str) -> str:
@@ -62,15 +61,14 @@ def make_cli(state: FSState) -> click.Group:
     def storages() -> None:
         """List the app's storages and their backends as JSON."""
         rows = []
-        for name, storage in sorted(state.items()):
-            st = state.states[name]
+        for name, bound in sorted(state.bound.items()):
             rows.append(
                 {
                     "name": name,
-                    "backend": st.backend_name,
-                    "root": st.backend.root,
-                    "private": storage.private,
-                    "capabilities": sorted(st.backend.capabilities),
+                    "backend": bound.backend_name,
+                    "root": bound.backend.root,
+                    "private": bound.config.get_bool("private"),
+                    "capabilities": sorted(bound.backend.capabilities),
                 }
             )
         click.echo(json.dumps(rows, indent=2))

@@ -10,6 +10,11 @@ For a storage ``avatars`` on backend ``s3``, a key ``K`` is looked up, last one 
 4. ``AVATARS_FS_K``: this storage.
 
 Keys reach the backend lowercased, without their prefix: ``AVATARS_FS_ROOT`` is ``root``.
+Three keys are not plain values: ``BACKEND`` (:func:`backend_name`), and ``ROOT`` and ``URL``,
+whose backend-level and global values are parents joined with the storage name
+(:func:`resolve`, :func:`public_url`). A backend may declare keys that only make sense for
+one storage (``STORAGE_ONLY_KEYS``: fs-s3's ``KEY_PREFIX``): set at the backend level, they
+are refused. This module is the only place the cascade is written.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from .errors import ConfigurationError
 
@@ -25,7 +31,9 @@ __all__ = [
     "SERVE_MODES",
     "Config",
     "as_bool",
+    "backend_name",
     "backend_prefix",
+    "public_url",
     "resolve",
     "serve_enabled",
     "storage_prefix",
@@ -138,22 +146,38 @@ def backend_prefix(backend: str) -> str:
     return f"FS_{backend.upper()}_"
 
 
+def backend_name(app_config: Mapping[str, Any], name: str, default: str) -> str:
+    """The backend of storage ``name``: ``{NAME}_FS_BACKEND``, else ``FS_BACKEND``, else
+    ``default``."""
+    return str(app_config.get(f"{storage_prefix(name)}BACKEND") or app_config.get("FS_BACKEND") or default)
+
+
 def resolve(
     app_config: Mapping[str, Any],
     name: str,
     backend: str,
     defaults: Mapping[str, Any] | None = None,
+    *,
+    storage_only: frozenset[str] = frozenset(),
 ) -> Config:
     """The configuration of storage ``name`` on ``backend``, through the cascade above.
 
     ``root`` is always set: ``{NAME}_FS_ROOT`` as is, else ``FS_{BACKEND}_ROOT`` or
     ``FS_ROOT`` joined with the storage name. Backends that keep no local files ignore it.
+    A key of ``storage_only`` (lowercased) set as ``FS_{BACKEND}_{KEY}`` is a
+    :class:`~fs_core.errors.ConfigurationError`: every storage would get that one value.
     """
+    bprefix = backend_prefix(backend)
+    for key in sorted(storage_only):
+        if f"{bprefix}{key.upper()}" in app_config:
+            raise ConfigurationError(
+                f"{bprefix}{key.upper()} would give every storage on the {backend!r} backend the same "
+                f"{key.upper()}; set {storage_prefix(name)}{key.upper()} (one storage) instead"
+            )
     cfg = Config(defaults or {})
     for key in GLOBAL_KEYS:
         if f"FS_{key}" in app_config:
             cfg[key.lower()] = app_config[f"FS_{key}"]
-    bprefix = backend_prefix(backend)
     for key, value in app_config.items():
         if key.startswith(bprefix):
             short = key[len(bprefix) :]
@@ -167,3 +191,21 @@ def resolve(
         parent = app_config.get(f"{bprefix}ROOT") or app_config.get("FS_ROOT")
         cfg["root"] = os.path.join(parent, name) if parent else None
     return cfg
+
+
+def public_url(
+    app_config: Mapping[str, Any], config: Mapping[str, Any], name: str, backend: str
+) -> str | None:
+    """The public URL of a storage's root as configured, or ``None`` (private, or none set):
+    its own ``URL`` as is, else ``FS_{BACKEND}_URL`` or ``FS_URL`` joined with the storage
+    name (keeping their last path segment, which Flask-FS's ``urljoin`` dropped). Not yet
+    absolute: a URL without a scheme gets the request's."""
+    if as_bool(config.get("private"), "private"):
+        return None
+    if config.get("url"):
+        return str(config["url"])
+    parent = app_config.get(f"{backend_prefix(backend)}URL") or app_config.get("FS_URL")
+    if not parent:
+        return None
+    parent = str(parent)
+    return (parent if parent.endswith("/") else parent + "/") + quote(name)

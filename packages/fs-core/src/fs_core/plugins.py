@@ -14,7 +14,9 @@ plugins in one process.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -22,9 +24,10 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import builtin, hookspecs
 from .backend import BaseBackend
 from .errors import ConfigurationError, PluginError
+from .legacy import adapt
 
 __all__ = ["KNOWN_BACKEND_PACKAGES", "LEGACY_GROUP", "PluginInfo", "Plugins"]
 
@@ -38,6 +41,11 @@ KNOWN_BACKEND_PACKAGES = {
     "swift": "fs-swift",
 }
 _CORE = "fs_core"
+logger = logging.getLogger("fs_core")
+#: The names of fs-core's hooks, for "did you mean" hints.
+HOOK_NAMES = sorted(
+    name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), f"{hookspecs.PROJECT}_spec")
+)
 
 
 @dataclass
@@ -99,30 +107,32 @@ class Plugins:
         return self.enabled is None or name in self.enabled
 
     def _load(self) -> None:
-        from . import builtin
-
         self.pm.register(builtin, name=_CORE)
         self.infos[_CORE] = PluginInfo(_CORE, "fs-core", _version("fs-core"))
         eps = list(entry_points(group=hookspecs.PROJECT))
         legacy = list(entry_points(group=LEGACY_GROUP))
         self._check_names(eps, legacy)
+        self._check_blocked(eps, legacy)
         for ep in sorted(eps, key=lambda e: e.name):
             if not self._wanted(ep.name):
                 continue
             dist, version = _dist(ep)
+            self.infos[ep.name] = PluginInfo(ep.name, dist, version)
             try:
                 module = ep.load()
             except Exception as exc:
                 raise PluginError(
-                    f"Plugin {ep.name!r} ({dist or ep.value}) failed to import: {exc}. "
-                    f"Reinstall it, or add it to FS_BLOCKED_PLUGINS to start without it."
+                    f"Plugin {self._who(ep.name)} failed to import: {exc!r}. Reinstall it, or add "
+                    f"{ep.name!r} to FS_BLOCKED_PLUGINS to start without it."
                 ) from exc
-            self.pm.register(module, name=ep.name)
-            self.infos[ep.name] = PluginInfo(ep.name, dist, version)
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            raise PluginError(f"A plugin implements a hook fs-core does not define: {exc}") from exc
+            if isinstance(module, type):
+                raise PluginError(
+                    f"Plugin {self._who(ep.name)}: its entry point {ep.value!r} names a class. Name "
+                    f"a module, or an instance of the class (module:instance), in its "
+                    f"[project.entry-points.fs_core] table."
+                )
+            self._register(module, ep.name)
+        self._check_hook_names()
         self._collect_backends()
         for ep in sorted(legacy, key=lambda e: e.name):
             # A distribution that also has an fs_core plugin of that name is loaded through it.
@@ -130,6 +140,54 @@ class Plugins:
                 dist, version = _dist(ep)
                 self.infos[ep.name] = PluginInfo(ep.name, dist, version, legacy=True)
                 self._add_backend(ep.name, ep, ep.name)
+
+    def _who(self, name: str) -> str:
+        """``'acme' (distribution fs-acme)``: how messages name a plugin."""
+        info = self.infos.get(name)
+        dist = info.dist if info is not None else None
+        return f"{name!r} (distribution {dist})" if dist else repr(name)
+
+    def _register(self, plugin: Any, name: str | None) -> str:
+        """Register with pluggy; its validation errors become :class:`PluginError`s that
+        name the plugin and say what to change."""
+        try:
+            registered = self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            who = self._who(name or str(exc.plugin))
+            raise PluginError(
+                f"Plugin {who} does not fit fs-core's hooks: {exc}. Each hook implementation may "
+                f"take only the arguments of its hook (see fs_core.hookspecs)."
+            ) from exc
+        if registered is None:  # pragma: no cover - pluggy returns None only for blocked names
+            raise PluginError(f"The plugin name {name!r} is blocked")
+        return registered
+
+    def _check_hook_names(self) -> None:
+        """A function marked as a hook whose name is no hook of fs-core: say which plugin,
+        and the nearest hook name."""
+        for hook_name in dir(self.pm.hook):
+            caller = getattr(self.pm.hook, hook_name)
+            if hook_name.startswith("_") or not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+                continue
+            for impl in caller.get_hookimpls():
+                if getattr(impl, "optionalhook", False):
+                    continue
+                near = difflib.get_close_matches(hook_name, HOOK_NAMES, n=1)
+                hint = f" Did you mean {near[0]!r}?" if near else f" The hooks are: {', '.join(HOOK_NAMES)}."
+                raise PluginError(
+                    f"Plugin {self._who(impl.plugin_name)} implements {hook_name!r}, which is no hook of "
+                    f"fs-core.{hint}"
+                )
+
+    def _check_blocked(self, eps: list[EntryPoint], legacy: list[EntryPoint]) -> None:
+        installed = {ep.name for ep in [*eps, *legacy]}
+        for name in sorted(self.blocked - installed):
+            logger.warning(
+                "FS_BLOCKED_PLUGINS names %r, which is not installed (installed plugins: %s): "
+                "check the spelling",
+                name,
+                ", ".join(sorted(installed)) or "none",
+            )
 
     def _check_names(self, eps: list[EntryPoint], legacy: list[EntryPoint]) -> None:
         """Plugin names are unique across both groups: a legacy ``fs.backend`` entry point is
@@ -154,17 +212,41 @@ class Plugins:
                 )
 
     def _collect_backends(self, only: str | None = None) -> None:
-        """Call each plugin's ``register_backends`` with a ``register`` that knows the plugin,
-        so a duplicate name can be reported with both plugins' names."""
-        for impl in self.pm.hook.register_backends.get_hookimpls():
-            plugin = impl.plugin_name
+        """Call each plugin's ``register_backends`` through pluggy (so its wrappers and
+        monitoring apply), one plugin at a time with a ``register`` that knows the plugin,
+        so that a duplicate name can be reported with both plugins' names."""
+        names = [impl.plugin_name for impl in reversed(self.pm.hook.register_backends.get_hookimpls())]
+        for plugin in names:  # pluggy's call order
             if only is not None and plugin != only:
                 continue
+            others = [self.pm.get_plugin(name) for name in names if name != plugin]
+            caller = self.pm.subset_hook_caller("register_backends", remove_plugins=others)
 
             def register(name: str, backend: Any, _plugin: str = plugin) -> None:
                 self._add_backend(name, backend, _plugin)
 
-            impl.function(**dict.fromkeys(impl.argnames, register))
+            caller(register=register)
+
+    def refusing_plugin(self, storage: Any, file: Any, filename: str) -> str | None:
+        """Which plugin's ``file_allowed`` refused ``filename`` (``'name' (distribution
+        …)``), or ``None`` if it was fs-core's own policy (asked again one plugin at a time,
+        on the refusal path only)."""
+        impls = list(reversed(self.pm.hook.file_allowed.get_hookimpls()))
+        everyone = [self.pm.get_plugin(impl.plugin_name) for impl in impls]
+        for impl in impls:
+            if impl.plugin_name == _CORE:
+                continue
+            plugin = self.pm.get_plugin(impl.plugin_name)
+            caller = self.pm.subset_hook_caller(
+                "file_allowed", remove_plugins=[p for p in everyone if p is not plugin]
+            )
+            position = file.tell() if hasattr(file, "tell") and hasattr(file, "seek") else None
+            answer = caller(storage=storage, file=file, filename=filename)
+            if position is not None:
+                file.seek(position)
+            if answer is False:
+                return self._who(impl.plugin_name)
+        return None
 
     def _add_backend(self, name: str, target: Any, plugin: str) -> None:
         if not isinstance(name, str) or not name:
@@ -186,10 +268,9 @@ class Plugins:
         For tests and apps that keep a plugin in their own code; installed plugins come from
         entry points. Backends it registers become available at once.
         """
-        name = self.pm.register(plugin, name=name)
-        if name is None:  # pragma: no cover - pluggy returns None only for blocked names
-            raise PluginError("That plugin name is blocked")
+        name = self._register(plugin, name)
         self.infos.setdefault(name, PluginInfo(name, None, None))
+        self._check_hook_names()
         self._collect_backends(only=name)
         return name
 
@@ -229,24 +310,54 @@ class Plugins:
                 f"Unknown backend {name!r}{where}.{hint} Available backends: {available}."
             )
         target = entry.target
+        who = self._who(entry.plugin)
         try:
             if isinstance(target, EntryPoint):
                 cls = target.load()
             elif isinstance(target, str):
                 module, _, attr = target.partition(":")
+                if not attr:
+                    raise PluginError(
+                        f"Plugin {who} registered backend {name!r} as {target!r}: write 'module:Class'"
+                    )
                 cls = getattr(importlib.import_module(module), attr)
             else:
                 cls = target
         except ImportError as exc:
+            missing = getattr(exc, "name", None)
+            if isinstance(target, str) and missing and target.partition(":")[0].startswith(missing):
+                raise PluginError(
+                    f"Backend {name!r}{where} from plugin {who} names the module {target!r}, which "
+                    f"does not exist: the plugin's register_backends has a typo, or the plugin is "
+                    f"not fully installed"
+                ) from exc
+            package = self._distribution(entry) or KNOWN_BACKEND_PACKAGES.get(name, entry.plugin)
             raise ConfigurationError(
-                f"Backend {name!r}{where} from plugin {entry.plugin!r} cannot be imported: {exc}. "
-                f"Install its dependencies (pip install {KNOWN_BACKEND_PACKAGES.get(name, entry.plugin)})."
+                f"Backend {name!r}{where} from plugin {who} cannot be imported: {exc}. "
+                f"Install its dependencies (pip install {package})."
+            ) from exc
+        except AttributeError as exc:
+            raise PluginError(
+                f"Backend {name!r}{where} from plugin {who}: {target!r} names no class ({exc})"
+            ) from exc
+        except PluginError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"Backend {name!r}{where} from plugin {who} failed to import: {exc!r}. Report it "
+                f"to the plugin's authors, or block the plugin with FS_BLOCKED_PLUGINS."
             ) from exc
         if not (isinstance(cls, type) and issubclass(cls, BaseBackend)):
             raise PluginError(
-                f"Backend {name!r} from plugin {entry.plugin!r} is {cls!r}, not a BaseBackend subclass"
+                f"Backend {name!r} from plugin {who} is {cls!r}, not a fs_core.BaseBackend subclass"
             )
-        return cls
+        return adapt(cls)
+
+    def _distribution(self, entry: _BackendEntry) -> str | None:
+        if isinstance(entry.target, EntryPoint):
+            return _dist(entry.target)[0]
+        info = self.infos.get(entry.plugin)
+        return info.dist if info is not None else None
 
     def _installed_plugin_names(self) -> set[str]:
         names = {ep.name for ep in entry_points(group=LEGACY_GROUP)}

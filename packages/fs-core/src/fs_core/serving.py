@@ -24,10 +24,9 @@ import io
 import posixpath
 import unicodedata
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import request
 from werkzeug.http import is_resource_modified, parse_range_header
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
@@ -35,10 +34,14 @@ from werkzeug.wsgi import wrap_file
 from .content_types import content_security_policy, parse_content_type, renders_inline
 from .files import mime
 
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+
 __all__ = [
     "SEND_CHUNK",
     "LazyStream",
     "content_disposition",
+    "current_environ",
     "disposition_for",
     "finish_response",
     "normalize_range",
@@ -92,20 +95,27 @@ class LazyStream(io.RawIOBase):
         super().close()
 
 
+def current_environ() -> WSGIEnvironment:
+    """The WSGI environ of the current Flask request, for callers of Flask-FS's time that
+    pass none (the core passes the request's to backends)."""
+    from flask import request
+
+    return request.environ
+
+
 def send_stream(
     opener: Callable[[], Any],
     *,
+    environ: WSGIEnvironment,
     size: int,
     mimetype: str,
     etag: str | None = None,
     last_modified: dt.datetime | float | None = None,
 ) -> Response:
-    """A conditional, range-aware response for the stream ``opener()`` returns.
-
-    Must run inside a request: ``If-None-Match``, ``If-Modified-Since``, ``If-Range`` and
-    ``Range`` are read from it.
-    """
-    environ = normalize_range(request.environ, size, etag=etag, last_modified=last_modified)
+    """A conditional, range-aware response for the stream ``opener()`` returns, to the request
+    whose WSGI ``environ`` is given (``If-None-Match``, ``If-Modified-Since``, ``If-Range`` and
+    ``Range`` are read from it)."""
+    environ = normalize_range(environ, size, etag=etag, last_modified=last_modified)
     body = wrap_file(environ, LazyStream(opener), buffer_size=SEND_CHUNK)
     rv = Response(body, mimetype=mimetype, direct_passthrough=True)
     rv.content_length = size

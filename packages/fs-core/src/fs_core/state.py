@@ -1,131 +1,138 @@
-"""What fs-core keeps on each Flask application, and ``init_app``/``by_name``.
+"""What fs-core keeps on each Flask application: its storages, each bound to its
+configuration, backend and plugins.
 
 ``app.extensions['fs']`` is an :class:`FSState`: a dict of storage name to
-:class:`~fs_core.storage.Storage` (the shape Flask-FS had), which also holds the app's
-plugins and, per storage, the resolved configuration and backend instance. A ``Storage``
-object holds no app state, so one storage can serve two apps configured differently.
+:class:`~fs_core.storage.Storage` (the shape Flask-FS had), which also holds, per storage, a
+:class:`BoundStorage`: the one object a storage's operations work on, resolved once per call.
+A ``Storage`` holds no application state, so one storage can serve two apps configured
+differently. :func:`fs_core.init_app` creates the state (:mod:`fs_core.extension`).
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, current_app, has_app_context
 
-from .backend import DEFAULT_BACKEND, BaseBackend
+from .backend import BaseBackend
 from .config import Config
-from .content_types import check_config
-from .errors import ConfigurationError
-from .plugins import Plugins
+from .errors import ConfigurationError, NotConfigured
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .storage import Storage
+    import pluggy
 
-__all__ = ["FSState", "StorageState", "by_name", "get_state", "init_app"]
+__all__ = ["EXTENSION", "BoundStorage", "FSState", "StorageLike", "get_state"]
 
+#: The key of fs-core's state in ``app.extensions``.
 EXTENSION = "fs"
 
 
-@dataclass
-class StorageState:
-    """One storage as configured for one application."""
+class StorageLike(Protocol):
+    """What the core's layers below :class:`~fs_core.storage.Storage` use of it: its name,
+    and the methods an application may override in a subclass (Flask-FS's API)."""
 
+    name: str
+    extensions: Any
+    upload_to: Any
+    overwrite: bool
+
+    def file_allowed(self, storage: Any, basename: str) -> bool: ...
+
+    def extension_allowed(self, ext: str) -> bool: ...
+
+    def resolve_conflict(self, target_folder: str, basename: str) -> str: ...
+
+    def serve(
+        self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+    ) -> Any: ...
+
+
+@dataclass(frozen=True, eq=False)
+class BoundStorage:
+    """One storage as configured for one application: everything an operation needs."""
+
+    #: The application it is configured for.
+    app: Flask
+    #: The :class:`~fs_core.storage.Storage` (hooks receive it as ``storage``).
+    storage: StorageLike
+    #: The backend's registered name (``'local'``, ``'s3'``…).
     backend_name: str
+    #: The resolved configuration (the backend's ``config`` too).
     config: Config
+    #: The backend instance.
     backend: BaseBackend
+    #: The app's hook caller (``hook.after_save(storage=…, filename=…)``).
+    hook: pluggy.HookRelay
+
+    @property
+    def name(self) -> str:
+        return self.storage.name
+
+    @contextlib.contextmanager
+    def context(self) -> Iterator[BoundStorage]:
+        """Itself, inside an application context of its app (one is pushed if there is none:
+        hooks, signals and URLs need one; scripts and workers have none)."""
+        if has_app_context():
+            yield self
+        else:
+            with self.app.app_context():
+                yield self
 
 
-class FSState(dict):
-    """``app.extensions['fs']``: storages by name, plus the app's plugins and storage states."""
+class FSState(dict):  # type: ignore[type-arg]  # str -> Storage, as Flask-FS had it
+    """``app.extensions['fs']``: storages by name, and what each is bound to.
 
-    def __init__(self, app: Flask) -> None:
+    ``plugins`` is the app's :class:`~fs_core.plugins.Plugins`, ``hook`` its hook caller.
+    ``binder(storage, backend)`` makes a storage's :class:`BoundStorage`; whoever creates the
+    state gives it (:func:`fs_core.init_app`).
+    """
+
+    def __init__(self, app: Flask, plugins: Any) -> None:
         super().__init__()
         self.app_name = app.name
-        self.plugins = Plugins(app.config.get("FS_PLUGINS"), app.config.get("FS_BLOCKED_PLUGINS"))
-        self.states: dict[str, StorageState] = {}
+        self.plugins = plugins
+        self.hook: pluggy.HookRelay = plugins.hook
+        self.bound: dict[str, BoundStorage] = {}
+        self.binder: Callable[[StorageLike, BaseBackend | None], BoundStorage] | None = None
 
-    def configure(self, app: Flask, storage: Storage, backend: BaseBackend | None = None) -> StorageState:
-        """Resolve ``storage``'s configuration for ``app`` and build its backend.
-
-        ``backend``, if given, is used as it is (the contract suite binds prebuilt backends).
-        """
-        from . import config as config_module
-
-        existing = self.get(storage.name)
-        if existing is not None and existing is not storage:
-            raise ConfigurationError(
-                f"Two different storages are named {storage.name!r} in app {app.name!r}; "
-                f"storage names must be unique per app"
-            )
-        prefix = config_module.storage_prefix(storage.name)
-        for name in self:
-            if name != storage.name and config_module.storage_prefix(name) == prefix:
-                raise ConfigurationError(
-                    f"Storages {name!r} and {storage.name!r} in app {app.name!r} would share the "
-                    f"configuration keys {prefix}*; rename one of them"
-                )
-        backend_name = str(app.config.get(f"{prefix}BACKEND") or app.config["FS_BACKEND"])
-        if backend is None:
-            cls = self.plugins.backend_class(backend_name, storage=storage.name)
-            cfg = config_module.resolve(app.config, storage.name, backend_name)
-            backend = cls(storage.name, cfg)
-        else:
-            backend_name = backend.backend_name or backend_name
-        backend.backend_name = backend_name
-        check_config(backend.config, storage.name)
-        state = StorageState(backend_name, backend.config, backend)
-        self.states[storage.name] = state
+    def configure(self, storage: StorageLike, backend: BaseBackend | None = None) -> BoundStorage:
+        """Bind ``storage`` to this app (``backend``, if given, is used as it is)."""
+        if self.binder is None:  # pragma: no cover - init_app sets it
+            raise NotConfigured(f"fs_core.init_app(app) has not finished for app {self.app_name!r}")
+        bound = self.binder(storage, backend)
+        self.bound[storage.name] = bound
         self[storage.name] = storage
-        return state
+        return bound
+
+    def bound_storage(self, storage: StorageLike) -> BoundStorage:
+        """What ``storage`` is bound to in this app; :class:`NotConfigured` if it is not."""
+        bound = self.bound.get(storage.name)
+        if bound is None or bound.storage is not storage:
+            raise NotConfigured(
+                f"Storage {storage.name!r} is not configured for app {self.app_name!r}: pass it to "
+                f"fs_core.init_app(app, {storage.name}) or call {storage.name}.configure(app). "
+                f"It will not fall back to another backend."
+            )
+        return bound
+
+    def lookup(self, name: str) -> Any:
+        """The storage ``name``; a :class:`ConfigurationError` that lists the configured ones
+        if there is none (a name typed by a user)."""
+        storage = self.get(name)
+        if storage is None:
+            known = ", ".join(sorted(self)) or "none"
+            raise ConfigurationError(f"No storage named {name!r}. Configured storages: {known}.")
+        return storage
 
 
 def get_state(app: Flask | None = None) -> FSState:
-    """The app's :class:`FSState` (``current_app`` by default); an error if never initialised."""
+    """The app's :class:`FSState` (``current_app`` by default); :class:`NotConfigured` if
+    ``fs_core.init_app(app)`` was never called."""
     app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
     state = app.extensions.get(EXTENSION)
     if state is None:
-        raise ConfigurationError(f"fs_core.init_app(app) was never called for app {app.name!r}")
+        raise NotConfigured(f"fs_core.init_app(app) was never called for app {app.name!r}")
     return state
-
-
-def _set_defaults(app: Flask) -> None:
-    app.config.setdefault("FS_SERVE", True)
-    app.config.setdefault("FS_ROOT", os.path.join(app.instance_path, "fs"))
-    app.config.setdefault("FS_PREFIX", None)
-    app.config.setdefault("FS_URL", None)
-    app.config.setdefault("FS_BACKEND", DEFAULT_BACKEND)
-
-
-def init_app(app: Flask, *storages: Storage) -> FSState:
-    """Set up fs-core on ``app`` and configure ``storages`` for it.
-
-    Safe to call again: the first call loads the plugins, registers the ``fs`` blueprint
-    (under ``FS_PREFIX``) and the ``flask fs`` commands; later calls only configure the
-    storages they are given that this app does not know yet. Configuration is read now,
-    so set ``app.config`` first.
-    """
-    state = app.extensions.get(EXTENSION)
-    if state is None:
-        _set_defaults(app)
-        state = FSState(app)
-        app.extensions[EXTENSION] = state
-        from .cli import make_cli
-        from .views import bp
-
-        if bp.name not in app.blueprints:
-            app.register_blueprint(bp, url_prefix=app.config["FS_PREFIX"])
-        app.cli.add_command(make_cli(state))
-        state.plugins.hook.init_app(app=app)
-    for storage in storages:
-        if state.get(storage.name) is not storage:
-            storage.configure(app)
-    return state
-
-
-def by_name(name: str) -> Storage | None:
-    """The storage called ``name`` in the current app, or ``None``."""
-    if not has_app_context():
-        raise RuntimeError("fs_core.by_name() needs an application context")
-    return get_state().get(name)

@@ -1,9 +1,12 @@
-"""The ``fs`` blueprint: ``fs.get_file(fs, filename)`` serves stored files.
+"""Serving files in a request: the ``fs`` blueprint (``fs.get_file(fs, filename)``, under
+``FS_PREFIX``) and :func:`serve`, what ``Storage.serve`` does in any view.
 
-Mounted under ``FS_PREFIX``. A storage is served unless ``SERVE`` is false for it
-(``FS_SERVE`` or ``{NAME}_FS_SERVE``); ``SERVE`` may also name a serving mode a backend
-understands (``'stream'``, ``'redirect'``), which means served. Private storages answer only signed URLs (see
-:meth:`Storage.signed_url`); an expired or forged signature gets ``403``.
+A storage is served unless ``SERVE`` is false for it (``FS_SERVE`` or ``{NAME}_FS_SERVE``);
+``SERVE`` may also name a serving mode a backend understands (``'stream'``, ``'redirect'``),
+which means served. Private storages answer only signed URLs (see
+:meth:`Storage.signed_url`); an expired or forged signature gets ``403``. The backend answers
+conditional and range requests for the request it is given (its WSGI ``environ``); the core
+adds what it decides for every backend (:func:`fs_core.serving.finish_response`).
 """
 
 from __future__ import annotations
@@ -11,16 +14,49 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, request
 from werkzeug.wrappers import Response
 
-from . import signing
+from . import naming, signals, signing
 from .config import serve_enabled
 from .content_types import DEFAULT_CONTENT_SECURITY_POLICY, content_security_policy
 from .errors import FileNotFound, InvalidFilename
-from .naming import validate_name
-from .state import get_state
+from .serving import finish_response, normalize_range
+from .state import BoundStorage, get_state
 
-__all__ = ["bp", "get_file"]
+__all__ = ["bp", "get_file", "serve"]
 
 bp = Blueprint("fs", __name__)
+
+
+def serve(
+    bound: BoundStorage, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+) -> Response:
+    """:meth:`Storage.serve <fs_core.storage.Storage.serve>`: the file as the answer to the
+    current request; ``404`` if it does not exist or cannot exist."""
+    try:
+        name = naming.validate_name(filename)
+    except InvalidFilename:
+        abort(404)
+    if download_name is not None:
+        naming.check_chars(download_name)  # it becomes a header value, or part of a URL
+    signals.before_display.send(bound.storage, filename=name)
+    # werkzeug refuses with 416 what RFC 9110 says to ignore: what cannot be parsed, another
+    # unit, several ranges (what depends on the size is the backend's, see send_stream).
+    environ = normalize_range(request.environ)
+    try:
+        rv = bound.backend.serve(
+            name, environ=environ, as_attachment=as_attachment, download_name=download_name
+        )
+    except (FileNotFound, InvalidFilename):  # a name this backend cannot store
+        abort(404)
+    config = bound.config
+    return finish_response(
+        bound.app.make_response(rv),
+        name,
+        config,
+        as_attachment=as_attachment,
+        download_name=download_name,
+        private=config.get_bool("private"),
+        max_age=config.get_int("max_age"),
+    )
 
 
 @bp.after_request
@@ -31,31 +67,30 @@ def _every_answer_is_inert(rv: Response) -> Response:
     :func:`~fs_core.serving.finish_response`."""
     rv.headers.setdefault("X-Content-Type-Options", "nosniff")
     if rv.status_code >= 400 and "Content-Security-Policy" not in rv.headers:
-        state = get_state()
-        storage = state.get((request.view_args or {}).get("fs", ""))
-        policy = content_security_policy(storage.config) if storage is not None else None
+        bound = get_state().bound.get((request.view_args or {}).get("fs", ""))
+        policy = content_security_policy(bound.config) if bound is not None else None
         rv.headers["Content-Security-Policy"] = policy or DEFAULT_CONTENT_SECURITY_POLICY
     return rv
 
 
 @bp.route("/<string:fs>/<path:filename>")
 def get_file(fs: str, filename: str) -> Response:
-    storage = get_state().get(fs)
-    if storage is None:
+    bound = get_state().bound.get(fs)
+    if bound is None:
         abort(404)
-    cfg = storage.config
-    if not serve_enabled(cfg.get("serve", True)):
+    config = bound.config
+    if not serve_enabled(config.get("serve", True)):
         abort(404)
     try:
-        filename = validate_name(filename)
+        filename = naming.validate_name(filename)
     except InvalidFilename:
         abort(404)
     args = request.args
-    signed = signing.verify(current_app, storage.name, filename, args)
-    if cfg.get_bool("private") and not signed:
+    signed = signing.verify(current_app, bound.name, filename, args)
+    if config.get_bool("private") and not signed:
         abort(403)
-    try:
-        return storage.serve(
+    try:  # through the Storage, whose serve() an application may override
+        return bound.storage.serve(
             filename,
             as_attachment=signed and args.get("download") == "1",
             download_name=args.get("name") if signed else None,

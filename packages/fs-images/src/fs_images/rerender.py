@@ -25,7 +25,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from fs_core.state import get_state
+from fs_core import storage_named
+from fs_core.errors import ConfigurationError
 
 from .settings import ImageSettings, settings_for
 
@@ -102,11 +103,10 @@ def rerender(storage: str, prefix: str | None, restart: bool, checkpoint_path: P
     """Regenerate the variants of every image in STORAGE with the current settings."""
     from .pipeline import process
 
-    state = get_state()
-    store = state.get(storage)
-    if store is None:
-        known = ", ".join(sorted(state)) or "none"
-        raise click.UsageError(f"No storage named {storage!r}. Configured storages: {known}.")
+    try:
+        store = storage_named(storage)
+    except ConfigurationError as exc:
+        raise click.UsageError(str(exc)) from None
     settings: ImageSettings | None = settings_for(store)
     if settings is None:
         raise click.UsageError(

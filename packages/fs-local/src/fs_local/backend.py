@@ -39,10 +39,9 @@ import os
 import secrets
 import stat
 from collections.abc import Iterator
-from typing import Any, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 from urllib.parse import quote
 
-from flask import request
 from werkzeug.wrappers import Response
 
 from fs_core import streams
@@ -52,7 +51,6 @@ from fs_core.errors import (
     ConfigurationError,
     FileExists,
     FileNotFound,
-    FSError,
     InvalidFilename,
 )
 from fs_core.files import mime as guess_mime
@@ -60,6 +58,9 @@ from fs_core.leftovers import Leftover
 
 from . import beneath, leftovers, serving, tree
 from .leftovers import TEMP_PREFIX
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
 
 __all__ = ["TEMP_PREFIX", "LocalBackend"]
 
@@ -279,8 +280,8 @@ class LocalBackend(BaseBackend):
         rel = self._rel(filename)  # a reserved name is an error, not a missing file
         try:
             fd, _ = self._open_file(filename, os.O_PATH | os.O_CLOEXEC, rel)
-        except FSError:  # missing, not a regular file, beyond a refused link, unreadable
-            return False
+        except (FileNotFound, InvalidFilename):  # missing, not a regular file, beyond a refused link
+            return False  # (a disk that fails is a BackendError, not a missing file)
         os.close(fd)
         return True
 
@@ -687,7 +688,12 @@ class LocalBackend(BaseBackend):
     # -- serving ----------------------------------------------------------------------------
 
     def serve(
-        self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+        self,
+        filename: str,
+        *,
+        environ: WSGIEnvironment,
+        as_attachment: bool = False,
+        download_name: str | None = None,
     ) -> Response:
         """The file, opened beneath the root, sent from its descriptor (or, with ``OFFLOAD``,
         checked the same way and left to the web server, which resolves the path itself).
@@ -707,14 +713,14 @@ class LocalBackend(BaseBackend):
                 # mod_xsendfile url-decodes the header (XSendFileUnescape, on by default), and a
                 # header carries ASCII only: a raw 'a%41.txt' would name 'aA.txt', 'файл' is refused.
                 return serving.file_response(
-                    request.environ, None, st, mimetype=mimetype, etag=etag, x_sendfile=quote(path)
+                    environ, None, st, mimetype=mimetype, etag=etag, x_sendfile=quote(path)
                 )
             file = _reader(fd, st)  # the response closes it
             owned = False
         finally:
             if owned:
                 os.close(fd)
-        return serving.file_response(request.environ, file, st, mimetype=mimetype, etag=etag)
+        return serving.file_response(environ, file, st, mimetype=mimetype, etag=etag)
 
 
 def _fsync_folder(path: str) -> None:

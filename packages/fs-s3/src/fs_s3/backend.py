@@ -33,7 +33,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from functools import partial
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from botocore.exceptions import ClientError
 from s3transfer.exceptions import S3CopyFailedError
@@ -59,6 +59,9 @@ from .errors import SERVICE_ERRORS, error_code, translate, translated
 from .readers import Prepended, RangedReader, full_reads, remaining
 from .settings import MAX_PRESIGN_EXPIRES, S3Settings
 
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+
 __all__ = ["PROBE_PREFIX", "S3Backend"]
 
 #: Key prefix (under the storage's own) of the object written once to ask the service
@@ -83,6 +86,10 @@ def _is_multipart_etag(etag: str) -> bool:
 
 class S3Backend(BaseBackend):
     """An S3 bucket, or one storage's prefix in a shared bucket (Flask-FS's ``S3Backend``)."""
+
+    #: ``FS_S3_KEY_PREFIX`` would give every storage in a shared bucket the same prefix, so they
+    #: would list, overwrite and delete each other's files: only ``{NAME}_FS_KEY_PREFIX``.
+    STORAGE_ONLY_KEYS = frozenset({"key_prefix"})
 
     def __init__(self, name: str, config: Any = None) -> None:
         super().__init__(name, config)
@@ -554,7 +561,12 @@ class S3Backend(BaseBackend):
     # -- serving and URLs -----------------------------------------------------------------
 
     def serve(
-        self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
+        self,
+        filename: str,
+        *,
+        environ: WSGIEnvironment,
+        as_attachment: bool = False,
+        download_name: str | None = None,
     ) -> Response:
         """Stream the object through the app (one HEAD, then one GET, ranged if the request
         asks for a range), or redirect to a presigned URL with ``SERVE = 'redirect'``, which
@@ -573,6 +585,7 @@ class S3Backend(BaseBackend):
         etag = meta.get("etag")
         return send_stream(
             lambda: self._reader(filename, meta["size"], etag),
+            environ=environ,
             size=meta["size"],
             mimetype=meta["mime"],
             etag=str(etag or "").strip('"') or None,

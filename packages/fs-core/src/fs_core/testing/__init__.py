@@ -24,7 +24,7 @@ import pytest
 from flask import Flask
 
 from ..backend import BaseBackend
-from ..state import init_app
+from ..extension import init_app
 from ..storage import Storage
 from .contract import BackendContract, ServiceFailureContract
 from .processes import child_env
@@ -44,7 +44,9 @@ __all__ = [
 
 
 def bind_backend(app: Flask, storage: Storage, backend: BaseBackend) -> Storage:
-    """Attach an already built ``backend`` to ``storage`` for ``app`` (no configuration read)."""
+    """Attach an already built ``backend`` to ``storage`` for ``app`` (no configuration read;
+    fs-core is set up on ``app`` first if it was not)."""
+    init_app(app)
     storage._bind(app, backend)
     return storage
 

@@ -497,16 +497,39 @@ class ServiceFailureContract:
         )
 
     def test_service_failures_are_backend_errors(self, fs_unavailable_backend: BaseBackend) -> None:
-        """A failing service is a BackendError carrying its exception, never a client's own."""
+        """A failing service is a BackendError carrying its exception, never a client's own,
+        whichever primitive meets it."""
+        from werkzeug.test import EnvironBuilder
+
         broken = fs_unavailable_backend
-        for call in (
-            lambda: _save(broken, "a.txt", b"x"),
-            lambda: broken.read("a.txt"),
-            lambda: broken.metadata("a.txt"),
-            lambda: list(broken.list_files()),
-            lambda: broken.delete("a.txt"),
-            lambda: broken.serve("a.txt"),
+        environ = EnvironBuilder(path="/contract/a.txt").get_environ()
+
+        def write_through_open() -> None:
+            with broken.open("a.txt", "wb") as f:
+                f.write(b"x")
+
+        wrong: list[str] = []
+        for what, call in (
+            ("save", lambda: _save(broken, "a.txt", b"x")),
+            ("save (replacing)", lambda: _save(broken, "a.txt", b"x", overwrite=True)),
+            ("write", lambda: broken.write("a.txt", b"x")),
+            ("open for writing", write_through_open),
+            ("exists", lambda: broken.exists("a.txt")),
+            ("read", lambda: broken.read("a.txt")),
+            ("open for reading", lambda: broken.open("a.txt", "rb").read()),
+            ("metadata", lambda: broken.metadata("a.txt")),
+            ("list_files", lambda: list(broken.list_files())),
+            ("list_files of a folder", lambda: list(broken.list_files("a"))),
+            ("delete", lambda: broken.delete("a.txt")),
+            ("copy", lambda: broken.copy("a.txt", "b.txt")),
+            ("move", lambda: broken.move("a.txt", "b.txt")),
+            ("serve", lambda: broken.serve("a.txt", environ=environ)),
         ):
-            with Flask("fs_contract").test_request_context(), pytest.raises(BackendError) as excinfo:
+            try:
                 call()
-            assert excinfo.value.original is not None
+            except BackendError as exc:
+                if exc.original is None:
+                    wrong.append(f"{what}: a BackendError without the service's exception")
+            else:
+                wrong.append(f"{what}: no BackendError although the service is unusable")
+        assert not wrong, wrong
