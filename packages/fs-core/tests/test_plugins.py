@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-import textwrap
 from importlib.metadata import entry_points
 
 import pytest
@@ -14,34 +11,6 @@ from fs_core import hookspecs
 from fs_core.errors import ConfigurationError, PluginError
 from fs_core.memory import MemoryBackend
 from fs_core.plugins import KNOWN_BACKEND_PACKAGES
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """Install fake distributions (dist-info + module) on sys.path for one test."""
-    root = tmp_path / "site"
-    root.mkdir()
-    monkeypatch.syspath_prepend(str(root))
-    added: list[str] = []
-
-    def install(dist: str, entry_points: dict[str, dict[str, str]], modules: dict[str, str], version="1.0"):
-        info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        lines = []
-        for group, eps in entry_points.items():
-            lines.append(f"[{group}]")
-            lines += [f"{name} = {target}" for name, target in eps.items()]
-        (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
-        for module, source in modules.items():
-            (root / f"{module}.py").write_text(textwrap.dedent(source))
-            added.append(module)
-        importlib.invalidate_caches()
-
-    yield install
-    for module in added:
-        sys.modules.pop(module, None)
-
 
 PLUGIN_WITH_BACKEND = """
 from fs_core import hookimpl

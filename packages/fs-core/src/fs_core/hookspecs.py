@@ -103,8 +103,9 @@ def after_save(storage: Storage, filename: str) -> None:
     """Process a file that was just stored (post-save processors: thumbnails, optimisation).
 
     Runs after :meth:`Storage.save` or :meth:`Storage.write` stored ``filename``, in the
-    application context of the save. Read the file through ``storage``; files a processor
-    stores itself do not trigger this hook again. A processor must check the storage's
+    application context of the save. Read the file through ``storage``; what a processor
+    saves, copies or deletes through ``storage`` runs no hook (this one, ``after_copy``,
+    ``after_delete``, the policy…), so a processor never triggers itself. A processor must check the storage's
     configuration and do nothing unless enabled there. If it raises, the stored file is
     deleted again and :func:`after_delete` runs for it; the caller gets the processor's error
     if it is an :class:`~fs_core.errors.FSError` (an image refused as corrupt stays an
@@ -151,7 +152,9 @@ def after_delete(storage: Storage, filename: str) -> None:
 
     Runs after :meth:`Storage.delete` removed ``filename`` (or the folder of that name), and
     after :meth:`Storage.move` moved it away (once :func:`after_copy` succeeded). Deleting a
-    missing name is not an error, and this hook still runs.
+    missing name is not an error, and this hook still runs. What an implementation deletes,
+    saves or copies through ``storage`` runs no hook (as for processors): deleting a
+    thumbnail here does not call this hook for the thumbnail.
     """
 
 

@@ -318,7 +318,7 @@ class Plugins:
                 module, _, attr = target.partition(":")
                 if not attr:
                     raise PluginError(
-                        f"Plugin {who} registered backend {name!r} as {target!r}: write 'module:Class'"
+                        f"Plugin {who} registered backend {name!r}{where} as {target!r}: write 'module:Class'"
                     )
                 cls = getattr(importlib.import_module(module), attr)
             else:

@@ -402,7 +402,8 @@ def delete(bound: BoundStorage, name: str) -> None:
 def _remove(bound: BoundStorage, name: str) -> None:
     bound.backend.delete(name)
     if not _processing.get():
-        bound.hook.after_delete(storage=bound.storage, filename=name)
+        with _processors_running():  # what they delete in turn runs no hook
+            bound.hook.after_delete(storage=bound.storage, filename=name)
 
 
 def relocate(bound: BoundStorage, source: str, target: str, overwrite: bool | None, *, move: bool) -> str:
@@ -423,5 +424,6 @@ def relocate(bound: BoundStorage, source: str, target: str, overwrite: bool | No
             f"what was derived from {source!r} is kept"
         ) from exc
     if move:
-        bound.hook.after_delete(storage=bound.storage, filename=source)
+        with _processors_running():
+            bound.hook.after_delete(storage=bound.storage, filename=source)
     return dest
