@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 import fs_core
-from fs_core.testing import fs_app, fs_register_plugin  # noqa: F401  (fixtures)
+from fs_core.testing import fs_app, fs_make_app, fs_register_plugin  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

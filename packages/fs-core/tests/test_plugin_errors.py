@@ -55,7 +55,10 @@ def test_a_misspelt_hook_names_the_plugin_and_the_nearest_hook(site):
 
 
 def test_an_entry_point_naming_a_class(site):
-    source = "from fs_core import hookimpl\n\nclass Plugin:\n    @hookimpl\n    def init_app(self, app):\n        pass\n"
+    source = (
+        "from fs_core import hookimpl\n\n"
+        "class Plugin:\n    @hookimpl\n    def init_app(self, app):\n        pass\n"
+    )
     site("fs-klass", {"fs_core": {"klass": "klass_plugin:Plugin"}}, {"klass_plugin": source})
     with pytest.raises(PluginError, match=r"'klass' \(distribution fs-klass\).*names a class.*instance"):
         make()
@@ -150,9 +153,11 @@ def test_a_plugins_refusal_is_reported_as_the_plugins(make_app, fs_register_plug
     files = fs.Storage("files", fs.ALL)
     app = make_app(files)
     fs_register_plugin(app, NoTxt(), name="no-txt")
-    with app.app_context():
-        with pytest.raises(fs.UnauthorizedFileType, match=r"'a.txt' was refused by the plugin 'no-txt'"):
-            files.save(io.BytesIO(b"x"), "a.txt")
+    with (
+        app.app_context(),
+        pytest.raises(fs.UnauthorizedFileType, match=r"'a.txt' was refused by the plugin 'no-txt'"),
+    ):
+        files.save(io.BytesIO(b"x"), "a.txt")
     images = fs.Storage("images", fs.IMAGES)
     fs.init_app(app, images)
     with app.app_context(), pytest.raises(fs.UnauthorizedFileType, match=r"^'.pdf' files are not allowed"):

@@ -34,3 +34,30 @@ def test_registered_plugin_adds_backends_and_policies(fs_app, fs_register_plugin
         notes.save(io.BytesIO(b"hi"), "secret.txt")
     plugins = {p["name"]: p for p in fs_app.extensions["fs"].plugins.describe()}
     assert plugins["shouting"]["backends"] == ["shouting"]
+
+
+def test_fs_make_app_loads_only_the_plugins_asked_for(fs_make_app, site):
+    """A broken plugin installed in the environment does not reach a plugin author's tests,
+    and the author's own installed plugin is loaded by name (not registered twice)."""
+    site("fs-broken", {"fs_core": {"broken": "broken_plugin"}}, {"broken_plugin": "raise ImportError('x')\n"})
+    mine = (
+        "from fs_core import hookimpl\n\n@hookimpl\ndef register_backends(register):\n"
+        "    register('mine', 'fs_core.memory:MemoryBackend')\n"
+    )
+    site("fs-mine", {"fs_core": {"mine": "mine_plugin"}}, {"mine_plugin": mine})
+
+    class Policy:
+        @fs_core.hookimpl
+        def file_allowed(self, storage, file, filename):
+            return False if filename.startswith("secret") else None
+
+    files = fs_core.Storage("files", fs_core.ALL)
+    app = fs_make_app("mine", Policy(), storages=[files], FILES_FS_BACKEND="mine")
+    plugins = app.extensions["fs"].plugins
+    assert "broken" not in plugins.infos
+    assert plugins.infos["mine"].dist == "fs-mine"
+    with app.app_context():
+        assert files.backend_name == "mine"
+        assert files.save(io.BytesIO(b"x"), "ok.txt") == "ok.txt"
+        with pytest.raises(fs_core.UnauthorizedFileType, match="refused by the plugin"):
+            files.save(io.BytesIO(b"x"), "secret.txt")

@@ -11,13 +11,17 @@ It provides:
 * the ``fs_app`` fixture: a Flask app whose storages use the ``memory`` backend, with
   fs-core initialised, for testing application code without a disk or a service;
 * the ``fs_register_plugin`` fixture: registers a plugin object on an app for one test;
+* the ``fs_make_app`` fixture, for plugin authors: ``fs_make_app(*plugins, storages=…,
+  **config)`` makes an app in which only fs-core and the given plugins are loaded (objects,
+  or the names of installed plugins), so that another plugin installed in the environment,
+  broken or not, cannot change what your tests see;
 * :class:`PatternStream` and :class:`FailingStream`: large and failing uploads;
 * :func:`child_env`: the environment for a test's child processes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -39,6 +43,7 @@ __all__ = [
     "bind_backend",
     "child_env",
     "fs_app",
+    "fs_make_app",
     "fs_register_plugin",
 ]
 
@@ -62,6 +67,32 @@ def fs_app(tmp_path: Any) -> Iterator[Flask]:
     init_app(app)
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def fs_make_app(tmp_path: Any) -> Callable[..., Flask]:
+    """``fs_make_app(*plugins, storages=(), **config)``: a Flask app with fs-core set up,
+    loading no installed plugin but those named in ``plugins`` (entry-point names, loaded as
+    users get them) and registering the plugin objects in ``plugins`` (modules or instances
+    with hook implementations), then configuring ``storages``. ``FS_BACKEND`` defaults to
+    ``'memory'``, ``SECRET_KEY`` and ``SERVER_NAME`` are set; ``config`` adds to them.
+    """
+
+    def make(*plugins: Any, storages: Iterable[Storage] = (), **config: Any) -> Flask:
+        app = Flask(f"fs_plugin_test_{len(made)}", instance_path=str(tmp_path / f"instance{len(made)}"))
+        app.config.update(TESTING=True, SECRET_KEY="test", FS_BACKEND="memory", SERVER_NAME="fs.test")
+        app.config.update(config)
+        app.config["FS_PLUGINS"] = [p for p in plugins if isinstance(p, str)]
+        state = init_app(app)
+        for plugin in plugins:
+            if not isinstance(plugin, str):
+                state.plugins.register(plugin)
+        init_app(app, *storages)
+        made.append(app)
+        return app
+
+    made: list[Flask] = []
+    return make
 
 
 @pytest.fixture
