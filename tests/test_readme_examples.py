@@ -1,4 +1,5 @@
-"""Every ```python block of the READMEs runs, so the documentation cannot drift from the code.
+"""Every ```python block of the READMEs and of docs/ runs, so the documentation cannot drift
+from the code.
 
 In each README, the ```python blocks run in order, in one namespace, in a fresh process whose
 working directory is an empty folder. A block whose info string names a file
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from workspace import ROOT
 
-READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md"))]
+READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md")), *sorted(ROOT.glob("docs/**/*.md"))]
 BLOCK = re.compile(r"^```python(?P<info>[^\n]*)\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 FILE = re.compile(r"\bfile=(?P<name>[\w./-]+)")
 
@@ -75,6 +76,6 @@ def test_readme_examples_run(readme, tmp_path):
 
 
 def test_every_package_readme_has_examples():
-    for readme in READMES[1:]:
+    for readme in sorted(ROOT.glob("packages/*/README.md")):
         scripts, _ = examples(readme)
         assert scripts, f"{readme.relative_to(ROOT)} has no runnable ```python example"
