@@ -385,3 +385,33 @@ def test_a_weak_if_range_never_matches(make_app):
     assert (strong.status_code, strong.data) == (206, b"01")
     weak = client.get("/files/a.txt", headers={"Range": "bytes=0-1", "If-Range": f"W/{etag}"})
     assert (weak.status_code, weak.data) == (200, b"0123456789")
+
+
+def test_a_file_that_cannot_be_read_is_an_error_answer_not_a_short_200(make_app, fs_register_plugin):
+    """send_stream opens the body before the status goes out: a read that fails is a 5xx (or
+    a 404 if the file went away), never a 200 whose body stops early."""
+    from fs_core.memory import MemoryBackend
+
+    class Unreadable(MemoryBackend):
+        def open_read(self, filename):
+            if filename == "gone.txt":
+                raise fs.FileNotFound(filename)
+            raise fs.BackendError("disk failed", OSError(5, "EIO"))
+
+    class Plugin:
+        @fs.hookimpl
+        def register_backends(self, register):
+            register("unreadable", Unreadable)
+
+    files = fs.Storage("files")
+    app = make_app(FILES_FS_BACKEND="unreadable")
+    app.config["TESTING"] = False  # an error answer, as in production
+    fs_register_plugin(app, Plugin())
+    fs.init_app(app, files)
+    with app.app_context():
+        files.write("a.txt", b"content")
+        files.write("gone.txt", b"content")
+    client = app.test_client()
+    assert client.get("/files/a.txt").status_code == 500
+    assert client.get("/files/gone.txt").status_code == 404
+    assert client.head("/files/a.txt").status_code == 200  # HEAD reads nothing

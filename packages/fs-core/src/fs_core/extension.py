@@ -18,7 +18,7 @@ from . import config
 from .backend import DEFAULT_BACKEND, BaseBackend
 from .cli import make_cli
 from .content_types import check_config
-from .errors import ConfigurationError
+from .errors import ConfigurationError, FSError, PluginError
 from .plugins import Plugins
 from .state import EXTENSION, BoundStorage, FSState, StorageLike, get_state
 from .storage import Storage
@@ -59,7 +59,17 @@ def _binder(app: Flask, state: FSState) -> Callable[[StorageLike, BaseBackend | 
             resolved = config.resolve(
                 app.config, storage.name, backend_name, storage_only=cls.STORAGE_ONLY_KEYS
             )
-            backend = cls(storage.name, resolved)
+            try:
+                backend = cls(storage.name, resolved)
+            except FSError:
+                raise
+            except Exception as exc:
+                plugin = state.plugins.backend_plugin(backend_name)
+                raise PluginError(
+                    f"Backend {backend_name!r} (plugin {plugin!r}) failed to start for storage "
+                    f"{storage.name!r}: {exc!r}. A backend's constructor reads its configuration "
+                    f"only: it must not contact its service (the app must start while it is down)."
+                ) from exc
         else:
             backend_name = backend.backend_name or backend_name
         backend.backend_name = backend_name

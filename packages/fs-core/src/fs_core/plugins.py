@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ KNOWN_BACKEND_PACKAGES = {
 }
 _CORE = "fs_core"
 logger = logging.getLogger("fs_core")
+#: What every backend implements (:class:`~fs_core.BaseBackend` builds the rest on them).
+PRIMITIVES = ("exists", "open_read", "save", "delete", "list_files", "get_metadata")
 #: The names of fs-core's hooks, for "did you mean" hints.
 HOOK_NAMES = sorted(
     name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), f"{hookspecs.PROJECT}_spec")
@@ -120,18 +123,34 @@ class Plugins:
             self.infos[ep.name] = PluginInfo(ep.name, dist, version)
             try:
                 module = ep.load()
+            except ModuleNotFoundError as exc:
+                if exc.name and ep.module.startswith(exc.name):
+                    raise PluginError(
+                        f"Plugin {self._who(ep.name)}: its entry point names the module {ep.module!r}, "
+                        f"which does not exist: a typo in its [project.entry-points.fs_core] table, or "
+                        f"an incomplete install. Add {ep.name!r} to FS_BLOCKED_PLUGINS to start without it."
+                    ) from exc
+                raise PluginError(
+                    f"Plugin {self._who(ep.name)} needs {exc.name!r}, which is not installed: install it "
+                    f"(the plugin should depend on it), or add {ep.name!r} to FS_BLOCKED_PLUGINS."
+                ) from exc
             except Exception as exc:
                 raise PluginError(
                     f"Plugin {self._who(ep.name)} failed to import: {exc!r}. Reinstall it, or add "
                     f"{ep.name!r} to FS_BLOCKED_PLUGINS to start without it."
                 ) from exc
             if isinstance(module, type):
+                remedy = (
+                    "A backend class is registered from a register_backends hook: "
+                    'register("name", "module:Class"); the entry point names the module with that hook.'
+                    if issubclass(module, BaseBackend)
+                    else "Name a module, or an instance of the class (module:instance)."
+                )
                 raise PluginError(
-                    f"Plugin {self._who(ep.name)}: its entry point {ep.value!r} names a class. Name "
-                    f"a module, or an instance of the class (module:instance), in its "
-                    f"[project.entry-points.fs_core] table."
+                    f"Plugin {self._who(ep.name)}: its entry point {ep.value!r} names a class. {remedy}"
                 )
             self._register(module, ep.name)
+            self._check_has_hooks(module, ep.name)
         self._check_hook_names()
         self._collect_backends()
         for ep in sorted(legacy, key=lambda e: e.name):
@@ -153,14 +172,22 @@ class Plugins:
         try:
             registered = self.pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
-            who = self._who(name or str(exc.plugin))
-            raise PluginError(
-                f"Plugin {who} does not fit fs-core's hooks: {exc}. Each hook implementation may "
-                f"take only the arguments of its hook (see fs_core.hookspecs)."
-            ) from exc
+            raise PluginError(f"Plugin {self._who(name or '?')}: {_misfit(plugin)}") from exc
         if registered is None:  # pragma: no cover - pluggy returns None only for blocked names
             raise PluginError(f"The plugin name {name!r} is blocked")
         return registered
+
+    def _check_has_hooks(self, plugin: Any, name: str) -> None:
+        """A plugin that implements no hook is a mistake (``@hookimpl`` forgotten): say so."""
+        if self.pm.get_hookcallers(plugin):
+            return
+        unmarked = [n for n in HOOK_NAMES if callable(getattr(plugin, n, None))]
+        hint = (
+            f" {', '.join(unmarked)} {'is' if len(unmarked) == 1 else 'are'} not marked @fs_core.hookimpl."
+            if unmarked
+            else ""
+        )
+        logger.warning("Plugin %s implements no hook of fs-core.%s", self._who(name), hint)
 
     def _check_hook_names(self) -> None:
         """A function marked as a hook whose name is no hook of fs-core: say which plugin,
@@ -208,7 +235,8 @@ class Plugins:
                 listed = ", ".join(sorted(installed)) or "none"
                 raise PluginError(
                     f"FS_PLUGINS names {', '.join(map(repr, unknown))}, which "
-                    f"{'is' if len(unknown) == 1 else 'are'} not installed. Installed plugins: {listed}."
+                    f"{'is' if len(unknown) == 1 else 'are'} not installed.{_nearest(unknown, installed)} "
+                    f"Installed plugins: {listed}."
                 )
 
     def _collect_backends(self, only: str | None = None) -> None:
@@ -332,9 +360,10 @@ class Plugins:
                     f"not fully installed"
                 ) from exc
             package = self._distribution(entry) or KNOWN_BACKEND_PACKAGES.get(name, entry.plugin)
-            raise ConfigurationError(
-                f"Backend {name!r}{where} from plugin {who} cannot be imported: {exc}. "
-                f"Install its dependencies (pip install {package})."
+            raise PluginError(
+                f"Backend {name!r}{where} from plugin {who} cannot be imported: {exc}. Install what "
+                f"it needs{f' ({missing!r})' if missing else ''}: pip install {package} brings it if "
+                f"{package} declares it."
             ) from exc
         except AttributeError as exc:
             raise PluginError(
@@ -351,7 +380,15 @@ class Plugins:
             raise PluginError(
                 f"Backend {name!r} from plugin {who} is {cls!r}, not a fs_core.BaseBackend subclass"
             )
-        return adapt(cls)
+        adapted = adapt(cls)
+        missing_primitives = [p for p in PRIMITIVES if getattr(adapted, p) is getattr(BaseBackend, p)]
+        if missing_primitives:
+            raise PluginError(
+                f"Backend {name!r} from plugin {who} ({cls.__qualname__}) does not implement "
+                f"{', '.join(missing_primitives)}: a backend implements the six primitives "
+                f"{', '.join(PRIMITIVES)} (see fs_core.BaseBackend)"
+            )
+        return adapted
 
     def _distribution(self, entry: _BackendEntry) -> str | None:
         if isinstance(entry.target, EntryPoint):
@@ -385,6 +422,34 @@ class Plugins:
                 }
             )
         return result
+
+
+def _nearest(names: Iterable[str], known: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the first of ``names`` close to one of ``known``."""
+    known = list(known)
+    for name in names:
+        near = difflib.get_close_matches(name, known, n=1)
+        if near:
+            return f" Did you mean {near[0]!r}?"
+    return ""
+
+
+def _misfit(plugin: Any) -> str:
+    """Which of ``plugin``'s hook implementations take arguments their hook does not have."""
+    problems = []
+    for hook_name in HOOK_NAMES:
+        function = getattr(plugin, hook_name, None)
+        if function is None or not hasattr(function, f"{hookspecs.PROJECT}_impl"):
+            continue
+        spec = list(inspect.signature(getattr(hookspecs, hook_name)).parameters)
+        taken = [p for p in inspect.signature(function).parameters if p != "self"]
+        extra = [p for p in taken if p not in spec]
+        if extra:
+            problems.append(
+                f"its {hook_name}() takes {', '.join(map(repr, extra))}, which {hook_name} does not "
+                f"have: its arguments are {', '.join(spec)} (take any of them, by these names)"
+            )
+    return "; ".join(problems) or "a hook implementation does not fit its hook (see fs_core.hookspecs)"
 
 
 def _version(dist: str) -> str | None:

@@ -64,6 +64,10 @@ class LazyStream(io.RawIOBase):
             self._stream = self._opener()
         return self._stream
 
+    def open_now(self) -> None:
+        """Call ``opener()`` now (its errors raise here), not at the first read."""
+        self._open()
+
     def readable(self) -> bool:
         return True
 
@@ -116,7 +120,8 @@ def send_stream(
     whose WSGI ``environ`` is given (``If-None-Match``, ``If-Modified-Since``, ``If-Range`` and
     ``Range`` are read from it)."""
     environ = normalize_range(environ, size, etag=etag, last_modified=last_modified)
-    body = wrap_file(environ, LazyStream(opener), buffer_size=SEND_CHUNK)
+    stream = LazyStream(opener)
+    body = wrap_file(environ, stream, buffer_size=SEND_CHUNK)
     rv = Response(body, mimetype=mimetype, direct_passthrough=True)
     rv.content_length = size
     if etag:
@@ -124,7 +129,16 @@ def send_stream(
     if last_modified is not None:
         rv.last_modified = last_modified  # type: ignore[assignment]
     rv.cache_control.no_cache = True  # Storage.serve applies the storage's MAX_AGE
-    return rv.make_conditional(environ, accept_ranges=True, complete_length=size)
+    rv = rv.make_conditional(environ, accept_ranges=True, complete_length=size)
+    if rv.status_code == 200 and environ.get("REQUEST_METHOD") != "HEAD":
+        # Opened now, before the status and headers go out: a file that cannot be read is an
+        # error answer, not a 200 cut short. (A 206 opened it to seek; a 304 or HEAD never does.)
+        try:
+            stream.open_now()
+        except BaseException:
+            rv.close()
+            raise
+    return rv
 
 
 def normalize_range(

@@ -39,6 +39,7 @@ from .. import init_app
 from ..backend import ATOMIC_CREATE, BaseBackend
 from ..errors import BackendError, FileExists, FileNotFound, FSError, InvalidFilename
 from ..files import ALL
+from ..leftovers import Leftover
 from ..storage import Storage
 from .names import NameSafetyContract
 from .streams import ClientWentAway, FailingStream, PatternStream
@@ -89,7 +90,8 @@ class BackendContract(NameSafetyContract):
     def storage(self, backend: BaseBackend) -> Iterator[Storage]:
         """A storage on the backend, inside a Flask app with the ``fs`` blueprint."""
         app = Flask("fs_contract")
-        app.config.update(SECRET_KEY="contract", SERVER_NAME="contract.test")
+        # No installed plugin but fs-core's: another one, broken or not, must not reach the suite.
+        app.config.update(SECRET_KEY="contract", SERVER_NAME="contract.test", FS_PLUGINS=[])
         init_app(app)
         storage = Storage(backend.name, ALL)
         storage._bind(app, backend)
@@ -235,6 +237,22 @@ class BackendContract(NameSafetyContract):
             backend.save(FailingStream(3 << 20), "doc.bin", overwrite=True)
         assert backend.read("doc.bin") == b"previous content"
         assert _names(backend) == {"doc.bin"}
+
+    def test_leftovers_are_reported_and_removable(self, backend: BaseBackend) -> None:
+        """Whatever interrupted writes leave is reported as Leftover objects, none of them a
+        file of the storage, and each can be removed (twice: gone already is not an error)."""
+        _save(backend, "kept.txt", b"x")
+        for _ in range(2):
+            with pytest.raises((ClientWentAway, FSError)):
+                backend.save(FailingStream(3 << 20), "partial.bin")
+        found = list(backend.leftovers(0))
+        assert all(isinstance(leftover, Leftover) for leftover in found), found
+        assert not {leftover.name for leftover in found} & _names(backend)
+        for leftover in found:
+            backend.remove_leftover(leftover)
+            backend.remove_leftover(leftover)
+        assert list(backend.leftovers(0)) == []
+        assert _names(backend) == {"kept.txt"}
 
     def test_open_write_is_atomic(self, backend: BaseBackend) -> None:
         _save(backend, "w.txt", b"old")
@@ -530,6 +548,11 @@ class ServiceFailureContract:
             except BackendError as exc:
                 if exc.original is None:
                     wrong.append(f"{what}: a BackendError without the service's exception")
+            except Exception as exc:
+                wrong.append(
+                    f"{what}: raised {type(exc).__name__}: {exc} (wrap a service's failure in "
+                    f"fs_core.BackendError(message, original))"
+                )
             else:
                 wrong.append(f"{what}: no BackendError although the service is unusable")
         assert not wrong, wrong
