@@ -15,9 +15,10 @@ class InvalidImage(UnauthorizedFileType):
 
 class ImageTooLarge(InvalidImage):
     """The image has more pixels, frames or bytes of metadata than the storage's
-    ``IMAGES_MAX_PIXELS``, ``IMAGES_MAX_FRAMES`` or ``IMAGES_MAX_METADATA`` allow: a
-    decompression bomb, or simply too big to process within the memory those bound.
-    ``limit`` is the value exceeded."""
+    ``IMAGES_MAX_PIXELS``, ``IMAGES_MAX_FRAMES`` or ``IMAGES_MAX_METADATA`` allow (or, a JPEG,
+    more scans than :data:`fs_images.metadata.MAX_JPEG_SCANS`): a decompression bomb, or
+    simply too big to process within the memory and time those bound. ``limit`` is the value
+    exceeded."""
 
     def __init__(self, message: str, *, limit: int | None = None) -> None:
         super().__init__(message)

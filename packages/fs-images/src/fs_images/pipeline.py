@@ -242,8 +242,8 @@ def _large(data: bytes) -> bool:
     found = metadata.survey(io.BytesIO(data))
     if found is None or found.size is None:
         return True
-    width, height = found.size
-    return width * height * 4 > WHOLE_BYTES
+    width, height = found.extent or found.size
+    return (found.frames or 1) * width * height * 4 > WHOLE_BYTES
 
 
 def _fp(data: Any) -> Any:
@@ -412,7 +412,13 @@ def _process(
     decoded: Decoded | None = None
     if targets:
         scale = plan_scale(targets, size)
-        decoded = decode(image, scale=scale, animation=settings.animation, filename=source_name)
+        decoded = decode(
+            image,
+            scale=scale,
+            animation=settings.animation,
+            filename=source_name,
+            max_pixels=settings.max_pixels,
+        )
         image.close()  # the decoded frames hold the pixels now; render frees them when done
         outputs = render(decoded, targets, background=settings.background, release=True)
     elif family(fmt) in STRUCTURE_CHECKED:
@@ -424,7 +430,7 @@ def _process(
         else:
             verify(io.BytesIO(data), source_name)
     else:  # a truncated GIF or BMP is only found by decoding it
-        decode(image, animation=settings.animation, filename=source_name)
+        decode(image, animation=settings.animation, filename=source_name, max_pixels=settings.max_pixels)
         image.close()
 
     def enc(output: Output, out_format: str, optimize: bool) -> bytes:
