@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fs_core.errors import UnauthorizedFileType
 
-__all__ = ["ImageTooLarge", "InvalidBBox", "InvalidImage"]
+__all__ = ["ImageTooLarge", "InvalidBBox", "InvalidImage", "ReservedName"]
 
 
 class InvalidImage(UnauthorizedFileType):
@@ -23,6 +23,13 @@ class ImageTooLarge(InvalidImage):
     def __init__(self, message: str, *, limit: int | None = None) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+class ReservedName(UnauthorizedFileType):
+    """The name is one fs-images derives from an image stored in the same storage: its
+    thumbnail (``x-64.jpg``), its ``-original``, its WebP or AVIF variant (``x.jpg.webp``).
+    Processing that image would replace the file, and deleting the image would delete it, so
+    no file of its own may take that name. Nothing was stored."""
 
 
 class InvalidBBox(ValueError):

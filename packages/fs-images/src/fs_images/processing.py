@@ -271,16 +271,26 @@ def _copies(fmt: str, counted: int) -> str:
     return f" (decoding a {fmt} holds {copies} full-size copies: it counts as {counted:,})"
 
 
+#: A decoder's own buffer (see :attr:`~fs_images.metadata.Survey.buffer`) up to this size is
+#: part of the ~30 MiB processing holds besides the decoded image; beyond it, it counts
+#: against the pixel limit at 4 bytes a pixel.
+BUFFER_ALLOWANCE = 8 << 20
+
+
+def _buffer_pixels(buffer: int) -> int:
+    return -(-max(0, buffer - BUFFER_ALLOWANCE) // 4)
+
+
 def _too_many_pixels(
     filename: str | None, fmt: str, width: int, height: int, max_pixels: int, buffer: int = 0, what: str = ""
 ) -> None:
     counted = DECODE_COPIES.get(fmt, 1) * width * height
     extra = ""
-    if buffer:
-        more = -(-buffer // 4)
+    if _buffer_pixels(buffer):
+        more = _buffer_pixels(buffer)
         extra = (
-            f", and decoding it holds {buffer:,} bytes more ({what}), counted as {more:,} pixels: "
-            f"{counted + more:,} in all"
+            f", and decoding it holds {buffer:,} bytes more ({what}): beyond the first "
+            f"{BUFFER_ALLOWANCE >> 20} MiB they count as {more:,} pixels, {counted + more:,} in all"
         )
     raise ImageTooLarge(
         f"{_what(filename)} is {width}x{height} = {width * height:,} pixels{_copies(fmt, counted)}"
@@ -323,7 +333,7 @@ def _survey(
         width, height = found.size
         fmt = found.format
         if max_pixels is not None:
-            counted = DECODE_COPIES.get(fmt, 1) * width * height + -(-found.buffer // 4)
+            counted = DECODE_COPIES.get(fmt, 1) * width * height + _buffer_pixels(found.buffer)
             if counted > max_pixels:
                 _too_many_pixels(filename, fmt, width, height, max_pixels, found.buffer, found.buffer_what)
         if found.frames is not None:
@@ -1047,8 +1057,10 @@ def encode(
     exif: bytes | None = None,
     durations: Sequence[int] = (),
     loop: int | None = None,
+    into: IO[bytes] | None = None,
 ) -> bytes:
-    """Encode ``frames`` (one, or an animation) as ``fmt``; returns the file's bytes.
+    """Encode ``frames`` (one, or an animation) as ``fmt``; returns the file's bytes (``b""``
+    if written ``into`` a file instead).
 
     JPEG at ``quality`` (``optimize`` adds optimised Huffman tables and progressive scans,
     about 10 % smaller for several times the CPU); PNG at zlib level 6 (9 with
@@ -1086,6 +1098,9 @@ def encode(
             params["loop"] = loop
         if fmt == "GIF":
             params["disposal"] = 2
+    if into is not None:
+        frames[0].save(into, fmt, **params)
+        return b""
     out = io.BytesIO()
     frames[0].save(out, fmt, **params)
     return out.getvalue()
@@ -1099,6 +1114,7 @@ def encode_like(
     quality: int,
     optimize: bool = False,
     exif: bytes | None = None,
+    into: IO[bytes] | None = None,
 ) -> bytes:
     """:func:`encode` ``frames`` rendered from ``decoded``, with its ICC profile and timing,
     in ``fmt`` (the source's format by default)."""
@@ -1111,6 +1127,7 @@ def encode_like(
         exif=exif,
         durations=decoded.durations,
         loop=decoded.loop,
+        into=into,
     )
 
 
