@@ -9,7 +9,7 @@ import struct
 import zlib
 
 import pytest
-from PIL import Image, JpegImagePlugin, PngImagePlugin
+from PIL import Image, ImageFile, JpegImagePlugin, PngImagePlugin
 
 from fs_core.errors import UnauthorizedFileType
 from fs_images import ImageTooLarge, InvalidImage, metadata, pipeline, processing
@@ -298,7 +298,7 @@ def gif_outgrowing(side: int, frames: int) -> bytes:
 def test_gif_frames_beyond_the_screen_count_at_their_size(photo_app, photos, monkeypatch, how):
     data = gif_outgrowing(300, 3)  # 1x1 on its header; 4 frames of 300x300 once decoded
     with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[16], PHOTOS_FS_IMAGES_MAX_PIXELS=4 * 300 * 300 - 1):
-        monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("decoded"))
+        monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
         with pytest.raises(ImageTooLarge) as info:
             store(photos, data, "grow.gif", how)
         message = str(info.value)
@@ -360,6 +360,16 @@ def test_gif_comments_count_as_metadata(photo_app, photos, img):
         assert files(photos) == []
 
 
+def test_a_gif_with_junk_between_its_blocks_is_refused(photo_app, photos, img):
+    gif = img.animated_gif(frames=2)
+    at = gif.index(b"\x21\xf9", 13)  # the first frame's control extension
+    with photo_app(PHOTOS_FS_IMAGES=True):
+        photos.save(io.BytesIO(gif[:at] + b"\x00" * 64 + gif[at:]), "some.gif")  # Pillow skips a few
+        with pytest.raises(InvalidImage, match=rf"corrupt image: GIF block expected at byte {at + 64}"):
+            photos.save(io.BytesIO(gif[:at] + b"junk" * 5000 + gif[at:]), "junk.gif")
+        assert files(photos) == ["some.gif"]
+
+
 # -- TIFF: the first directory, before Pillow reads it --------------------------------------------
 
 
@@ -367,7 +377,7 @@ def tiff(entries: dict[int, tuple[int, list[int]]], data: bytes = b"\x00" * 64) 
     """A little-endian TIFF: ``data`` at byte 8, then a directory of ``entries`` (tag: (type,
     values)); arrays that do not fit in an entry follow it. Offsets in StripOffsets and
     TileOffsets are relative to ``data``."""
-    sizes = {3: "H", 4: "I"}
+    sizes = {3: "H", 4: "I", 5: "I", 8: "h", 9: "i"}
     ifd_at = 8 + len(data) + (len(data) & 1)
     extra_at = ifd_at + 2 + 12 * len(entries) + 4
     table, extra = b"", b""
@@ -463,6 +473,34 @@ def test_a_tiff_of_many_strips_counts_what_pillow_keeps_for_each(photo_app, phot
         assert files(photos) == []
         store(photos, grey_tiff(1, 1000, 1), "fewer.tif", how)  # 700,000 bytes: accepted
         assert files(photos) == ["fewer.tif"]
+
+
+def test_tile_tags_do_not_hide_the_strips_pillow_reads(photo_app, photos):
+    """Pillow reads an uncompressed TIFF's strips if it has StripOffsets, even if it has tile
+    tags too: both are checked."""
+    many = grey_tiff(1, 2000, 1, {322: (3, [16]), 323: (3, [16])})
+    found = metadata.survey(io.BytesIO(many))
+    assert found.largest == ("TIFF table of 2,000 strips (Pillow keeps an entry for each)", 1_400_000)
+    with (
+        photo_app(PHOTOS_FS_IMAGES=True, PHOTOS_FS_IMAGES_MAX_METADATA=1 << 20),
+        pytest.raises(ImageTooLarge, match="2,000 strips"),
+    ):
+        photos.save(io.BytesIO(many), "hidden.tif")
+
+
+@pytest.mark.parametrize(
+    ("tag", "field", "reason"),
+    [
+        (257, (9, [-2000]), "TIFF of 1x-2000 pixels"),  # signed: Pillow reads it all the same
+        (278, (8, [-1]), "-1 rows a strip"),
+        (256, (5, [1, 1]), "TIFF width tag of type 5"),  # a rational: not read here, so refused
+    ],
+    ids=["negative height", "negative rows", "rational width"],
+)
+def test_tiff_sizes_the_walk_cannot_check_are_refused(photo_app, photos, tag, field, reason):
+    data = grey_tiff(1, 2000, 1, {tag: field})  # 2000 strips: Pillow makes an entry for each
+    with photo_app(PHOTOS_FS_IMAGES=True), pytest.raises(InvalidImage, match=reason):
+        photos.save(io.BytesIO(data), "odd.tif")
 
 
 def test_a_tiff_with_more_strips_than_its_rows_need_is_refused(photo_app, photos):

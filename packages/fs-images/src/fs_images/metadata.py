@@ -809,6 +809,11 @@ _TIFF_TAGS = {
     324: "tiles",
     325: "tile_sizes",
 }
+#: How the integer types are unpacked.
+_TIFF_INTEGERS = {1: "B", 3: "H", 4: "I", 6: "b", 8: "h", 9: "i", 13: "I", 16: "Q", 17: "q", 18: "Q"}
+#: The most entries of a directory read (Pillow reads on until the file ends; a classic
+#: TIFF has 65,535 at most).
+_TIFF_ENTRIES = 1 << 16
 _TIFF_TAG_NAMES = {273: "StripOffsets", 279: "StripByteCounts", 324: "TileOffsets", 325: "TileByteCounts"}
 
 
@@ -834,7 +839,7 @@ def _survey_tiff(fp: Any, start: int, head: bytes, limit: int | None) -> Survey:
     found.add(f"TIFF directory of {entries:,} tags", entries * entry_size)
     if limit is not None and found.metadata > limit:
         return found
-    table = fp.read(entries * entry_size)
+    table = fp.read(min(entries, _TIFF_ENTRIES) * entry_size)  # a BigTIFF's count is 64 bits
     fields: dict[str, tuple[int, int, bytes]] = {}  # name: (type, count, value or offset)
     seen: set[int] = set()
     for index in range(len(table) // entry_size):
@@ -859,32 +864,45 @@ def _survey_tiff(fp: Any, start: int, head: bytes, limit: int | None) -> Survey:
         return found
 
     def number(name: str, default: int | None = None) -> int | None:
+        """The first value of a structural tag, if it has one (``default`` if absent)."""
         field = fields.get(name)
         if field is None or not field[1]:
             return default
         kind, _, value = field
-        if kind == 3:
-            return int(struct.unpack_from(order + "H", value)[0])
-        if kind in (4, 13):
-            return int(struct.unpack_from(order + "I", value)[0])
-        if kind in (16, 18) and big:
-            return int(struct.unpack_from(order + "Q", value)[0])
-        return default
+        code = _TIFF_INTEGERS.get(kind)
+        if code is None or struct.calcsize(code) > inline:
+            raise ValueError(f"TIFF {name} tag of type {kind}")
+        return int(struct.unpack_from(order + code, value)[0])
 
-    width, height = number("width"), number("height")
-    if not width or not height:
-        return found  # the opener reports it
+    try:
+        width, height = number("width"), number("height")
+        if width is None or height is None:
+            return found  # the opener reports it
+        samples = number("samples", 1) or 1
+        planar = number("planar", 1) == 2
+        compression = number("compression", 1)
+        photometric = number("photometric")
+        tile_width, tile_height = number("tile_width", 0) or 0, number("tile_height", 0) or 0
+        rows = number("rows", height) or height
+    except ValueError as exc:
+        # Where Pillow reads such a value, this walk must too: it cannot check the file.
+        found.broken = str(exc)
+        return found
+    if min(width, height, samples, rows) < 1:
+        # Pillow would still make an entry for each strip of such a file as it opens it.
+        found.broken = f"TIFF of {width}x{height} pixels, {samples} samples, {rows} rows a strip"
+        return found
     found.size = (width, height)
-    samples = number("samples", 1) or 1
-    planar = number("planar", 1) == 2
     bits = _tiff_bits(fp, start, order, inline, fields.get("bits"), samples)
-    compressed = number("compression", 1) != 1  # decoded by libtiff: a strip or tile at a time
-    if number("compression", 1) in (6, 7) or number("photometric") == 6:
+    compressed = compression != 1  # decoded by libtiff: a strip or tile at a time
+    if compression in (6, 7) or photometric == 6:
         bits = max(bits, 32)  # JPEG and YCbCr are read through libtiff's RGBA interface
     planes = samples if planar else 1
     plane_bits = bits // samples if planar else bits
-    if "tiles" in fields or "tile_width" in fields:
-        tile_width, tile_height = number("tile_width", 0) or 0, number("tile_height", 0) or 0
+    # Pillow reads the strips of an uncompressed TIFF if it has StripOffsets, libtiff the tiles
+    # of a compressed one if it has a TileWidth: whichever a file has, both are checked.
+    layouts = []  # (kind, pieces, pieces the image needs, the buffer of one)
+    if any(name in fields for name in ("tiles", "tile_width", "tile_height")):
         if tile_width < 1 or tile_height < 1:
             found.broken = "TIFF tiles without a size"
             return found
@@ -892,22 +910,24 @@ def _survey_tiff(fp: Any, start: int, head: bytes, limit: int | None) -> Survey:
         if tile_width > largest[0] or tile_height > largest[1]:
             found.broken = f"tiles of {tile_width}x{tile_height} pixels in an image of {width}x{height}"
             return found
-        kind, pieces = "tile", fields.get("tiles", (0, 0, b""))[1]
         expected = -(-width // tile_width) * -(-height // tile_height) * planes
         buffer = tile_height * -(-tile_width * plane_bits // 8)
-    else:
-        rows = number("rows", height) or height
+        layouts.append(("tile", fields.get("tiles", (0, 0, b""))[1], expected, buffer))
+    if "strips" in fields or not layouts:
         rows = min(rows, height)
-        kind, pieces = "strip", fields.get("strips", (0, 0, b""))[1]
         expected = -(-height // rows) * planes
-        buffer = rows * -(-width * plane_bits // 8)
-    if pieces > expected:
-        found.broken = f"{pieces:,} {kind}s where the image needs {expected:,}"
-        return found
-    if compressed:
-        found.buffer = buffer
-        found.buffer_what = f"the {kind} libtiff decodes into"
-    elif pieces > 1:
+        layouts.append(
+            ("strip", fields.get("strips", (0, 0, b""))[1], expected, rows * -(-width * plane_bits // 8))
+        )
+    for kind, pieces, expected, buffer in layouts:
+        if pieces > expected:
+            found.broken = f"{pieces:,} {kind}s where the image needs {expected:,}"
+            return found
+        if compressed and buffer > found.buffer:
+            found.buffer = buffer
+            found.buffer_what = f"the {kind} libtiff decodes into"
+    kind, pieces, _, _ = max(layouts, key=lambda layout: layout[1])
+    if not compressed and pieces > 1:
         found.add(
             f"TIFF table of {pieces:,} {kind}s (Pillow keeps an entry for each)", pieces * TIFF_PIECE_BYTES
         )

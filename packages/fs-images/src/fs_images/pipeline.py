@@ -463,11 +463,15 @@ def _buffer(storage: Storage, name: str) -> Iterator[Any]:
                     pass
 
 
+#: Frames of a GIF :func:`_large` counts at most (more: large).
+_LARGE_FRAMES = 256
+
+
 def _large(data: bytes) -> bool:
     """Whether the image in ``data`` decodes to more than WHOLE_BYTES (or may: a size its
     header does not give, a format not surveyed)."""
-    found = metadata.survey(io.BytesIO(data))
-    if found is None or found.size is None:
+    found = metadata.survey(io.BytesIO(data), max_frames=_LARGE_FRAMES)
+    if found is None or found.size is None or found.more:
         return True
     width, height = found.extent or found.size
     return (found.frames or 1) * width * height * 4 > WHOLE_BYTES
