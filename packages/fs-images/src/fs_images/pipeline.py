@@ -339,7 +339,7 @@ def _read_up_to(stream: Any, size: int) -> bytes:
     chunks = []
     left = size
     while left > 0:
-        chunk = stream.read(left)
+        chunk = stream.read(min(left, streams.CHUNK_SIZE))
         if not chunk:
             break
         chunks.append(chunk)
