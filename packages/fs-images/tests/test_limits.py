@@ -558,7 +558,7 @@ def test_a_compressed_tiff_s_strip_buffer_counts_against_the_pixel_limit(
 
 
 def with_repeated_scan(jpeg: bytes, times: int) -> bytes:
-    """``jpeg`` (progressive) with its smallest scan repeated ``times`` more times."""
+    """``jpeg`` with its smallest scan repeated ``times`` more times."""
     segments, _ = metadata._jpeg_segments(jpeg)
     scans = [(start, segments[i + 1][2]) for i, (marker, start, _) in enumerate(segments) if marker == 0xDA]
     start, end = min(scans, key=lambda scan: scan[1] - scan[0])
@@ -578,6 +578,20 @@ def test_a_jpeg_of_too_many_scans_is_refused_before_pillow_opens_it(photo_app, p
         with pytest.raises(ImageTooLarge, match=r"'scans.jpg' is a JPEG of more than 100 scans") as info:
             store(photos, data, "scans.jpg", how)
         assert info.value.limit == 100
+        assert files(photos) == []
+
+
+def test_a_sequential_jpeg_is_decoded_from_its_first_scan_alone(photo_app, photos, img):
+    """libjpeg decodes a sequential JPEG whose first scan holds every component from that scan
+    and refuses another: its scans are not walked (the check stays as cheap as it was), and
+    repeated scans make it a broken file, not a slow one."""
+    baseline = img.jpeg(img.noisy((300, 200)))
+    data = with_repeated_scan(baseline, 500)
+    assert metadata.survey(io.BytesIO(data)).scans == 1
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[16]):
+        with pytest.raises(InvalidImage, match="corrupt or truncated") as info:
+            photos.save(io.BytesIO(data), "repeated.jpg")
+        assert not isinstance(info.value, ImageTooLarge)
         assert files(photos) == []
 
 

@@ -471,7 +471,8 @@ class Survey:
     #: GIF: the canvas every frame fits in (Pillow grows the image to a frame that reaches
     #: beyond the screen its header declares).
     extent: tuple[int, int] | None = None
-    #: JPEG: the scans counted (the walk stops one past :data:`MAX_JPEG_SCANS`).
+    #: JPEG: the scans counted (the walk stops one past :data:`MAX_JPEG_SCANS`); 1 for a
+    #: sequential JPEG whose first scan holds every component (libjpeg decodes no other).
     scans: int | None = None
     #: Bytes a decoder holds besides the decoded image, and what they are: the coefficients of
     #: a progressive JPEG (libjpeg keeps them all, at any scale), the strip or tile a TIFF
@@ -541,7 +542,7 @@ def _survey_png(fp: Any, start: int, limit: int | None) -> Survey:
 def _survey_jpeg(fp: Any, start: int, limit: int | None) -> Survey:
     found = Survey("JPEG")
     fp.seek(start + 2)
-    coefficients = 0
+    coefficients = components = 0
     progressive = False
     while limit is None or found.metadata <= limit:
         byte = fp.read(1)
@@ -562,12 +563,18 @@ def _survey_jpeg(fp: Any, start: int, limit: int | None) -> Survey:
         if marker[0] == 0xD9:
             break
         if marker[0] == _JPEG_SCAN:  # the picture starts: Pillow stops here, libjpeg goes on
-            found.scans = _jpeg_scans(fp, fp.tell())
-            if progressive or found.scans > 1:
-                # libjpeg keeps every coefficient of a progressive (or multi-scan) JPEG until
-                # the last scan, whatever the scale it decodes at.
-                found.buffer = coefficients
-                found.buffer_what = "the coefficients of a progressive JPEG, which libjpeg keeps"
+            at = fp.tell()
+            header = fp.read(3)  # length, and the components of this first scan
+            if not progressive and len(header) == 3 and header[2] >= components:
+                # A sequential JPEG whose first scan holds every component is decoded from
+                # that scan alone (libjpeg refuses a second one): nothing more to walk.
+                found.scans = 1
+                break
+            found.scans = _jpeg_scans(fp, at)
+            # libjpeg keeps every coefficient of a progressive or multi-scan JPEG until its
+            # last scan, whatever the scale it decodes at.
+            found.buffer = coefficients
+            found.buffer_what = "the coefficients of a progressive JPEG, which libjpeg keeps"
             break
         raw = fp.read(2)
         if len(raw) < 2:
@@ -579,6 +586,7 @@ def _survey_jpeg(fp: Any, start: int, limit: int | None) -> Survey:
             height, width, count = struct.unpack_from(">xHHB", body)
             found.size = (width, height)
             progressive = marker[0] in _JPEG_PROGRESSIVE
+            components = count
             coefficients = _jpeg_coefficients(width, height, body[6 : 6 + 3 * count])
             continue
         fp.seek(length - 2, 1)
