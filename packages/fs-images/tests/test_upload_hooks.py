@@ -145,9 +145,14 @@ def test_the_name_of_a_stored_image_s_variant_is_refused(photo_app, photos, img,
         before = {n: photos.read(n) for n in files(photos)}
         assert sorted(before) == ["holiday-64.jpg", "holiday.jpg"]
         data = someone_elses(name, img)
-        if how == "save" and name == "holiday-64.jpg":
-            # Stored already: rename mode takes the next name, as for any stored file.
-            assert photos.save(io.BytesIO(data), name) == "holiday-64_1.jpg"
+        if how == "save":
+            # A new file: taken in effect, so rename mode takes the next free name, as it does
+            # for a stored file (holiday-64.jpg is one too).
+            stored = photos.save(io.BytesIO(data), name)
+            stem, _, ext = name.rpartition(".")
+            assert stored == f"{stem}_1.{ext}"
+            assert photos.read(stored) == data
+            assert {n: photos.read(n) for n in before} == before  # the image and its variants intact
             return
         with pytest.raises(ReservedName) as info:
             if how == "write":
@@ -416,3 +421,11 @@ def test_a_photo_stored_by_a_process_killed_while_processing_has_no_gps(make_app
         assert b"Camera maker" not in data
         assert img.opened(data).info.get("icc_profile") == img.srgb_icc()
         assert _scan(data) == _scan(source)
+
+
+def test_a_variant_name_is_taken_in_error_mode(photo_app, photos, img):
+    with photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[64]):
+        photos.save(io.BytesIO(red(img)), "holiday.jpg")
+        with pytest.raises(FileExists, match=r"'holiday-original.jpg' is the name of its -original"):
+            photos.save(io.BytesIO(red(img)), "holiday-original.jpg")
+        assert not photos.exists("holiday-original.jpg")

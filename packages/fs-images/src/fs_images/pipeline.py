@@ -197,8 +197,10 @@ def check_target(storage: Storage, filename: str, replace: bool, settings: Image
     ``check_target`` hook; ``filename`` is the whole name in the storage):
 
     - a name that is a variant of a stored image (``x-64.jpg``, ``x-original.jpg``,
-      ``x.jpg.webp`` while ``x.jpg`` exists): :class:`~fs_images.errors.ReservedName`, since
-      processing ``x.jpg`` again would replace it and deleting ``x.jpg`` would delete it;
+      ``x.jpg.webp`` while ``x.jpg`` exists), since processing ``x.jpg`` again would replace
+      it and deleting ``x.jpg`` would delete it: :class:`~fs_core.errors.FileExists` for a
+      new file (so ``ON_CONFLICT = 'rename'`` picks another name),
+      :class:`~fs_images.errors.ReservedName` for a replacing one;
     - a new image (a free name, or ``replace`` where nothing is stored yet) one of whose
       variant names is taken by another file: :class:`~fs_core.errors.FileExists`, which
       makes ``ON_CONFLICT = 'rename'`` try the next name. Replacing a stored image replaces
@@ -209,11 +211,14 @@ def check_target(storage: Storage, filename: str, replace: bool, settings: Image
     backend = storage.backend
     for image in _variant_sources(filename, settings):
         if backend.exists(image):
-            raise ReservedName(
+            message = (
                 f"{filename!r} is the name of {_role(filename, image, settings)} of the image "
                 f"{image!r} in storage {storage.name!r}: processing that image writes it, and "
                 f"deleting the image deletes it; choose another name"
             )
+            if not replace:  # taken, in effect: ON_CONFLICT = 'rename' picks another name
+                raise FileExists(filename, message=message)
+            raise ReservedName(message)
     if format_for(filename) is None:
         return
     if replace and backend.exists(filename):
@@ -221,9 +226,10 @@ def check_target(storage: Storage, filename: str, replace: bool, settings: Image
     for name in variant_names(filename, settings):
         if backend.exists(name):
             raise FileExists(
-                f"{name!r} exists in storage {storage.name!r}, and it is the name of "
+                name,
+                message=f"{name!r} exists in storage {storage.name!r}, and it is the name of "
                 f"{_role(name, filename, settings)} a new image {filename!r} would get: store "
-                f"the image under another name"
+                f"the image under another name",
             )
 
 
