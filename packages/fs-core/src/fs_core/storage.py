@@ -704,6 +704,8 @@ class Storage:
         source, dest = naming.validate_name(filename), naming.validate_name(target)
         with self._context() as (_, fs, state):
             replace = self._conflict_mode(state.config, overwrite) == "overwrite"
+            if dest != source:  # a new file at dest: plugins may claim its names (check_target)
+                self._check_target(dest, replace=replace)
             relocate = state.backend.move if move else state.backend.copy
             dest = relocate(source, dest, overwrite=replace) or dest
             if _processing.get() or dest == source:  # a processor's own copy, or nothing moved
