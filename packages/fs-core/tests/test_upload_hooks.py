@@ -168,3 +168,18 @@ def test_max_size_refuses_before_a_policy_plugin_reads_the_upload(make_app, fs_r
         assert read == []
         assert files.save(Upload(b"x" * 10, "fits.bin")) == "fits.bin"
         assert read == ["fits.bin"]
+
+
+def test_copies_and_moves_are_checked_too(app_and_files):
+    app, files, plugin = app_and_files()
+    with app.app_context():
+        files.write("mine.png", b"mine")
+        files.write("theirs-small.png", b"someone else's")
+        plugin.checked.clear()
+        for relocate in (files.copy, files.move):
+            with pytest.raises(fs.FileExists, match="would be replaced by the thumbnail"):
+                relocate("mine.png", "theirs.png")
+        assert files.read("theirs-small.png") == b"someone else's"
+        assert not files.exists("theirs.png")
+        assert plugin.checked == [("theirs.png", False), ("theirs.png", False)]
+        assert files.copy("mine.png", "free.png") == "free.png"

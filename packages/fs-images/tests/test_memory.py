@@ -239,3 +239,115 @@ def test_a_large_rgba_png_is_processed_near_one_decoded_copy(img, tmp_path):
     # One decoded copy, the 2048 px image, bands: about 25 MiB over. Processed whole, the
     # premultiplied copy alone was another 103.
     assert result["growth"] < decoded_mib + 64, result
+
+
+def _gif_outgrowing_its_screen(side: int, frames: int) -> bytes:
+    single = io.BytesIO()
+    Image.new("P", (side, side), 0).save(single, "GIF")
+    data = single.getvalue()
+    at = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while data[at] == 0x21:
+        at += 2
+        while data[at]:
+            at += data[at] + 1
+        at += 1
+    header = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    first = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"  # 1x1, as declared
+    return header + first + data[at:-1] * frames + b"\x3b"
+
+
+def _tiff(entries: list[tuple[int, int, int, bytes]], data: bytes) -> bytes:
+    """A little-endian TIFF: ``data`` at byte 8, then a directory of (tag, type, count,
+    value-or-offset) entries."""
+    at = 8 + len(data) + (len(data) & 1)
+    table = b"".join(struct.pack("<HHI", *entry[:3]) + entry[3] for entry in sorted(entries))
+    return (
+        b"II*\x00"
+        + struct.pack("<I", at)
+        + data
+        + b"\x00" * (len(data) & 1)
+        + struct.pack("<H", len(entries))
+        + table
+        + b"\x00" * 4
+    )
+
+
+def _short(value: int) -> bytes:
+    return struct.pack("<HH", value, 0)
+
+
+def _long(value: int) -> bytes:
+    return struct.pack("<I", value)
+
+
+def _tiff_one_huge_tile() -> bytes:
+    """16x16 pixels in one 16384x16384 LZW tile, whose data decodes to zeros: libtiff
+    allocates the whole tile (256 MiB) to decode it."""
+    lzw = bytes([0x80, 0x00, 0x20, 0x20])  # clear, 0, end (9-bit codes)
+    return _tiff(
+        [
+            (256, 3, 1, _short(16)),
+            (257, 3, 1, _short(16)),
+            (258, 3, 1, _short(8)),
+            (259, 3, 1, _short(5)),
+            (262, 3, 1, _short(1)),
+            (322, 4, 1, _long(16384)),
+            (323, 4, 1, _long(16384)),
+            (324, 4, 1, _long(8)),
+            (325, 4, 1, _long(len(lzw))),
+        ],
+        lzw,
+    )
+
+
+def _tiff_of_many_strips(height: int) -> bytes:
+    """A 1 x ``height`` grey TIFF, uncompressed, one row a strip: Pillow keeps an entry for
+    each strip (about 700 bytes)."""
+    pixels = bytes(height)
+    offsets = struct.pack(f"<{height}I", *range(8, 8 + height))
+    counts = struct.pack(f"<{height}I", *([1] * height))
+    data = pixels + offsets + counts
+    return _tiff(
+        [
+            (256, 4, 1, _long(1)),
+            (257, 4, 1, _long(height)),
+            (258, 3, 1, _short(8)),
+            (259, 3, 1, _short(1)),
+            (262, 3, 1, _short(1)),
+            (273, 4, height, _long(8 + height)),
+            (277, 3, 1, _short(1)),
+            (278, 4, 1, _long(1)),
+            (279, 4, height, _long(8 + 5 * height)),
+        ],
+        data,
+    )
+
+
+def _progressive_cmyk(side: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("CMYK", (side, side), (10, 20, 30, 40)).save(out, "JPEG", progressive=True, subsampling=0)
+    return out.getvalue()
+
+
+BOMBS = {
+    # name: (builder, the peak of one save before it was refused on its structure)
+    "gif frames beyond a 1x1 screen": (
+        lambda: _gif_outgrowing_its_screen(6000, 4),
+        "5 frames of 36 MP: 860 MiB",
+    ),
+    "tiff tile of 16384x16384 in a 16x16 image": (_tiff_one_huge_tile, "the tile: 256 MiB"),
+    "tiff of 300,000 strips": (lambda: _tiff_of_many_strips(300_000), "an entry a strip: 200 MiB"),
+    "progressive cmyk jpeg 6000x6000": (lambda: _progressive_cmyk(6000), "coefficients: 310 MiB"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bomb", list(BOMBS))
+def test_a_bomb_is_refused_on_its_structure_and_costs_no_memory(tmp_path, bomb):
+    build, _ = BOMBS[bomb]
+    path = tmp_path / ("bomb" + {"gif": ".gif", "tif": ".tif", "pro": ".jpg"}[bomb[:3]])
+    path.write_bytes(build())
+    result = _peak_of_one_save(str(path))
+    assert result["error"] in ("ImageTooLarge", "InvalidImage"), result
+    assert result["stored"] == []
+    assert result["growth"] < 32, result  # MiB

@@ -492,6 +492,7 @@ def test_a_large_file_is_not_copied_into_memory(make_app, photos, img, tmp_path,
     from fs_images import pipeline
 
     monkeypatch.setattr(pipeline, "SPILL_SIZE", 64 << 10)
+    monkeypatch.setattr(pipeline, "PREPARE_SPOOL", 64 << 10)  # cleaned before storing, from disk too
     tile = Image.effect_noise((500, 500), 100).convert("RGB")
     photo = Image.new("RGB", (3000, 2000))
     for x in range(0, 3000, 500):

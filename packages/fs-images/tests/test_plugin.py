@@ -19,8 +19,10 @@ def test_found_through_its_entry_point(make_app):
         "after_copy",
         "after_delete",
         "after_save",
+        "check_target",
         "file_allowed",
         "init_app",
+        "prepare_upload",
         "register_commands",
         "will_process",
     }

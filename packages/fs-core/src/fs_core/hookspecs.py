@@ -72,7 +72,8 @@ def check_target(storage: Storage, filename: str, replace: bool) -> None:
 
     Runs on :meth:`Storage.save` and :meth:`Storage.write` (not for files processors store)
     once the final name is known (``filename`` is the whole name in the storage, folders
-    included), and again for each name ``ON_CONFLICT = 'rename'`` tries. ``replace`` says
+    included), and again for each name ``ON_CONFLICT = 'rename'`` tries; and for the target
+    of :meth:`Storage.copy` and :meth:`Storage.move`. ``replace`` says
     whether an existing file of that name would be replaced. Raise
     :class:`~fs_core.errors.FileExists` when the name is taken in a way the storage cannot see
     by itself (the thumbnails this file would get would replace other files): with

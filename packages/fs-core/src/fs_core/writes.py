@@ -410,6 +410,8 @@ def relocate(bound: BoundStorage, source: str, target: str, overwrite: bool | No
     """:meth:`Storage.copy <fs_core.storage.Storage.copy>` and ``move``: the backend's,
     then ``after_copy`` (and for a move, ``after_delete`` of the source once that worked)."""
     replace = conflict_mode(bound, overwrite) == "overwrite"
+    if target != source:  # a new file at target: plugins may claim its names (check_target)
+        _check_target(bound, target, replace=replace)
     backend = bound.backend
     dest = (backend.move if move else backend.copy)(source, target, overwrite=replace) or target
     if _processing.get() or dest == source:  # a processor's own copy, or nothing moved

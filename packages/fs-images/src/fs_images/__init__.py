@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import ImageTooLarge, InvalidBBox, InvalidImage
+from .errors import ImageTooLarge, InvalidBBox, InvalidImage, ReservedName
 from .settings import ImageSettings, settings_for
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -70,6 +70,7 @@ __all__ = [
     "InvalidBBox",
     "InvalidImage",
     "Processed",
+    "ReservedName",
     "center_thumbnail",
     "crop_thumbnail",
     "delete_variants",

@@ -21,7 +21,9 @@ upload and runs :func:`delete_variants`, so nothing is left.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import hashlib
 import io
 import mmap
 import tempfile
@@ -32,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 
 from fs_core import streams
 from fs_core.content_types import content_type_for
-from fs_core.errors import FileNotFound
+from fs_core.errors import FileExists, FileNotFound
 
 from . import metadata
-from .errors import InvalidImage
+from .errors import InvalidImage, ReservedName
 from .metadata import GIVE_BACK, Parts, give_back
 from .processing import (
     STRUCTURE_CHECKED,
@@ -60,11 +62,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Processed",
+    "check_target",
     "check_upload",
     "delete_variants",
     "is_variant",
     "options",
     "original_name",
+    "prepare_upload",
     "process",
     "thumbnail_name",
     "variant_names",
@@ -72,6 +76,7 @@ __all__ = [
 
 #: Extra suffixes of the WebP and AVIF variants, and their formats.
 FORMAT_VARIANTS = {"webp": "WEBP", "avif": "AVIF"}
+_VARIANT_NAMES = {"webp": "WebP", "avif": "AVIF"}
 #: Files larger than this are spilled to a temporary file (and memory-mapped) while processed.
 SPILL_SIZE = 32 << 20
 #: ... and files of large images (decoded, more than :data:`~fs_images.processing.WHOLE_BYTES`)
@@ -153,6 +158,81 @@ def is_variant(name: str, names: set[str] | frozenset[str]) -> bool:
     return (f"{head}.{ext}" if ext else head) in names
 
 
+def _variant_sources(name: str, settings: ImageSettings) -> list[str]:
+    """The images ``name`` would be a variant of (see :func:`variant_names`): ``x.jpg`` for
+    ``x-64.jpg``, ``x-original.jpg``, ``x.jpg.webp`` or ``x-64.jpg.webp``, and ``x-64.jpg``
+    for ``x-64.jpg.webp`` (an image of its own may have that name too)."""
+    candidates = []
+    stems = [name]
+    base, dot, ext = name.rpartition(".")
+    if dot and base and ext.lower() in FORMAT_VARIANTS:
+        candidates.append(base)
+        stems.append(base)
+    for stem_name in stems:
+        stem, ext = _split(stem_name)
+        head, dash, suffix = stem.rpartition("-")
+        if dash and head and not head.endswith("/") and (suffix == "original" or suffix.isdigit()):
+            candidates.append(f"{head}.{ext}" if ext else head)
+    return [
+        source
+        for source in dict.fromkeys(candidates)
+        if source != name and format_for(source) is not None and name in variant_names(source, settings)
+    ]
+
+
+def _role(name: str, image: str, settings: ImageSettings) -> str:
+    """What ``name`` is to ``image``: ``"its -original"``, ``"its 64 px thumbnail"``…"""
+    if name == original_name(image):
+        return "its -original"
+    for size in settings.thumbnails:
+        if name == thumbnail_name(image, size):
+            return f"its {size} px thumbnail"
+    derived, _, ext = name.rpartition(".")
+    what = "its" if derived == image else f"the {derived!r} thumbnail's"
+    return f"{what} {_VARIANT_NAMES.get(ext.lower(), ext)} variant"
+
+
+def check_target(storage: Storage, filename: str, replace: bool, settings: ImageSettings) -> None:
+    """Refuse to store a new file as ``filename`` where names would collide (fs-core's
+    ``check_target`` hook; ``filename`` is the whole name in the storage):
+
+    - a name that is a variant of a stored image (``x-64.jpg``, ``x-original.jpg``,
+      ``x.jpg.webp`` while ``x.jpg`` exists), since processing ``x.jpg`` again would replace
+      it and deleting ``x.jpg`` would delete it: :class:`~fs_core.errors.FileExists` for a
+      new file (so ``ON_CONFLICT = 'rename'`` picks another name),
+      :class:`~fs_images.errors.ReservedName` for a replacing one;
+    - a new image (a free name, or ``replace`` where nothing is stored yet) one of whose
+      variant names is taken by another file: :class:`~fs_core.errors.FileExists`, which
+      makes ``ON_CONFLICT = 'rename'`` try the next name. Replacing a stored image replaces
+      its own variants, as before.
+
+    A few ``exists`` calls: one for each image ``filename`` could be a variant of, and one
+    for each of a new image's :func:`variant_names`."""
+    backend = storage.backend
+    for image in _variant_sources(filename, settings):
+        if backend.exists(image):
+            message = (
+                f"{filename!r} is the name of {_role(filename, image, settings)} of the image "
+                f"{image!r} in storage {storage.name!r}: processing that image writes it, and "
+                f"deleting the image deletes it; choose another name"
+            )
+            if not replace:  # taken, in effect: ON_CONFLICT = 'rename' picks another name
+                raise FileExists(filename, message=message)
+            raise ReservedName(message)
+    if format_for(filename) is None:
+        return
+    if replace and backend.exists(filename):
+        return  # an image replaced: its own variants are replaced with it
+    for name in variant_names(filename, settings):
+        if backend.exists(name):
+            raise FileExists(
+                name,
+                message=f"{name!r} exists in storage {storage.name!r}, and it is the name of "
+                f"{_role(name, filename, settings)} a new image {filename!r} would get: store "
+                f"the image under another name",
+            )
+
+
 # -- checking uploads ------------------------------------------------------------------------
 
 
@@ -189,6 +269,159 @@ def check_upload(file: Any, filename: str, settings: ImageSettings) -> None:
         verify(stream, filename)
     finally:
         stream.seek(0)
+
+
+# -- cleaning uploads before they are stored ----------------------------------------------------
+
+#: An upload cleaned before storing is held in memory up to this size, in a temporary file
+#: (memory-mapped) beyond.
+PREPARE_SPOOL = 8 << 20
+#: Formats whose metadata is removed before they are stored (GIF and BMP carry no EXIF).
+_CLEANED = frozenset({"JPEG", "PNG", "WEBP", "TIFF", "AVIF"})
+#: The SHA-256 of the last upload :func:`prepare_upload` re-encoded in this context (a TIFF):
+#: processing it after it is stored need not re-encode it again.
+_reencoded: ContextVar[str | None] = ContextVar("fs_images_reencoded", default=None)
+
+
+def prepare_upload(file: Any, filename: str, settings: ImageSettings) -> Any:
+    """What to store instead of the upload ``file`` (fs-core's ``prepare_upload`` hook): the
+    image with its metadata removed per ``settings`` (see :mod:`fs_images.metadata`), so that
+    the raw upload, with a photo's GPS position, is never stored: not even while it is
+    processed, nor if the process dies then. ``None`` where there is nothing to clean (not an
+    image, a GIF or BMP, ``KEEP_EXIF`` and ``KEEP_GPS``).
+
+    JPEG, PNG and WebP are cleaned losslessly (the ICC profile and the orientation kept), as
+    pieces of the upload, which is held in memory up to :data:`PREPARE_SPOOL` and in a
+    temporary file beyond; TIFF, and AVIF with EXIF, are re-encoded as processing would do
+    (TIFF losslessly). The upload is checked as it is opened (limits, format): a bad one is
+    refused here, before anything is stored. Returns a seekable stream that closes what it
+    holds when it is closed."""
+    if format_for(filename) not in _CLEANED or (settings.keep_exif and settings.keep_gps):
+        return None
+    upload = _Upload(streams.as_stream(file))
+    try:
+        return _clean_upload(upload, filename, settings)
+    except BaseException:
+        upload.close()
+        raise
+
+
+class _Upload:
+    """An upload read to its end: ``data`` is ``bytes`` up to :data:`PREPARE_SPOOL`, else the
+    memory map of a temporary file holding it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._file: Any = None
+        self._map: mmap.mmap | None = None
+        head = _read_up_to(stream, PREPARE_SPOOL + 1)
+        if len(head) <= PREPARE_SPOOL:
+            self.data: Any = head
+            return
+        self._file = tempfile.TemporaryFile(prefix="fs-images-")  # noqa: SIM115 - closed by close()
+        try:
+            self._file.write(head)
+            del head
+            streams.copy_stream(stream, self._file.write)
+            self._file.flush()
+            self._map = self.data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def close(self) -> None:
+        self.data = b""
+        if self._map is not None:
+            with contextlib.suppress(BufferError):  # views still held: unmapped when they go
+                self._map.close()
+            self._map = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _read_up_to(stream: Any, size: int) -> bytes:
+    """Up to ``size`` bytes of ``stream``, fewer only at its end (a raw stream's ``read`` may
+    return less)."""
+    chunks = []
+    left = size
+    while left > 0:
+        chunk = stream.read(min(left, streams.CHUNK_SIZE))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _clean_upload(upload: _Upload, filename: str, settings: ImageSettings) -> Any:
+    image = open_image(
+        _fp(upload.data),
+        filename,
+        max_pixels=settings.max_pixels,
+        max_frames=settings.max_frames,
+        animation=settings.animation,
+        read_metadata=False,
+        max_metadata=settings.max_metadata,
+    )
+    fmt = image.format or ""
+    if metadata.needs_reencoding(fmt, image.info.get("exif")):
+        try:
+            return _reencode(image, filename, settings)
+        finally:
+            upload.close()
+    image.close()
+    try:
+        parts = metadata.strip(upload.data, fmt, keep_exif=settings.keep_exif, keep_gps=settings.keep_gps)
+    except ValueError as exc:
+        raise InvalidImage(f"{filename!r} is a corrupt or truncated image: {exc}") from None
+    finally:
+        give_back(upload.data)
+    return _PartsReader(parts if parts is not None else [upload.data], owner=upload)
+
+
+def _reencode(image: Any, filename: str, settings: ImageSettings) -> Any:
+    """``image`` (opened, closed here) re-encoded at full size, upright, in its own format,
+    with the EXIF ``settings`` keep (the main image of :func:`process`, without resizing), in
+    a temporary file (the encoded file is not held in memory next to the decoded image)."""
+    fmt = image.format or ""
+    size = upright_size(image)
+    try:
+        decoded = decode(
+            image, animation=settings.animation, filename=filename, max_pixels=settings.max_pixels
+        )
+    finally:
+        image.close()
+    output = render(decoded, [Target("main", max(size), "fit")], background=settings.background, release=True)
+    exif = metadata.clean_exif(decoded.exif, keep_exif=settings.keep_exif, keep_gps=settings.keep_gps)
+    encoded = tempfile.TemporaryFile(prefix="fs-images-")  # noqa: SIM115 - the caller closes it
+    try:
+        encode_like(
+            output["main"].frames, decoded, fmt, quality=settings.quality_for(fmt), exif=exif, into=encoded
+        )
+        del output, decoded
+        encoded.seek(0)
+        hasher = hashlib.sha256()
+        streams.copy_stream(encoded, hasher.update)
+        _reencoded.set(hasher.hexdigest())
+        encoded.seek(0)
+    except BaseException:
+        encoded.close()
+        raise
+    return encoded
+
+
+def _reencoded_here(data: Any) -> bool:
+    """Whether ``data`` is the file :func:`prepare_upload` re-encoded in this context."""
+    digest = _reencoded.get()
+    if digest is None:
+        return False
+    _reencoded.set(None)
+    hasher = hashlib.sha256()
+    with memoryview(data) as view:
+        for start in range(0, len(view), GIVE_BACK):
+            hasher.update(view[start : start + GIVE_BACK])
+            give_back(data)
+    return hasher.hexdigest() == digest
 
 
 # -- processing -------------------------------------------------------------------------------
@@ -236,14 +469,18 @@ def _buffer(storage: Storage, name: str) -> Iterator[Any]:
                     pass
 
 
+#: Frames of a GIF :func:`_large` counts at most (more: large).
+_LARGE_FRAMES = 256
+
+
 def _large(data: bytes) -> bool:
     """Whether the image in ``data`` decodes to more than WHOLE_BYTES (or may: a size its
     header does not give, a format not surveyed)."""
-    found = metadata.survey(io.BytesIO(data))
-    if found is None or found.size is None:
+    found = metadata.survey(io.BytesIO(data), max_frames=_LARGE_FRAMES)
+    if found is None or found.size is None or found.more:
         return True
-    width, height = found.size
-    return width * height * 4 > WHOLE_BYTES
+    width, height = found.extent or found.size
+    return (found.frames or 1) * width * height * 4 > WHOLE_BYTES
 
 
 def _fp(data: Any) -> Any:
@@ -289,18 +526,36 @@ class _MappedReader(io.RawIOBase):
 
 
 class _PartsReader(io.RawIOBase):
-    """:data:`~fs_images.metadata.Parts` read as one stream: the pieces are copied into the
-    reader's buffer as the backend reads, never joined into one ``bytes`` (the source of a
-    large image is a memory map; joining it would bring the whole file into memory)."""
+    """:data:`~fs_images.metadata.Parts` read as one seekable stream: the pieces are copied into
+    the reader's buffer as the backend reads, never joined into one ``bytes`` (the source of a
+    large image is a memory map; joining it would bring the whole file into memory).
+    ``owner`` (what the parts are views of) is closed with the reader."""
 
-    def __init__(self, parts: Parts) -> None:
+    def __init__(self, parts: Parts, owner: Any = None) -> None:
         self._parts = [memoryview(p).cast("B") for p in parts]
+        self._starts = [0]
+        for part in self._parts:
+            self._starts.append(self._starts[-1] + len(part))
         self._index = 0
         self._offset = 0
         self._since = 0
+        self._owner = owner
 
     def readable(self) -> bool:
         return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._starts[min(self._index, len(self._parts))] + self._offset
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.tell(), io.SEEK_END: self._starts[-1]}[whence]
+        position = min(max(0, base + offset), self._starts[-1])
+        self._index = max(0, bisect.bisect_right(self._starts, position) - 1)
+        self._offset = position - self._starts[self._index]
+        return position
 
     def readinto(self, buffer: Any) -> int:
         out = memoryview(buffer).cast("B")
@@ -323,6 +578,9 @@ class _PartsReader(io.RawIOBase):
         for part in self._parts:  # views of the source: let its memory map close
             part.release()
         self._parts = []
+        if self._owner is not None:
+            self._owner.close()
+            self._owner = None
         super().close()
 
 
@@ -390,7 +648,7 @@ def _process(
     format_variants = [f for f in format_variants if FORMAT_VARIANTS[f] != family(fmt)]
     exif_raw = image.info.get("exif")
     keep_all = settings.keep_exif and settings.keep_gps
-    reencode_meta = not keep_all and metadata.needs_reencoding(fmt, exif_raw)
+    reencode_meta = not keep_all and metadata.needs_reencoding(fmt, exif_raw) and not _reencoded_here(data)
     need_main = resize_main or settings.optimize or bool(format_variants) or reencode_meta
 
     mode, upscale = settings.thumbnail_mode, settings.upscale
@@ -412,7 +670,13 @@ def _process(
     decoded: Decoded | None = None
     if targets:
         scale = plan_scale(targets, size)
-        decoded = decode(image, scale=scale, animation=settings.animation, filename=source_name)
+        decoded = decode(
+            image,
+            scale=scale,
+            animation=settings.animation,
+            filename=source_name,
+            max_pixels=settings.max_pixels,
+        )
         image.close()  # the decoded frames hold the pixels now; render frees them when done
         outputs = render(decoded, targets, background=settings.background, release=True)
     elif family(fmt) in STRUCTURE_CHECKED:
@@ -424,7 +688,7 @@ def _process(
         else:
             verify(io.BytesIO(data), source_name)
     else:  # a truncated GIF or BMP is only found by decoding it
-        decode(image, animation=settings.animation, filename=source_name)
+        decode(image, animation=settings.animation, filename=source_name, max_pixels=settings.max_pixels)
         image.close()
 
     def enc(output: Output, out_format: str, optimize: bool) -> bytes:

@@ -33,6 +33,27 @@ def file_allowed(storage: Storage, file: Any, filename: str) -> bool | None:
 
 
 @hookimpl
+def check_target(storage: Storage, filename: str, replace: bool) -> None:
+    # Names of variants belong to their image: neither taken from it nor given to it.
+    settings = settings_for(storage)
+    if settings is not None:
+        from . import pipeline
+
+        pipeline.check_target(storage, filename, replace, settings)
+
+
+@hookimpl
+def prepare_upload(storage: Storage, filename: str, file: Any) -> Any:
+    # The upload with its metadata removed is what is first stored (None: store it as it is).
+    settings = settings_for(storage)
+    if settings is None:
+        return None
+    from . import pipeline
+
+    return pipeline.prepare_upload(file, filename, settings)
+
+
+@hookimpl
 def after_save(storage: Storage, filename: str) -> None:
     settings = settings_for(storage)
     if settings is not None:

@@ -44,7 +44,7 @@ from PIL import __version__ as PILLOW_VERSION
 from fs_core.files import extension
 
 from .errors import ImageTooLarge, InvalidBBox, InvalidImage
-from .metadata import jpeg_structure, needs_reencoding, png_structure, strip, survey
+from .metadata import MAX_JPEG_SCANS, Survey, jpeg_structure, needs_reencoding, png_structure, strip, survey
 from .settings import ImageSettings, avif_supported
 
 __all__ = [
@@ -147,18 +147,23 @@ def open_image(
     more than ``max_pixels`` pixels per frame or ``max_frames`` frames
     (:class:`ImageTooLarge`; the frames of an animation count together against
     ``max_pixels``, since each is decoded); an animation where ``animation='refuse'``;
-    a PNG, JPEG or WebP with more than ``max_metadata`` bytes of metadata
+    a PNG, JPEG, WebP, GIF or TIFF with more than ``max_metadata`` bytes of metadata
     (:class:`ImageTooLarge`), found by walking its structure before Pillow reads any of it
-    (:func:`~fs_images.metadata.survey`), which also checks their size against
-    ``max_pixels`` (Pillow allocates a WebP's canvas as it opens the file).
+    (:func:`~fs_images.metadata.survey`). That walk also checks against ``max_pixels`` what
+    only it sees: a WebP's canvas (Pillow allocates it as it opens the file), GIF frames that
+    reach beyond the screen their header declares, the coefficients a progressive JPEG keeps
+    while it is decoded and the strip or tile buffer of a compressed TIFF; and it refuses a
+    JPEG of more than :data:`~fs_images.metadata.MAX_JPEG_SCANS` scans, a TIFF with more
+    strips or tiles than its size needs or tiles far larger than the image.
 
     ``read_metadata`` also reads the EXIF now, which fails early on many broken files but,
     for a PNG, decodes the whole image (its EXIF may follow the pixels): the upload check
     leaves it off and relies on :func:`verify`.
     """
     expected = format_for(filename) if filename else None
+    found = None
     if max_metadata is not None or max_pixels is not None:
-        _survey(fp, filename, max_pixels, max_metadata)
+        found = _survey(fp, filename, max_pixels, max_metadata, max_frames, animation)
     try:
         image = Image.open(_Unclosable(fp), formats=_formats())  # type: ignore[arg-type]
     except Image.DecompressionBombError as exc:
@@ -168,7 +173,7 @@ def open_image(
         raise InvalidImage(
             f"{_what(filename)} is not {kind}: its content is no image format read here"
         ) from None
-    except (OSError, ValueError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
         kind = f"a {expected} image" if expected else "an image"
         raise InvalidImage(f"{_what(filename)} is not {kind} that can be read: {exc}") from None
     fmt = image.format or ""
@@ -192,33 +197,64 @@ def open_image(
     if max_pixels is not None and copies * width * height > max_pixels:
         image.close()
         _too_many_pixels(filename, fmt, width, height, max_pixels)
-    frames = frame_count(image)
-    if frames > 1 and animation == "refuse":
+    if found is not None and found.frames is not None and found.format == fmt:
+        frames = found.frames  # counted by the walk, which stops past max_frames (Pillow's does not)
+        more = found.more
+    else:
+        frames, more = frame_count(image), False
+    try:
+        _check_frames(filename, fmt, frames, more, (width, height), max_frames, max_pixels, animation)
+    except InvalidImage:
         image.close()
+        raise
+    return image
+
+
+def _check_frames(
+    filename: str | None,
+    fmt: str,
+    frames: int,
+    more: bool,
+    size: tuple[int, int],
+    max_frames: int | None,
+    max_pixels: int | None,
+    animation: str,
+    declared: tuple[int, int] | None = None,
+) -> None:
+    """Refuse an animation per ``animation``, ``max_frames`` and ``max_pixels``: ``frames``
+    frames (``more``: at least that many) on a canvas of ``size`` (``declared``: the smaller
+    size its header gave, if the frames reach beyond it)."""
+    if frames > 1 and animation == "refuse":
+        count = f"at least {frames}" if more else f"{frames}"
         raise InvalidImage(
-            f"{_what(filename)} is animated ({frames} frames) and this storage refuses animations "
+            f"{_what(filename)} is animated ({count} frames) and this storage refuses animations "
             f"(IMAGES_ANIMATION = 'refuse')"
         )
-    if frames > 1 and animation != "first":
-        if max_frames is not None and frames > max_frames:
-            image.close()
-            raise ImageTooLarge(
-                f"{_what(filename)} has {frames} frames, more than the {max_frames} this storage "
-                f"accepts: {_raise('MAX_FRAMES')}",
-                limit=max_frames,
-            )
-        # Every frame of an animation is decoded: together they count against the limit.
-        counted = (frames + copies - 1) * width * height
-        if max_pixels is not None and counted > max_pixels:
-            image.close()
-            raise ImageTooLarge(
-                f"{_what(filename)} has {frames} frames of {width}x{height}, "
-                f"{frames * width * height:,} pixels in all{_copies(fmt, counted)}, more than "
-                f"the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} (processing "
-                f"holds about 4 bytes a pixel)",
-                limit=max_pixels,
-            )
-    return image
+    if frames <= 1 or animation == "first":
+        return
+    if max_frames is not None and frames > max_frames:
+        count = (
+            f"more than the {max_frames} frames" if more else f"{frames} frames, more than the {max_frames}"
+        )
+        raise ImageTooLarge(
+            f"{_what(filename)} has {count} this storage accepts: {_raise('MAX_FRAMES')}",
+            limit=max_frames,
+        )
+    # Every frame of an animation is decoded: together they count against the limit.
+    width, height = size
+    copies = DECODE_COPIES.get(fmt, 1)
+    counted = (frames + copies - 1) * width * height
+    if max_pixels is not None and counted > max_pixels:
+        beyond = ""
+        if declared is not None and declared != size:
+            beyond = f" (the image is {declared[0]}x{declared[1]}: its frames reach beyond it)"
+        raise ImageTooLarge(
+            f"{_what(filename)} has {frames} frames of {width}x{height}{beyond}, "
+            f"{frames * width * height:,} pixels in all{_copies(fmt, counted)}, more than "
+            f"the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} (processing "
+            f"holds about 4 bytes a pixel)",
+            limit=max_pixels,
+        )
 
 
 def _raise(key: str) -> str:
@@ -235,21 +271,47 @@ def _copies(fmt: str, counted: int) -> str:
     return f" (decoding a {fmt} holds {copies} full-size copies: it counts as {counted:,})"
 
 
-def _too_many_pixels(filename: str | None, fmt: str, width: int, height: int, max_pixels: int) -> None:
+#: A decoder's own buffer (see :attr:`~fs_images.metadata.Survey.buffer`) up to this size is
+#: part of the ~30 MiB processing holds besides the decoded image; beyond it, it counts
+#: against the pixel limit at 4 bytes a pixel.
+BUFFER_ALLOWANCE = 8 << 20
+
+
+def _buffer_pixels(buffer: int) -> int:
+    return -(-max(0, buffer - BUFFER_ALLOWANCE) // 4)
+
+
+def _too_many_pixels(
+    filename: str | None, fmt: str, width: int, height: int, max_pixels: int, buffer: int = 0, what: str = ""
+) -> None:
     counted = DECODE_COPIES.get(fmt, 1) * width * height
+    extra = ""
+    if _buffer_pixels(buffer):
+        more = _buffer_pixels(buffer)
+        extra = (
+            f", and decoding it holds {buffer:,} bytes more ({what}): beyond the first "
+            f"{BUFFER_ALLOWANCE >> 20} MiB they count as {more:,} pixels, {counted + more:,} in all"
+        )
     raise ImageTooLarge(
-        f"{_what(filename)} is {width}x{height} = {width * height:,} pixels{_copies(fmt, counted)}, "
-        f"more than the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} (processing "
-        f"holds about 4 bytes a pixel)",
+        f"{_what(filename)} is {width}x{height} = {width * height:,} pixels{_copies(fmt, counted)}"
+        f"{extra}, more than the {max_pixels:,} this storage accepts: {_raise('MAX_PIXELS')} "
+        f"(processing holds about 4 bytes a pixel)",
         limit=max_pixels,
     )
 
 
-def _survey(fp: IO[bytes], filename: str | None, max_pixels: int | None, max_metadata: int | None) -> None:
-    """The checks made before Pillow opens ``fp`` (see :func:`open_image`)."""
-    found = survey(fp, max_metadata)
+def _survey(
+    fp: IO[bytes],
+    filename: str | None,
+    max_pixels: int | None,
+    max_metadata: int | None,
+    max_frames: int | None = None,
+    animation: str = "keep",
+) -> Survey | None:
+    """The checks made before Pillow opens ``fp`` (see :func:`open_image`); what the walk found."""
+    found = survey(fp, max_metadata, max_frames=max_frames)
     if found is None:
-        return
+        return None
     if found.broken:
         raise InvalidImage(f"{_what(filename)} is a corrupt image: {found.broken}")
     if max_metadata is not None and found.metadata > max_metadata and found.largest:
@@ -260,10 +322,33 @@ def _survey(fp: IO[bytes], filename: str | None, max_pixels: int | None, max_met
             f"accepts: {_raise('MAX_METADATA')}",
             limit=max_metadata,
         )
-    if max_pixels is not None and found.size:
+    if found.scans is not None and found.scans > MAX_JPEG_SCANS:
+        raise ImageTooLarge(
+            f"{_what(filename)} is a JPEG of more than {MAX_JPEG_SCANS} scans, each of which is "
+            f"decoded over the whole image (encoders write about 10): re-save it as a baseline "
+            f"or an ordinary progressive JPEG",
+            limit=MAX_JPEG_SCANS,
+        )
+    if found.size:
         width, height = found.size
-        if DECODE_COPIES.get(found.format, 1) * width * height > max_pixels:
-            _too_many_pixels(filename, found.format, width, height, max_pixels)
+        fmt = found.format
+        if max_pixels is not None:
+            counted = DECODE_COPIES.get(fmt, 1) * width * height + _buffer_pixels(found.buffer)
+            if counted > max_pixels:
+                _too_many_pixels(filename, fmt, width, height, max_pixels, found.buffer, found.buffer_what)
+        if found.frames is not None:
+            _check_frames(
+                filename,
+                fmt,
+                found.frames,
+                found.more,
+                found.extent or found.size,
+                max_frames,
+                max_pixels,
+                animation,
+                declared=found.size,
+            )
+    return found
 
 
 def frame_count(image: Image.Image) -> int:
@@ -569,6 +654,7 @@ def decode(
     scale: float = 1.0,
     animation: str = "keep",
     filename: str | None = None,
+    max_pixels: int | None = None,
 ) -> Decoded:
     """Decode ``image`` (from :func:`open_image`) once, at no less than ``scale`` of its full
     size, upright, with every frame of an animation unless ``animation='first'``.
@@ -579,6 +665,10 @@ def decode(
     A frame over :data:`WHOLE_BYTES` is left as decoded, with a :class:`Pending` entry
     saying what :func:`render` still has to do to it. The pixels are shared with ``image``:
     close it once decoded so that they go with the :class:`Decoded`.
+
+    ``max_pixels``: checked again as each frame is reached (:class:`ImageTooLarge`), before it
+    is decoded: Pillow grows a GIF to a frame that reaches beyond it, and :func:`open_image`
+    counts frames and their reach on the file's structure.
     """
     fmt = image.format or ""
     size = upright_size(image)
@@ -593,14 +683,23 @@ def decode(
     pending: list[Pending | None] = []
     modes: list[str] = []
     durations: list[int] = []
-    n_frames = frame_count(image)
-    if animation == "first":
-        n_frames = 1
+    n_frames = 1 if animation == "first" else frame_count(image)
+    copies = DECODE_COPIES.get(fmt, 1)
     out_icc = icc
     try:
         for index in range(n_frames):
             if index:
                 image.seek(index)
+                width, height = image.size
+                if max_pixels is not None and (n_frames + copies - 1) * width * height > max_pixels:
+                    # A frame grew the image (GIF) past what was counted before decoding.
+                    raise ImageTooLarge(
+                        f"{_what(filename)} has {n_frames} frames and its frame {index + 1} makes it "
+                        f"{width}x{height}: {(n_frames + copies - 1) * width * height:,} pixels in "
+                        f"all, more than the {max_pixels:,} this storage accepts: "
+                        f"{_raise('MAX_PIXELS')}",
+                        limit=max_pixels,
+                    )
             image.load()
             if not index:  # read once loaded, as Pillow turns some TIFFs upright itself
                 orientation = _orientation(image)
@@ -958,8 +1057,10 @@ def encode(
     exif: bytes | None = None,
     durations: Sequence[int] = (),
     loop: int | None = None,
+    into: IO[bytes] | None = None,
 ) -> bytes:
-    """Encode ``frames`` (one, or an animation) as ``fmt``; returns the file's bytes.
+    """Encode ``frames`` (one, or an animation) as ``fmt``; returns the file's bytes (``b""``
+    if written ``into`` a file instead).
 
     JPEG at ``quality`` (``optimize`` adds optimised Huffman tables and progressive scans,
     about 10 % smaller for several times the CPU); PNG at zlib level 6 (9 with
@@ -997,6 +1098,9 @@ def encode(
             params["loop"] = loop
         if fmt == "GIF":
             params["disposal"] = 2
+    if into is not None:
+        frames[0].save(into, fmt, **params)
+        return b""
     out = io.BytesIO()
     frames[0].save(out, fmt, **params)
     return out.getvalue()
@@ -1010,6 +1114,7 @@ def encode_like(
     quality: int,
     optimize: bool = False,
     exif: bytes | None = None,
+    into: IO[bytes] | None = None,
 ) -> bytes:
     """:func:`encode` ``frames`` rendered from ``decoded``, with its ICC profile and timing,
     in ``fmt`` (the source's format by default)."""
@@ -1022,6 +1127,7 @@ def encode_like(
         exif=exif,
         durations=decoded.durations,
         loop=decoded.loop,
+        into=into,
     )
 
 
