@@ -213,17 +213,22 @@ def test_a_plugin_without_hooks_is_warned_about(site, caplog):
     )
 
 
-def test_a_backend_without_its_primitives_is_refused_when_used(site):
+def test_a_backend_without_its_primitives_is_named(site, caplog):
     source = BACKEND_PLUGIN.format(target="half_backend:Half")
     half = (
         "from fs_core import BaseBackend\n\n"
         "class Half(BaseBackend):\n    def exists(self, filename):\n        return False\n"
     )
     site("fs-half", {"fs_core": {"half": "half_plugin"}}, {"half_plugin": source, "half_backend": half})
-    with pytest.raises(
-        PluginError, match=r"\(Half\) does not implement open_read, save, delete, list_files, get_metadata"
-    ):
-        fs.init_app(make(FILES_FS_BACKEND="sqlite"), fs.Storage("files"))
+    files = fs.Storage("files")
+    with caplog.at_level(logging.WARNING, logger="fs_core"):
+        app = make(FILES_FS_BACKEND="sqlite")
+        fs.init_app(app, files)
+    assert "(Half) does not implement open_read, save, delete, list_files, get_metadata" in caplog.text
+    with app.app_context():
+        assert not files.exists("a.txt")  # what it implements works
+        with pytest.raises(NotImplementedError, match=r"Half does not implement save\(\)"):
+            files.write("a.txt", b"x")
 
 
 def test_fs_plugins_suggests_the_nearest_name(site):

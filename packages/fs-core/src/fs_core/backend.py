@@ -32,7 +32,7 @@ from .config import Config
 from .content_types import parse_content_type
 from .errors import FileExists, OperationNotSupported
 from .leftovers import Leftover
-from .serving import current_environ, send_stream
+from .serving import send_stream
 
 if TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
@@ -80,7 +80,7 @@ class BaseBackend:
 
     def exists(self, filename: str) -> bool:
         """Whether a file of that name exists (folders do not count)."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__qualname__} does not implement exists()")
 
     def open_read(self, filename: str) -> BinaryIO:
         """A binary stream of the file's content; :class:`FileNotFound` if missing.
@@ -88,7 +88,7 @@ class BaseBackend:
         Return a seekable stream if the service can read ranges, so serving can answer
         ``Range`` requests without reading the skipped bytes.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__qualname__} does not implement open_read()")
 
     def save(
         self,
@@ -104,7 +104,7 @@ class BaseBackend:
         raised. An exception from the stream (an interrupted upload, a size limit) must
         propagate and leave no file under ``filename``.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__qualname__} does not implement save()")
 
     def delete(self, filename: str) -> None:
         """Delete the file, or every file under the folder ``filename/``.
@@ -112,15 +112,15 @@ class BaseBackend:
         Whole segments only: deleting ``a`` never touches ``ab`` or ``a.txt``. Deleting a
         name that does not exist is not an error.
         """
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__qualname__} does not implement delete()")
 
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
         """Names of the stored files (in no particular order), under the folder ``prefix``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__qualname__} does not implement list_files()")
 
     def get_metadata(self, filename: str) -> dict[str, Any]:
         """``checksum``, ``size``, ``mime`` and ``modified``; :class:`FileNotFound` if missing."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__qualname__} does not implement get_metadata()")
 
     # -- built on the primitives ----------------------------------------------------------
 
@@ -215,7 +215,7 @@ class BaseBackend:
         etag = str(meta.get("checksum") or "").partition(":")[2] or None
         return send_stream(
             lambda: self.open_read(filename),
-            environ=environ if environ is not None else current_environ(),
+            environ=environ,
             size=meta["size"],
             mimetype=meta["mime"],
             etag=etag,

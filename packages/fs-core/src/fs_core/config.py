@@ -169,7 +169,7 @@ def resolve(
     """
     bprefix = backend_prefix(backend)
     for key in sorted(storage_only):
-        if f"{bprefix}{key.upper()}" in app_config:
+        if app_config.get(f"{bprefix}{key.upper()}") is not None:
             raise ConfigurationError(
                 f"{bprefix}{key.upper()} would give every storage on the {backend!r} backend the same "
                 f"{key.upper()}; set {storage_prefix(name)}{key.upper()} (one storage) instead"

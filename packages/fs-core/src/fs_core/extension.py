@@ -10,15 +10,18 @@ find an app's storages.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from flask import Flask, has_app_context
 
 from . import config
+from . import state as state_module
 from .backend import DEFAULT_BACKEND, BaseBackend
 from .cli import make_cli
 from .content_types import check_config
 from .errors import ConfigurationError, FSError, PluginError
+from .legacy import adapt_instance
 from .plugins import Plugins
 from .state import EXTENSION, BoundStorage, FSState, StorageLike, get_state
 from .storage import Storage
@@ -72,36 +75,45 @@ def _binder(app: Flask, state: FSState) -> Callable[[StorageLike, BaseBackend | 
                 ) from exc
         else:
             backend_name = backend.backend_name or backend_name
+            adapt_instance(backend)
         backend.backend_name = backend_name
         check_config(backend.config, storage.name)
-        return BoundStorage(app, storage, backend_name, backend.config, backend, state.hook)
+        return BoundStorage(app, storage, backend_name, backend.config, backend, state.hook, state.plugins)
 
     return bind
 
 
-def init_app(app: Flask, *storages: Storage) -> FSState:
+def init_app(app: Flask, *storages: Storage, plugins: Iterable[Any] = ()) -> FSState:
     """Set up fs-core on ``app`` and configure ``storages`` for it.
 
     Safe to call again: the first call loads the plugins, registers the ``fs`` blueprint
     (under ``FS_PREFIX``) and the ``flask fs`` commands; later calls only configure the
     storages they are given that this app does not know yet. Configuration is read now,
-    so set ``app.config`` first.
+    so set ``app.config`` first. ``plugins`` are plugin objects (modules, instances) to
+    register for this app on the first call, beside the installed ones, before any hook runs.
     """
     state: FSState | None = app.extensions.get(EXTENSION)
     if state is None:
         _set_defaults(app)
-        plugins = Plugins(app.config.get("FS_PLUGINS"), app.config.get("FS_BLOCKED_PLUGINS"))
-        state = FSState(app, plugins)
+        loaded = Plugins(app.config.get("FS_PLUGINS"), app.config.get("FS_BLOCKED_PLUGINS"), plugins)
+        state = FSState(app, loaded)
         state.binder = _binder(app, state)
         app.extensions[EXTENSION] = state
         if bp.name not in app.blueprints:
             app.register_blueprint(bp, url_prefix=app.config["FS_PREFIX"])
         app.cli.add_command(make_cli(state))
-        plugins.hook.init_app(app=app)
+        loaded.hook.init_app(app=app)
+    elif plugins:
+        raise ConfigurationError(
+            f"fs-core is already set up on app {app.name!r}: pass plugins= to its first init_app"
+        )
     for storage in storages:
         if state.get(storage.name) is not storage:
             storage.configure(app)
     return state
+
+
+state_module.initializer = init_app
 
 
 def storages(app: Flask | None = None) -> Mapping[str, Storage]:

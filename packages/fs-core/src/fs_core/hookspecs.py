@@ -105,9 +105,10 @@ def after_save(storage: Storage, filename: str) -> None:
 
     Runs after :meth:`Storage.save` or :meth:`Storage.write` stored ``filename``, in the
     application context of the save. Read the file through ``storage``; what a processor
-    saves, copies or deletes through ``storage`` runs no hook (this one, ``after_copy``,
-    ``after_delete``, the policy…), so a processor never triggers itself. A processor must check the storage's
-    configuration and do nothing unless enabled there. If it raises, the stored file is
+    writes, copies or deletes through ``storage`` runs no hook (this one, ``check_target``,
+    ``prepare_upload``, ``after_copy``, ``after_delete``), so a processor never triggers
+    itself. A processor must check the storage's configuration and do nothing unless
+    enabled there. If it raises, the stored file is
     deleted again and :func:`after_delete` runs for it; the caller gets the processor's error
     if it is an :class:`~fs_core.errors.FSError` (an image refused as corrupt stays an
     ``UnauthorizedFileType``), else a :class:`~fs_core.errors.ProcessingError` wrapping it.

@@ -47,7 +47,7 @@ def clean(
     """Remove what :func:`leftovers` finds (nothing if ``dry_run``); returns what it found."""
     found = []
     backend = bound.backend
-    for leftover in leftovers(bound, older_than):
+    for leftover in bound.storage.leftovers(older_than):  # an override counts
         if progress is not None:
             progress(leftover)
         if not dry_run:

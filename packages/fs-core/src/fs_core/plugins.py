@@ -18,6 +18,7 @@ import difflib
 import importlib
 import inspect
 import logging
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
@@ -88,14 +89,16 @@ def _dist(ep: EntryPoint) -> tuple[str | None, str | None]:
 class Plugins:
     """The plugin manager and backend registry of one application."""
 
-    def __init__(self, enabled: Any = None, blocked: Any = None) -> None:
+    def __init__(self, enabled: Any = None, blocked: Any = None, extra: Iterable[Any] = ()) -> None:
+        """``enabled``/``blocked``: ``FS_PLUGINS``/``FS_BLOCKED_PLUGINS``; ``extra``: plugin
+        objects registered beside the installed ones, before any hook is called."""
         self.enabled = _as_list(enabled, "FS_PLUGINS")
         self.blocked = set(_as_list(blocked, "FS_BLOCKED_PLUGINS") or ())
         self.pm = pluggy.PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.infos: dict[str, PluginInfo] = {}
         self._backends: dict[str, _BackendEntry] = {}
-        self._load()
+        self._load(list(extra))
 
     @property
     def hook(self) -> Any:
@@ -109,7 +112,7 @@ class Plugins:
             return False
         return self.enabled is None or name in self.enabled
 
-    def _load(self) -> None:
+    def _load(self, extra: list[Any]) -> None:
         self.pm.register(builtin, name=_CORE)
         self.infos[_CORE] = PluginInfo(_CORE, "fs-core", _version("fs-core"))
         eps = list(entry_points(group=hookspecs.PROJECT))
@@ -124,7 +127,7 @@ class Plugins:
             try:
                 module = ep.load()
             except ModuleNotFoundError as exc:
-                if exc.name and ep.module.startswith(exc.name):
+                if exc.name and (ep.module == exc.name or ep.module.startswith(exc.name + ".")):
                     raise PluginError(
                         f"Plugin {self._who(ep.name)}: its entry point names the module {ep.module!r}, "
                         f"which does not exist: a typo in its [project.entry-points.fs_core] table, or "
@@ -151,6 +154,9 @@ class Plugins:
                 )
             self._register(module, ep.name)
             self._check_has_hooks(module, ep.name)
+        for plugin in extra:
+            name = self._register(plugin, None)
+            self.infos.setdefault(name, PluginInfo(name, None, None))
         self._check_hook_names()
         self._collect_backends()
         for ep in sorted(legacy, key=lambda e: e.name):
@@ -199,11 +205,18 @@ class Plugins:
             for impl in caller.get_hookimpls():
                 if getattr(impl, "optionalhook", False):
                     continue
-                near = difflib.get_close_matches(hook_name, HOOK_NAMES, n=1)
-                hint = f" Did you mean {near[0]!r}?" if near else f" The hooks are: {', '.join(HOOK_NAMES)}."
-                raise PluginError(
-                    f"Plugin {self._who(impl.plugin_name)} implements {hook_name!r}, which is no hook of "
-                    f"fs-core.{hint}"
+                near = difflib.get_close_matches(hook_name, HOOK_NAMES, n=1, cutoff=0.75)
+                if near:  # a typo: the hook would silently never run
+                    raise PluginError(
+                        f"Plugin {self._who(impl.plugin_name)} implements {hook_name!r}, which is no "
+                        f"hook of fs-core. Did you mean {near[0]!r}?"
+                    )
+                logger.warning(  # a hook of a newer fs-core, say: it will not run here
+                    "Plugin %s implements %r, which this fs-core does not define (hooks: %s): it "
+                    "will not run. Mark it @hookimpl(optionalhook=True) if that is intended.",
+                    self._who(impl.plugin_name),
+                    hook_name,
+                    ", ".join(HOOK_NAMES),
                 )
 
     def _check_blocked(self, eps: list[EntryPoint], legacy: list[EntryPoint]) -> None:
@@ -240,41 +253,57 @@ class Plugins:
                 )
 
     def _collect_backends(self, only: str | None = None) -> None:
-        """Call each plugin's ``register_backends`` through pluggy (so its wrappers and
-        monitoring apply), one plugin at a time with a ``register`` that knows the plugin,
-        so that a duplicate name can be reported with both plugins' names."""
-        names = [impl.plugin_name for impl in reversed(self.pm.hook.register_backends.get_hookimpls())]
-        for plugin in names:  # pluggy's call order
-            if only is not None and plugin != only:
-                continue
-            others = [self.pm.get_plugin(name) for name in names if name != plugin]
-            caller = self.pm.subset_hook_caller("register_backends", remove_plugins=others)
+        """Call ``register_backends`` through pluggy, once (wrappers, ``tryfirst``/``trylast``
+        and monitoring apply), with a ``register`` that finds the plugin calling it on the
+        stack, so that a duplicate name is reported with both plugins' names."""
+        owners: dict[Any, str] = {}
+        for impl in self.pm.hook.register_backends.get_hookimpls():
+            if only is None or impl.plugin_name == only:
+                owners[getattr(impl.function, "__func__", impl.function).__code__] = impl.plugin_name
+        if not owners:
+            return
 
-            def register(name: str, backend: Any, _plugin: str = plugin) -> None:
-                self._add_backend(name, backend, _plugin)
+        def register(name: str, backend: Any) -> None:
+            frame = sys._getframe(1)
+            for _ in range(32):  # the hook function itself, or a helper it calls
+                if frame is None or frame.f_code in owners:
+                    break
+                frame = frame.f_back
+            plugin = owners.get(frame.f_code) if frame is not None else None
+            if plugin is not None:
+                self._add_backend(name, backend, plugin)
+            elif only is None:
+                self._add_backend(name, backend, "?")
 
-            caller(register=register)
+        if only is None:
+            self.pm.hook.register_backends(register=register)
+        else:  # a plugin registered at run time: only its own implementation
+            for impl in self.pm.hook.register_backends.get_hookimpls():
+                if impl.plugin_name == only:
+                    impl.function(**dict.fromkeys(impl.argnames, register))
 
-    def refusing_plugin(self, storage: Any, file: Any, filename: str) -> str | None:
-        """Which plugin's ``file_allowed`` refused ``filename`` (``'name' (distribution
-        …)``), or ``None`` if it was fs-core's own policy (asked again one plugin at a time,
-        on the refusal path only)."""
-        impls = list(reversed(self.pm.hook.file_allowed.get_hookimpls()))
-        everyone = [self.pm.get_plugin(impl.plugin_name) for impl in impls]
-        for impl in impls:
-            if impl.plugin_name == _CORE:
-                continue
-            plugin = self.pm.get_plugin(impl.plugin_name)
-            caller = self.pm.subset_hook_caller(
-                "file_allowed", remove_plugins=[p for p in everyone if p is not plugin]
-            )
-            position = file.tell() if hasattr(file, "tell") and hasattr(file, "seek") else None
-            answer = caller(storage=storage, file=file, filename=filename)
-            if position is not None:
-                file.seek(position)
-            if answer is False:
-                return self._who(impl.plugin_name)
-        return None
+    def refusing_plugin(self, storage: Any, file: Any, filename: str, start: int | None = None) -> str | None:
+        """Which plugin's ``file_allowed`` refused ``filename`` (``'name' (distribution …)``),
+        or ``None`` if it was fs-core's own policy or cannot be told. Asked on the refusal path
+        only: each plugin again, in pluggy's order, with the upload put back at ``start``
+        (where it stood before the first asking)."""
+        kwargs = {"storage": storage, "file": file, "filename": filename}
+        try:
+            for impl in reversed(self.pm.hook.file_allowed.get_hookimpls()):
+                if impl.hookwrapper or getattr(impl, "wrapper", False):
+                    continue
+                if start is not None:
+                    file.seek(start)
+                try:
+                    answer = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+                except Exception:
+                    return None  # it raised this time: not told apart
+                if answer is not None:
+                    return None if impl.plugin_name == _CORE or answer else self._who(impl.plugin_name)
+            return None
+        finally:
+            if start is not None:
+                file.seek(start)
 
     def _add_backend(self, name: str, target: Any, plugin: str) -> None:
         if not isinstance(name, str) or not name:
@@ -353,7 +382,8 @@ class Plugins:
                 cls = target
         except ImportError as exc:
             missing = getattr(exc, "name", None)
-            if isinstance(target, str) and missing and target.partition(":")[0].startswith(missing):
+            module = target.partition(":")[0] if isinstance(target, str) else ""
+            if missing and (module == missing or module.startswith(missing + ".")):
                 raise PluginError(
                     f"Backend {name!r}{where} from plugin {who} names the module {target!r}, which "
                     f"does not exist: the plugin's register_backends has a typo, or the plugin is "
@@ -383,10 +413,14 @@ class Plugins:
         adapted = adapt(cls)
         missing_primitives = [p for p in PRIMITIVES if getattr(adapted, p) is getattr(BaseBackend, p)]
         if missing_primitives:
-            raise PluginError(
-                f"Backend {name!r} from plugin {who} ({cls.__qualname__}) does not implement "
-                f"{', '.join(missing_primitives)}: a backend implements the six primitives "
-                f"{', '.join(PRIMITIVES)} (see fs_core.BaseBackend)"
+            logger.warning(
+                "Backend %r from plugin %s (%s) does not implement %s: the operations that need "
+                "them will fail (a backend implements the six primitives %s, see fs_core.BaseBackend)",
+                name,
+                who,
+                cls.__qualname__,
+                ", ".join(missing_primitives),
+                ", ".join(PRIMITIVES),
             )
         return adapted
 

@@ -110,7 +110,7 @@ def current_environ() -> WSGIEnvironment:
 def send_stream(
     opener: Callable[[], Any],
     *,
-    environ: WSGIEnvironment,
+    environ: WSGIEnvironment | None = None,
     size: int,
     mimetype: str,
     etag: str | None = None,
@@ -118,7 +118,8 @@ def send_stream(
 ) -> Response:
     """A conditional, range-aware response for the stream ``opener()`` returns, to the request
     whose WSGI ``environ`` is given (``If-None-Match``, ``If-Modified-Since``, ``If-Range`` and
-    ``Range`` are read from it)."""
+    ``Range`` are read from it; the current Flask request's if ``None``)."""
+    environ = environ if environ is not None else current_environ()
     environ = normalize_range(environ, size, etag=etag, last_modified=last_modified)
     stream = LazyStream(opener)
     body = wrap_file(environ, stream, buffer_size=SEND_CHUNK)

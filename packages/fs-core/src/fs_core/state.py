@@ -11,6 +11,7 @@ differently. :func:`fs_core.init_app` creates the state (:mod:`fs_core.extension
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -49,6 +50,10 @@ class StorageLike(Protocol):
         self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
     ) -> Any: ...
 
+    def url(self, filename: str, external: bool = False) -> str: ...
+
+    def leftovers(self, older_than: float = ...) -> Iterator[Any]: ...
+
 
 @dataclass(frozen=True, eq=False)
 class BoundStorage:
@@ -66,6 +71,8 @@ class BoundStorage:
     backend: BaseBackend
     #: The app's hook caller (``hook.after_save(storage=…, filename=…)``).
     hook: pluggy.HookRelay
+    #: The app's :class:`~fs_core.plugins.Plugins` (which plugin refused an upload…).
+    plugins: Any = None
 
     @property
     def name(self) -> str:
@@ -107,6 +114,13 @@ class FSState(dict):  # type: ignore[type-arg]  # str -> Storage, as Flask-FS ha
         self[storage.name] = storage
         return bound
 
+    @property
+    def states(self) -> dict[str, BoundStorage]:
+        """Deprecated: :attr:`bound` (each storage's :class:`BoundStorage`, which has the
+        ``backend_name``, ``config`` and ``backend`` the old ``StorageState`` had)."""
+        warnings.warn("FSState.states is deprecated: use FSState.bound", DeprecationWarning, stacklevel=2)
+        return self.bound
+
     def bound_storage(self, storage: StorageLike) -> BoundStorage:
         """What ``storage`` is bound to in this app; :class:`NotConfigured` if it is not."""
         bound = self.bound.get(storage.name)
@@ -136,3 +150,23 @@ def get_state(app: Flask | None = None) -> FSState:
     if state is None:
         raise NotConfigured(f"fs_core.init_app(app) was never called for app {app.name!r}")
     return state
+
+
+#: Set by :mod:`fs_core.extension` (which depends on this module): how an app without fs-core
+#: is set up, for the deprecated paths below.
+initializer: Callable[[Flask], FSState] | None = None
+
+#: The earlier name of :class:`BoundStorage`.
+StorageState = BoundStorage
+
+
+def __getattr__(name: str) -> Any:
+    # fs_core.state.init_app and by_name moved to fs_core.extension (and fs_core itself).
+    if name in ("init_app", "by_name"):
+        warnings.warn(
+            f"fs_core.state.{name} is deprecated: use fs_core.{name}", DeprecationWarning, stacklevel=2
+        )
+        import importlib
+
+        return getattr(importlib.import_module("fs_core.extension"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

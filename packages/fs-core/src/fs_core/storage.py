@@ -17,6 +17,7 @@ script, a worker), and hands it to the module that does the work: :mod:`fs_core.
 from __future__ import annotations
 
 import posixpath
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from typing import IO, Any
@@ -25,16 +26,18 @@ from flask import Flask, current_app, has_app_context
 from werkzeug.wrappers import Response
 
 from . import maintenance, naming, urls, views, writes
+from . import state as state_module
 from .backend import BaseBackend
 from .config import Config
 from .errors import ConfigurationError, NotConfigured, OperationNotSupported
-from .files import DEFAULTS
+from .files import DEFAULTS, extension
 from .leftovers import DEFAULT_LEFTOVER_AGE, Leftover
-from .state import EXTENSION, BoundStorage, FSState, get_state
+from .state import EXTENSION, BoundStorage, FSState
 
-__all__ = ["CONFLICT_MODES", "Storage"]
+__all__ = ["CONFLICT_MODES", "DEFAULT_SIGNED_URL_EXPIRES", "Storage"]
 
 CONFLICT_MODES = writes.CONFLICT_MODES
+DEFAULT_SIGNED_URL_EXPIRES = urls.DEFAULT_SIGNED_URL_EXPIRES
 
 
 class Storage:
@@ -71,19 +74,23 @@ class Storage:
     def configure(self, app: Flask) -> None:
         """Read this storage's configuration from ``app`` and build its backend for ``app``
         (what ``fs_core.init_app(app, storage)`` does; ``init_app(app)`` must have run)."""
-        try:
-            state = get_state(app)
-        except NotConfigured:
-            raise NotConfigured(
-                f"Storage {self.name!r} cannot be configured for app {app.name!r} before "
-                f"fs_core.init_app(app): call fs_core.init_app(app, {self.name}) instead"
-            ) from None
+        state = app.extensions.get(EXTENSION)
+        if state is None:
+            warnings.warn(
+                f"Storage.configure(app) on an app without fs_core.init_app(app) is deprecated: "
+                f"call fs_core.init_app(app, {self.name}) instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if state_module.initializer is None:  # pragma: no cover - fs_core imports it
+                raise NotConfigured(f"Call fs_core.init_app(app, {self.name}) to configure {self.name!r}")
+            state = state_module.initializer(app)
         state.configure(self)
         self._apps.add(app)
 
     def _bind(self, app: Flask, backend: BaseBackend) -> None:
         # fs_core.testing.bind_backend: attach a prebuilt backend.
-        get_state(app).configure(self, backend)
+        state_module.get_state(app).configure(self, backend)
         self._apps.add(app)
 
     def _app(self) -> Flask:
@@ -95,7 +102,7 @@ class Storage:
         if not apps:
             raise NotConfigured(
                 f"Storage {self.name!r} is not configured: call fs_core.init_app(app, storage) "
-                f"(or storage.configure(app)) before using it"
+                f"before using it"
             )
         raise NotConfigured(
             f"Storage {self.name!r} is configured for several apps; use it inside "
@@ -202,11 +209,14 @@ class Storage:
     def file_allowed(self, storage: Any, basename: str) -> bool:
         """Whether ``storage`` (the uploaded file) may be saved as ``basename``.
 
-        Asks the plugins' ``file_allowed`` hooks; the core's own answer, which runs last, is
-        :meth:`extension_allowed`. ``DENY`` is checked before either and always wins.
-        Override it in a subclass for a policy of your own.
+        ``DENY`` refuses first, whatever anyone says; then the plugins' ``file_allowed`` hooks
+        answer, and the core's own answer, which runs last, is :meth:`extension_allowed`.
+        Override it in a subclass for a policy of your own (``save`` checks ``DENY`` before it
+        too).
         """
         bound = self._bound()
+        if writes.denied(bound.config, extension(basename)):
+            return False
         return bool(bound.hook.file_allowed(storage=self, file=storage, filename=basename))
 
     def extension_allowed(self, ext: str) -> bool:
@@ -290,7 +300,7 @@ class Storage:
             meta = bound.backend.metadata(name)
             meta["filename"] = posixpath.basename(name)
             try:
-                meta["url"] = urls.url(bound, name, external=True)
+                meta["url"] = self.url(name, external=True)  # an override (a CDN's URL) counts
             except (OperationNotSupported, ConfigurationError):
                 meta["url"] = None
             return meta

@@ -129,6 +129,16 @@ def is_seekable(stream: Any) -> bool:
         return False
 
 
+def position(stream: Any) -> int | None:
+    """Where a stream that can go back stands (``tell()``), or ``None``."""
+    if not (callable(getattr(stream, "tell", None)) and callable(getattr(stream, "seek", None))):
+        return None
+    try:
+        return int(stream.tell())
+    except (OSError, ValueError):
+        return None
+
+
 def remaining(stream: Any) -> int | None:
     """Bytes from a seekable stream's position to its end (its position kept); ``None`` if
     the stream cannot tell."""

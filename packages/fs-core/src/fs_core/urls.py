@@ -77,8 +77,7 @@ def signed_url(
     if download_name is not None:
         naming.check_chars(download_name)  # it becomes a header value
     if expires is None:
-        expires = bound.config.get_int("signed_url_expires", DEFAULT_SIGNED_URL_EXPIRES)
-    assert expires is not None
+        expires = bound.config.get_int("signed_url_expires") or DEFAULT_SIGNED_URL_EXPIRES
     signed = bound.backend.signed_url(
         name, int(expires), method=method, download_name=download_name, as_attachment=as_attachment
     )

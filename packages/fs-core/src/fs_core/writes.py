@@ -18,9 +18,11 @@ A save goes through these steps, in order:
    one removed (``after_delete`` then runs for it);
 9. the ``file_uploaded`` signal.
 
-What processors store, copy or delete themselves through the storage runs no hook (steps 3
-to 6 and 8 are skipped, and neither ``after_copy`` nor ``after_delete`` runs), so a processor
-never triggers itself; the signals are still sent.
+What processors store, copy or delete themselves through the storage runs no hook (the
+``check_target``, ``prepare_upload``, ``will_process`` and processor steps are skipped, and
+neither ``after_copy`` nor ``after_delete`` runs), so a processor never triggers itself; the
+policy of step 3 still applies to a processor's ``save`` (a processor writes its files with
+``write``), and the signals are still sent.
 """
 
 from __future__ import annotations
@@ -47,14 +49,13 @@ from .errors import (
     UnauthorizedFileType,
 )
 from .files import extension
-from .state import BoundStorage, get_state
+from .state import BoundStorage
 
 __all__ = [
     "CONFLICT_MODES",
     "conflict_mode",
     "delete",
     "extension_allowed",
-    "processing",
     "relocate",
     "save",
     "write",
@@ -65,11 +66,6 @@ CONFLICT_MODES = ("error", "overwrite", "rename")
 
 # Set while processors run, so that what they store, copy or delete runs no hook.
 _processing: ContextVar[bool] = ContextVar("fs_core_processing", default=False)
-
-
-def processing() -> bool:
-    """Whether the caller runs inside a processor (its own writes run no hook)."""
-    return _processing.get()
 
 
 @contextlib.contextmanager
@@ -112,14 +108,24 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     kind = f"'.{ext}' files" if ext else "Files without an extension"
     if denied(bound.config, ext):
         raise UnauthorizedFileType(f"{kind} are denied in storage {bound.name!r} (DENY)")
+    start = streams.position(file)
     if bound.storage.file_allowed(file, basename):
         return
-    refused_by = get_state(bound.app).plugins.refusing_plugin(bound.storage, file, basename)
+    overridden = type(bound.storage).file_allowed is not _storage_file_allowed(bound)
+    refused_by = None if overridden else bound.plugins.refusing_plugin(bound.storage, file, basename, start)
     if refused_by is None:
         raise UnauthorizedFileType(f"{kind} are not allowed in storage {bound.name!r}")
     raise UnauthorizedFileType(
         f"{basename!r} was refused by the plugin {refused_by} (storage {bound.name!r})"
     )
+
+
+def _storage_file_allowed(bound: BoundStorage) -> Any:
+    """``Storage.file_allowed`` as fs-core defines it (found through the class's order)."""
+    for klass in reversed(type(bound.storage).__mro__):
+        if "file_allowed" in vars(klass):
+            return vars(klass)["file_allowed"]
+    return None
 
 
 def conflict_mode(bound: BoundStorage, overwrite: bool | None) -> str:
@@ -139,11 +145,14 @@ def conflict_mode(bound: BoundStorage, overwrite: bool | None) -> str:
     return "overwrite" if bound.config.get_bool("overwrite", bound.storage.overwrite) else "error"
 
 
-def first_free_name(bound: BoundStorage, folder: str, basename: str) -> str:
-    """The first of ``name_1.ext``, ``name_2.ext``… not stored in ``folder`` (the default
-    ``Storage.resolve_conflict``)."""
+def first_free_name(
+    bound: BoundStorage, folder: str, basename: str, taken: frozenset[str] = frozenset()
+) -> str:
+    """The first of ``name_1.ext``, ``name_2.ext``… not stored in ``folder`` and not in
+    ``taken`` (whole names a plugin refused); the default ``Storage.resolve_conflict``."""
     for candidate in naming.conflict_names(basename):
-        if not bound.backend.exists(naming.join_name(folder, candidate)):
+        name = naming.join_name(folder, candidate)
+        if name not in taken and not bound.backend.exists(name):
             return candidate
     raise FileExists(basename, message=f"No free name for {basename!r} in {folder or 'the storage root'!r}")
 
@@ -276,11 +285,7 @@ def _free_name(bound: BoundStorage, folder: str, basename: str, taken: set[str])
     first = naming.join_name(folder, bound.storage.resolve_conflict(folder, basename))
     if first not in taken:
         return first
-    for candidate in naming.conflict_names(basename):
-        name = naming.join_name(folder, candidate)
-        if name not in taken and not bound.backend.exists(name):
-            return name
-    raise FileExists(basename, message=f"No free name for {basename!r} in {folder or 'the storage root'!r}")
+    return naming.join_name(folder, first_free_name(bound, folder, basename, frozenset(taken)))
 
 
 def _save_hashed(

@@ -55,6 +55,7 @@ from fs_core.errors import (
 )
 from fs_core.files import mime as guess_mime
 from fs_core.leftovers import Leftover
+from fs_core.serving import current_environ
 
 from . import beneath, leftovers, serving, tree
 from .leftovers import TEMP_PREFIX
@@ -691,13 +692,14 @@ class LocalBackend(BaseBackend):
         self,
         filename: str,
         *,
-        environ: WSGIEnvironment,
+        environ: WSGIEnvironment | None = None,
         as_attachment: bool = False,
         download_name: str | None = None,
     ) -> Response:
         """The file, opened beneath the root, sent from its descriptor (or, with ``OFFLOAD``,
         checked the same way and left to the web server, which resolves the path itself).
         The core sets the disposition on this response, offloaded or not."""
+        environ = environ if environ is not None else current_environ()  # an override's super()
         fd, st = self._open_file(filename)
         owned = True  # until a file object (and then the response) takes the descriptor over
         try:

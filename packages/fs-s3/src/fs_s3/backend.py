@@ -564,7 +564,7 @@ class S3Backend(BaseBackend):
         self,
         filename: str,
         *,
-        environ: WSGIEnvironment,
+        environ: WSGIEnvironment | None = None,
         as_attachment: bool = False,
         download_name: str | None = None,
     ) -> Response:

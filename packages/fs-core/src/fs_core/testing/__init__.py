@@ -83,11 +83,7 @@ def fs_make_app(tmp_path: Any) -> Callable[..., Flask]:
         app.config.update(TESTING=True, SECRET_KEY="test", FS_BACKEND="memory", SERVER_NAME="fs.test")
         app.config.update(config)
         app.config["FS_PLUGINS"] = [p for p in plugins if isinstance(p, str)]
-        state = init_app(app)
-        for plugin in plugins:
-            if not isinstance(plugin, str):
-                state.plugins.register(plugin)
-        init_app(app, *storages)
+        init_app(app, *storages, plugins=[p for p in plugins if not isinstance(p, str)])
         made.append(app)
         return app
 
