@@ -34,8 +34,10 @@ def click_and_wait(browser, element) -> None:
 
     WebDriverWait(browser, 20).until(left)
     WebDriverWait(browser, 20).until(
-        lambda driver: driver.execute_script("return document.readyState") == "complete"
-        and driver.find_elements(By.CSS_SELECTOR, "form[action='/upload'] button")
+        lambda driver: (
+            driver.execute_script("return document.readyState") == "complete"
+            and driver.find_elements(By.CSS_SELECTOR, "form[action='/upload'] button")
+        )
     )
 
 
