@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 
@@ -19,9 +19,26 @@ def messages(browser) -> list[str]:
 
 
 def click_and_wait(browser, element) -> None:
-    """Click a submit button and wait for the page it leads to."""
+    """Click a submit button and wait for the page it leads to, loaded: the old page going
+    stale is not enough (reading the new one while it loads finds nodes that vanish)."""
     element.click()
-    WebDriverWait(browser, 20).until(expected_conditions.staleness_of(element))
+
+    def left(_driver) -> bool:
+        # Chromium reports a node of the page that went away either as stale, or (while the
+        # next page loads) as "Node with given id does not belong to the document".
+        try:
+            element.is_enabled()
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+        return False
+
+    WebDriverWait(browser, 20).until(left)
+    WebDriverWait(browser, 20).until(
+        lambda driver: (
+            driver.execute_script("return document.readyState") == "complete"
+            and driver.find_elements(By.CSS_SELECTOR, "form[action='/upload'] button")
+        )
+    )
 
 
 def upload(browser, *paths) -> None:
