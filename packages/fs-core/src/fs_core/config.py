@@ -20,6 +20,7 @@ are refused. This module is the only place the cascade is written.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +34,7 @@ __all__ = [
     "as_bool",
     "backend_name",
     "backend_prefix",
+    "parse_size",
     "public_url",
     "resolve",
     "serve_enabled",
@@ -103,6 +105,29 @@ class Config(dict):
         except (TypeError, ValueError):
             raise ConfigurationError(f"{key.upper()} must be an integer, not {value!r}") from None
 
+    def get_float(self, key: str, default: float) -> float:
+        """``key`` as a positive number (seconds, a ratio…); a bad value names the key."""
+        value = self.get(key, default)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{key.upper()} must be a number, not {value!r}") from None
+        if number <= 0:
+            raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
+        return number
+
+    def get_size(self, key: str, default: int) -> int:
+        """``key`` as a positive byte size: an integer, or a string such as ``'16MiB'`` or
+        ``'64 MB'`` (binary units: K, M and G are powers of 1024), see :func:`parse_size`."""
+        return parse_size(self.get(key, default), key)
+
+    def get_mapping(self, key: str) -> dict[str, Any]:
+        """``key`` as a dict (of keyword arguments for a client library); unset is ``{}``."""
+        value = self.get(key) or {}
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(f"{key.upper()} must be a dict of keyword arguments, not {value!r}")
+        return dict(value)
+
     def require(self, *keys: str, prefix: str = "") -> None:
         """Raise :class:`ConfigurationError` naming every missing key, as ``{prefix}{KEY}``."""
         missing = [k for k in keys if self.get(k) in (None, "")]
@@ -126,6 +151,28 @@ def as_bool(value: Any, key: str = "value") -> bool:
         if lowered in ("0", "false", "no", "off", ""):
             return False
     raise ConfigurationError(f"{key.upper()} must be a boolean, not {value!r}")
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10}
+_SIZE_UNITS.update({"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30})
+
+
+def parse_size(value: Any, key: str = "size") -> int:
+    """A positive byte size from an integer or a string such as ``'16MiB'``, ``'64 MB'`` or
+    ``'1g'`` (binary units, as configuration values from the environment are written)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in _SIZE_UNITS:
+            raise ConfigurationError(
+                f"{key.upper()} must be a size in bytes (or like '16MiB'), not {value!r}"
+            )
+        size = int(match.group(1)) * _SIZE_UNITS[unit]
+    if size < 1:
+        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
+    return size
 
 
 def serve_enabled(value: Any) -> bool:

@@ -209,40 +209,13 @@ def _positive(config: Config, key: str, default: int) -> int:
 
 
 def _number(config: Config, key: str, default: float) -> float:
-    value = config.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{key.upper()} must be a number of seconds, not {value!r}") from None
-    if number <= 0:
-        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
-    return number
-
-
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": MiB, "mb": MiB, "mib": MiB}
-_UNITS.update({"g": GiB, "gb": GiB, "gib": GiB})
+    return config.get_float(key, default)
 
 
 def _size(config: Config, key: str, default: int) -> int:
     """A byte size: an integer, or a string such as ``'16MiB'`` or ``'64 MB'`` (binary units)."""
-    value = config.get(key, default)
-    if isinstance(value, int) and not isinstance(value, bool):
-        size = value
-    else:
-        match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
-        unit = match.group(2).lower() if match else None
-        if match is None or unit not in _UNITS:
-            raise ConfigurationError(
-                f"{key.upper()} must be a size in bytes (or like '16MiB'), not {value!r}"
-            )
-        size = int(match.group(1)) * _UNITS[unit]
-    if size < 1:
-        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
-    return size
+    return config.get_size(key, default)
 
 
 def _mapping(config: Config, key: str) -> Mapping[str, Any]:
-    value = config.get(key) or {}
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(f"{key.upper()} must be a dict of keyword arguments, not {value!r}")
-    return dict(value)
+    return config.get_mapping(key)

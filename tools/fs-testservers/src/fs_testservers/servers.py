@@ -166,7 +166,9 @@ class MotoServer(S3Server):
 
 
 class SwiftServer(S3Server):
-    """OpenStack Swift "all in one" from Debian's packages, with ``s3api`` on the proxy.
+    """OpenStack Swift "all in one" from Debian's packages: the Swift API (tempauth, with the
+    ``bulk``, ``tempurl``, ``slo``, ``dlo``, ``copy``, ``versioned_writes`` and ``symlink``
+    middlewares) and ``s3api`` on one proxy.
 
     Four server processes (proxy, account, container, object; one process each, no forked
     workers) and a memcached for tempauth's tokens, all on free loopback ports, with configs,
@@ -182,6 +184,21 @@ class SwiftServer(S3Server):
     supports_if_none_match = False
     SERVERS = ("account", "container", "object", "proxy")
     SYSTEM_PYTHON = "/usr/bin/python3"
+
+    #: The Swift API's own authentication (tempauth, v1): ``GET {auth_url}`` with these.
+    swift_user = "test:tester"
+    swift_key = "testing"
+
+    @property
+    def auth_url(self) -> str:
+        """tempauth's v1 auth URL (``X-Auth-User``/``X-Auth-Key`` give a token and the
+        account's storage URL)."""
+        return f"{self.endpoint}/auth/v1.0"
+
+    def swift_config(self, **extra: Any) -> dict[str, Any]:
+        """fs-swift configuration keys (lowercased, as a backend's ``Config`` holds them) that
+        reach this server's Swift API as ``test:tester``, plus ``extra``."""
+        return {"authurl": self.auth_url, "user": self.swift_user, "key": self.swift_key, **extra}
 
     def check_installed(self) -> None:
         missing = [
@@ -229,8 +246,7 @@ class SwiftServer(S3Server):
             )
         # End to end: tempauth answers (through memcached) and creates the account.
         request = urllib.request.Request(
-            f"{self.endpoint}/auth/v1.0",
-            headers={"X-Auth-User": self.access_key, "X-Auth-Key": self.secret_key},
+            self.auth_url, headers={"X-Auth-User": self.swift_user, "X-Auth-Key": self.swift_key}
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             token, url = response.headers["X-Auth-Token"], response.headers["X-Storage-Url"]
