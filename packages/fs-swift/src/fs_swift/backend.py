@@ -46,9 +46,10 @@ from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNot
 from fs_core.leftovers import Leftover
 from fs_core.serving import disposition_for, response_type, send_stream
 
+from . import listing
 from .client import Connections
 from .errors import SERVICE_ERRORS, status_of, translate, translated
-from .listing import BULK_BATCH, delete_objects, list_objects
+from .listing import delete_objects, list_objects
 from .segments import UPLOAD_META, Segment, group_segments, manifest, new_token, orphaned, upload_segments
 from .settings import SwiftSettings
 from .tempurls import ACCOUNT_KEY_HEADERS, KEY_HEADERS, pick_key_slot, sign
@@ -137,8 +138,8 @@ class SwiftBackend(BaseBackend):
         info = self.connections.info().get("bulk_delete") if offered is None else None
         if offered is False or (offered is None and not info):
             return 0
-        limit = int((info or {}).get("max_deletes_per_request") or BULK_BATCH)
-        return min(limit, BULK_BATCH)
+        limit = int((info or {}).get("max_deletes_per_request") or listing.BULK_BATCH)
+        return min(limit, listing.BULK_BATCH)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -298,6 +299,8 @@ class SwiftBackend(BaseBackend):
                     if self._created_by(key, token):
                         return filename  # stored, the answer lost, the retry refused: ours
                     raise FileExists(filename) from None
+                if status_of(exc) == 404:  # a PUT finds no container, not no file
+                    raise translate(exc, self.settings, f"save {filename!r}") from exc
                 raise
             if previous is not None and _is_slo(previous):
                 self._delete_segments(conn, f"{key}/{previous.get(UPLOAD_META.lower(), '')}/")
