@@ -1,0 +1,88 @@
+"""Real processes against a real Swift: a large-object save killed with SIGKILL leaves no
+object (or the previous one) and leftover segments that are found and removed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from flask import Flask
+
+import fs_core
+from fs_core.testing import bind_backend
+from fs_swift.settings import MiB
+from fs_testservers import unique_name
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    from fs_core.config import Config
+    from fs_core.testing import PatternStream
+    from fs_swift.backend import SwiftBackend
+
+    spec = json.loads(sys.argv[1])
+    backend = SwiftBackend(spec["name"], Config(spec["config"]))
+
+    class Slow(PatternStream):
+        def read(self, size=-1):
+            time.sleep(0.05)
+            return super().read(size)
+
+    backend.save(Slow(spec["size"]), "big.bin", overwrite=spec["overwrite"])
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_killed_large_save_leaves_segments_found_and_removed(make_backend, swift_server, overwrite):
+    config = {"container": unique_name("shared"), "slo_threshold": MiB, "segment_size": MiB}
+    backend = make_backend(**config)
+    other = make_backend(
+        container=config["container"], **{k: v for k, v in config.items() if k != "container"}
+    )
+    other.save(__import__("io").BytesIO(b"x" * (2 * MiB)), "theirs.bin")  # another storage's segments
+    if overwrite:
+        backend.write("big.bin", b"previous content")
+    spec = {"name": backend.name, "config": swift_server.swift_config(**config), "size": 64 * MiB}
+    spec["overwrite"] = overwrite
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(spec)], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # kill it once two segments are stored
+            if sum(len(leftover.ref) for leftover in backend.leftovers(0)) >= 2:
+                break
+            assert child.poll() is None, child.communicate()
+            time.sleep(0.1)
+        else:
+            pytest.fail("the child never stored a segment")
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    assert backend.read("big.bin") == b"previous content" if overwrite else not backend.exists("big.bin")
+    (found,) = backend.leftovers(0)
+    assert found.what.endswith("upload of 'big.bin'")
+    assert found.size is not None
+    assert found.size >= 2 * MiB
+    assert list(backend.leftovers(3600)) == []  # a day's default age keeps a write in progress
+    app = Flask(unique_name("app"))
+    storage = fs_core.Storage(backend.name, fs_core.ALL)
+    bind_backend(app, storage, backend)
+    with app.app_context():
+        assert storage.clean_leftovers(0) == [found]
+    assert list(backend.leftovers(0)) == []
+    backend.remove_leftover(found)  # gone already: not an error
+    assert other.read("theirs.bin") == b"x" * (2 * MiB)  # the neighbour's segments untouched
+    assert set(backend.list_files()) == ({"big.bin"} if overwrite else set())
