@@ -49,10 +49,18 @@ def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {f"FS_S3_{key.upper()}": value for key, value in config.items()}
 
 
+def _swift(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """fs-swift on the session's OpenStack Swift (tools/fs-testservers), in a container of its own."""
+    server = request.getfixturevalue("swift_server")
+    config = server.swift_config(container=unique_name("pick"))
+    return {f"FS_SWIFT_{key.upper()}": value for key, value in config.items()}
+
+
 #: Backend packages: the backend each provides, and the configuration a storage needs.
 BACKENDS: dict[str, Backend] = {
     "fs-local": Backend("local"),  # FS_ROOT defaults to the app's instance folder
     "fs-s3": Backend("s3", _s3_on_moto),
+    "fs-swift": Backend("swift", _swift),
 }
 #: Plugins that are not backends (fs-images): installed together with everything else.
 OTHER_PLUGINS: set[str] = {"fs-images"}
