@@ -98,6 +98,12 @@ def translate(exc: BaseException, settings: SwiftSettings, action: str, name: st
                 f"Storage {storage!r}: Swift could not {subject}: container {settings.container!r} does not "
                 f"exist ({hint})"
             )
+        elif status is None and (exc.msg or "").startswith("Endpoint for"):
+            text = (
+                f"Storage {storage!r}: the Keystone catalogue at {where} has no endpoint for these options "
+                f"({exc.msg}). Check REGION_NAME, ENDPOINT_TYPE and SERVICE_TYPE "
+                f"({keys.format(KEY='REGION_NAME')}…), or set STORAGE_URL"
+            )
         elif status is None and not exc.http_host:
             text = f"Storage {storage!r}: Swift failed to {subject}: {exc.msg}"
         else:
