@@ -1,9 +1,10 @@
 """Fixtures for fs-swift's tests: the real OpenStack Swift on loopback, and backends on it.
 
 ``swift_server`` comes from the workspace's test tooling (session-scoped: one Swift for the
-whole run, tempauth v1 as ``test:tester``). Every backend made with ``make_backend`` is
-cleaned up after its test: its objects and segments deleted (with the server's own
-credentials: the test may have given the backend wrong ones).
+whole run, tempauth v1 as ``test:tester``); ``keystone_swift`` adds Keystone v3 and a proxy
+behind it, on the same Swift, for the tests that use it. Every backend made with
+``make_backend`` is cleaned up after its test: its objects and segments deleted (with the
+server's own credentials: the test may have given the backend wrong ones).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from fs_core.config import Config
 from fs_swift.backend import SwiftBackend
 from fs_testservers import SwiftServer, unique_name
-from fs_testservers.fixtures import swift_server  # noqa: F401  (fixture)
+from fs_testservers.fixtures import keystone_swift, swift_server  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from fs_swift.backend import SwiftBackend
 from fs_swift.listing import delete_objects, list_objects
 from fs_swift.settings import MiB
 from fs_testservers import KeystoneSwift, unique_name
-from fs_testservers.fixtures import keystone_swift  # noqa: F401  (fixture)
 
 # python-swiftclient authenticates through python-keystoneclient's deprecated v3 client.
 pytestmark = [
@@ -27,7 +26,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def make_v3(keystone_swift: KeystoneSwift) -> Iterator[Callable[..., SwiftBackend]]:  # noqa: F811
+def make_v3(keystone_swift: KeystoneSwift) -> Iterator[Callable[..., SwiftBackend]]:
     """``make_v3(**config)``: a backend of a fresh storage in the ``demo`` project, through
     Keystone v3; what it stored is deleted after the test."""
     made: list[SwiftBackend] = []
