@@ -90,6 +90,8 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
     # The floor it declares must really work: conditional writes need a recent botocore.
     boto3 = _lowest("fs-s3", "boto3")
     combos.append((f"fs-core+fs-s3+{boto3}", (CORE, "fs-s3"), "s3", (boto3,)))
+    swiftclient = _lowest("fs-swift", "python-swiftclient")
+    combos.append((f"fs-core+fs-swift+{swiftclient}", (CORE, "fs-swift"), "swift", (swiftclient,)))
     default = "local" if "fs-local" in BACKENDS else "memory"
     combos.append(("everything", everything, default, ()))
     return combos

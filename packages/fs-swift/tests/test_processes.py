@@ -1,8 +1,10 @@
-"""Real processes against a real Swift: a large-object save killed with SIGKILL leaves no
-object (or the previous one) and leftover segments that are found and removed."""
+"""Real processes against a real Swift: a save killed with SIGKILL leaves no object (or the
+previous one); a large object's segments are then leftovers that are found and removed, a
+plain PUT's bytes are dropped by Swift itself."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -10,18 +12,19 @@ import subprocess
 import sys
 import textwrap
 import time
+from typing import Any
 
 import pytest
 from flask import Flask
 
 import fs_core
-from fs_core.testing import bind_backend
+from fs_core.testing import bind_backend, child_env
 from fs_swift.settings import MiB
 from fs_testservers import unique_name
 
 CHILD = textwrap.dedent(
     """
-    import json, sys, time
+    import io, json, sys, time
     from fs_core.config import Config
     from fs_core.testing import PatternStream
     from fs_swift.backend import SwiftBackend
@@ -29,14 +32,27 @@ CHILD = textwrap.dedent(
     spec = json.loads(sys.argv[1])
     backend = SwiftBackend(spec["name"], Config(spec["config"]))
 
-    class Slow(PatternStream):
+    class Slow(PatternStream):  # not seekable: its size is unknown, so above 8 MiB, an SLO
         def read(self, size=-1):
             time.sleep(0.05)
             return super().read(size)
 
-    backend.save(Slow(spec["size"]), "big.bin", overwrite=spec["overwrite"])
+    class SlowKnown(io.BytesIO):  # seekable, of known size: one PUT below SLO_THRESHOLD
+        def read(self, size=-1):
+            print("sending", file=sys.stderr, flush=True)
+            time.sleep(0.05)
+            return super().read(size)
+
+    stream = Slow(spec["size"]) if spec["large"] else SlowKnown(b"n" * spec["size"])
+    backend.save(stream, "big.bin", overwrite=spec["overwrite"])
     """
 )
+
+
+def _spawn(spec: dict[str, Any]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(spec)], stderr=subprocess.PIPE, text=True, env=child_env()
+    )
 
 
 @pytest.mark.slow
@@ -47,14 +63,11 @@ def test_a_killed_large_save_leaves_segments_found_and_removed(make_backend, swi
     other = make_backend(
         container=config["container"], **{k: v for k, v in config.items() if k != "container"}
     )
-    other.save(__import__("io").BytesIO(b"x" * (2 * MiB)), "theirs.bin")  # another storage's segments
+    other.save(io.BytesIO(b"x" * (2 * MiB)), "theirs.bin")  # another storage's segments
     if overwrite:
         backend.write("big.bin", b"previous content")
     spec = {"name": backend.name, "config": swift_server.swift_config(**config), "size": 64 * MiB}
-    spec["overwrite"] = overwrite
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, json.dumps(spec)], stderr=subprocess.PIPE, text=True
-    )
+    child = _spawn({**spec, "overwrite": overwrite, "large": True})
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # kill it once two segments are stored
@@ -86,3 +99,29 @@ def test_a_killed_large_save_leaves_segments_found_and_removed(make_backend, swi
     backend.remove_leftover(found)  # gone already: not an error
     assert other.read("theirs.bin") == b"x" * (2 * MiB)  # the neighbour's segments untouched
     assert set(backend.list_files()) == ({"big.bin"} if overwrite else set())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_a_killed_plain_put_stores_nothing(make_backend, swift_server, overwrite):
+    """Killed half-way through one PUT (below ``SLO_THRESHOLD``): Swift drops what it received."""
+    backend = make_backend(slo_threshold=64 * MiB)
+    if overwrite:
+        backend.write("big.bin", b"previous content")
+    spec = {"name": backend.name, "config": swift_server.swift_config(slo_threshold=64 * MiB)}
+    child = _spawn({**spec, "size": 16 * MiB, "overwrite": overwrite, "large": False})
+    try:
+        assert child.stderr is not None
+        for _ in range(10):  # a few chunks of the body sent, most of it not
+            assert child.stderr.readline() == "sending\n", child.communicate()
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+    time.sleep(0.5)  # the proxy notices the closed connection
+    assert backend.read("big.bin") == b"previous content" if overwrite else not backend.exists("big.bin")
+    assert set(backend.list_files()) == ({"big.bin"} if overwrite else set())
+    assert list(backend.leftovers(0)) == []
