@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -55,6 +56,24 @@ def _spawn(spec: dict[str, Any]) -> subprocess.Popen[str]:
     )
 
 
+def _kill_when(child: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    """SIGKILL ``child`` as soon as ``ready()`` (polled) is true; it must not end before."""
+    try:
+        deadline = time.monotonic() + 60
+        while not ready():
+            assert child.poll() is None, child.communicate()
+            if time.monotonic() > deadline:
+                pytest.fail("the child never got there")
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.communicate()
+    assert child.returncode == -signal.SIGKILL
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_a_killed_large_save_leaves_segments_found_and_removed(make_backend, swift_server, overwrite):
@@ -68,22 +87,7 @@ def test_a_killed_large_save_leaves_segments_found_and_removed(make_backend, swi
         backend.write("big.bin", b"previous content")
     spec = {"name": backend.name, "config": swift_server.swift_config(**config), "size": 64 * MiB}
     child = _spawn({**spec, "overwrite": overwrite, "large": True})
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # kill it once two segments are stored
-            if sum(len(leftover.ref) for leftover in backend.leftovers(0)) >= 2:
-                break
-            assert child.poll() is None, child.communicate()
-            time.sleep(0.1)
-        else:
-            pytest.fail("the child never stored a segment")
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
+    _kill_when(child, lambda: sum(len(leftover.ref) for leftover in backend.leftovers(0)) >= 2)
     assert backend.read("big.bin") == b"previous content" if overwrite else not backend.exists("big.bin")
     (found,) = backend.leftovers(0)
     assert found.what.endswith("upload of 'big.bin'")
@@ -110,17 +114,15 @@ def test_a_killed_plain_put_stores_nothing(make_backend, swift_server, overwrite
         backend.write("big.bin", b"previous content")
     spec = {"name": backend.name, "config": swift_server.swift_config(slo_threshold=64 * MiB)}
     child = _spawn({**spec, "size": 16 * MiB, "overwrite": overwrite, "large": False})
-    try:
+    sent = 0
+
+    def some_chunks_sent() -> bool:  # a few 256 KiB chunks of the body sent, most of it not
+        nonlocal sent
         assert child.stderr is not None
-        for _ in range(10):  # a few chunks of the body sent, most of it not
-            assert child.stderr.readline() == "sending\n", child.communicate()
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
+        sent += child.stderr.readline() == "sending\n"
+        return sent >= 10
+
+    _kill_when(child, some_chunks_sent)
     time.sleep(0.5)  # the proxy notices the closed connection
     assert backend.read("big.bin") == b"previous content" if overwrite else not backend.exists("big.bin")
     assert set(backend.list_files()) == ({"big.bin"} if overwrite else set())

@@ -38,6 +38,8 @@ __all__ = [
     "public_url",
     "resolve",
     "serve_enabled",
+    "serve_mode",
+    "shared_key_prefix",
     "storage_prefix",
 ]
 
@@ -104,6 +106,19 @@ class Config(dict):
             return int(value)
         except (TypeError, ValueError):
             raise ConfigurationError(f"{key.upper()} must be an integer, not {value!r}") from None
+
+    def get_str(self, key: str, default: str | None = None) -> str | None:
+        """``key`` as text without surrounding spaces; unset or blank is ``default``."""
+        value = self.get(key)
+        text = str(value).strip() if value is not None else ""
+        return text or default
+
+    def get_positive_int(self, key: str, default: int) -> int:
+        """``key`` as an integer of 1 or more (a count, a number of seconds)."""
+        value = self.get_int(key, default)
+        if value is None or value < 1:
+            raise ConfigurationError(f"{key.upper()} must be a positive integer, not {value!r}")
+        return value
 
     def get_float(self, key: str, default: float) -> float:
         """``key`` as a positive number (seconds, a ratio…); a bad value names the key."""
@@ -181,6 +196,25 @@ def serve_enabled(value: Any) -> bool:
     if isinstance(value, str) and value.strip().lower() in SERVE_MODES:
         return True
     return as_bool(value, "serve")
+
+
+def serve_mode(value: Any) -> str:
+    """How a backend that can stream or redirect serves a storage whose ``SERVE`` is ``value``:
+    ``'redirect'`` or ``'stream'``. ``True``/``False`` are the core's switch (a storage that is
+    not served is never asked), so they mean ``'stream'``; anything else is an error."""
+    if isinstance(value, str) and value.strip().lower() in SERVE_MODES:
+        return value.strip().lower()
+    as_bool(value, "serve")
+    return "stream"
+
+
+def shared_key_prefix(config: Config, storage: str) -> str:
+    """The prefix of a storage's names in a bucket or container shared with other storages:
+    its ``KEY_PREFIX`` if set (``''``: the root), else the storage name; as ``'a/b/'``, or
+    ``''``. Backends declare ``KEY_PREFIX`` storage-only, so two storages never share one."""
+    value = config.get("key_prefix")
+    prefix = (storage if value is None else str(value)).strip().strip("/")
+    return f"{prefix}/" if prefix else ""
 
 
 def storage_prefix(name: str) -> str:

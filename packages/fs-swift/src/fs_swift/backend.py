@@ -49,7 +49,7 @@ from fs_core.serving import disposition_for, response_type, send_stream
 from . import listing
 from .client import Connections
 from .errors import SERVICE_ERRORS, status_of, translate, translated
-from .listing import delete_objects, list_objects
+from .listing import delete_object, delete_objects, list_objects
 from .segments import UPLOAD_META, Segment, group_segments, manifest, new_token, orphaned, upload_segments
 from .settings import SwiftSettings
 from .tempurls import ACCOUNT_KEY_HEADERS, KEY_HEADERS, pick_key_slot, sign
@@ -368,11 +368,7 @@ class SwiftBackend(BaseBackend):
         conn = self._conn()
         key = self._key(filename)
         with translated(self.settings, f"delete {filename!r}"):
-            try:
-                conn.delete_object(self.container, key)
-            except ClientException as exc:
-                if exc.http_status != 404:
-                    raise
+            delete_object(conn, self.container, key)
             folder = (
                 (self.container, item["name"]) for item in list_objects(conn, self.container, key + "/")
             )
@@ -459,11 +455,7 @@ class SwiftBackend(BaseBackend):
             conn = self._conn()
             key = self._key(filename)
             with translated(self.settings, f"delete {filename!r}"):
-                try:
-                    conn.delete_object(self.container, key)
-                except ClientException as exc:
-                    if exc.http_status != 404:
-                        raise
+                delete_object(conn, self.container, key)
                 if _is_slo(head):
                     self._delete_segments(conn, f"{key}/{head.get(UPLOAD_META.lower(), '')}/")
         return target

@@ -19,7 +19,7 @@ from swiftclient.exceptions import ClientException
 
 from fs_core.errors import BackendError
 
-__all__ = ["BULK_BATCH", "delete_objects", "list_objects"]
+__all__ = ["BULK_BATCH", "delete_object", "delete_objects", "list_objects"]
 
 #: Names per bulk-delete request. Swift allows 10,000, but deletes about 250 a second with its
 #: default concurrency, all in one open request: smaller batches stay well inside a timeout.
@@ -51,12 +51,7 @@ def delete_objects(
     batch: list[str] = []
     for container, name in container_paths:
         if not bulk:
-            try:
-                conn.delete_object(container, name)
-                deleted += 1
-            except ClientException as exc:
-                if exc.http_status != 404:
-                    raise
+            deleted += delete_object(conn, container, name)
             continue
         batch.append(quote(f"/{container}/{name}"))
         if len(batch) >= bulk:
@@ -65,6 +60,17 @@ def delete_objects(
     if batch:
         deleted += _bulk_delete(conn, batch, storage)
     return deleted
+
+
+def delete_object(conn: Connection, container: str, name: str) -> bool:
+    """Delete one object; ``False`` if it was not there (gone already is not an error)."""
+    try:
+        conn.delete_object(container, name)
+    except ClientException as exc:
+        if exc.http_status != 404:
+            raise
+        return False
+    return True
 
 
 def _bulk_delete(conn: Connection, paths: list[str], storage: str) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_core.config import SERVE_MODES, Config, as_bool
+from fs_core.config import Config, as_bool, serve_mode, shared_key_prefix
 from fs_core.errors import ConfigurationError
 
 __all__ = ["AUTH_VERSIONS", "OS_OPTION_KEYS", "GiB", "MiB", "SwiftSettings"]
@@ -84,15 +84,12 @@ class SwiftSettings:
     def from_config(cls, name: str, config: Config) -> SwiftSettings:
         """Build the settings of storage ``name`` from its resolved ``config``."""
         hint = f"{name.upper()}_FS_"
-        shared = _str(config.get("container"))
+        shared = config.get_str("container")
         if shared:
-            container = shared
-            prefix = config.get("key_prefix")
-            key_prefix = (name if prefix is None else str(prefix)).strip().strip("/")
-            key_prefix = f"{key_prefix}/" if key_prefix else ""
+            container, key_prefix = shared, shared_key_prefix(config, name)
         else:
             container, key_prefix = name, ""
-        segments = _str(config.get("segment_container")) or f"{container}_segments"
+        segments = config.get_str("segment_container") or f"{container}_segments"
         for key, value in (("CONTAINER", container), ("SEGMENT_CONTAINER", segments)):
             if "/" in value or len(value) > MAX_CONTAINER_NAME:
                 where = f"{hint}{key}" if key != "CONTAINER" or shared else f"the storage name {name!r}"
@@ -109,25 +106,18 @@ class SwiftSettings:
         version = str(config.get("auth_version", "1")).strip().lower().lstrip("v")
         if version not in AUTH_VERSIONS:
             raise ConfigurationError(f"AUTH_VERSION must be 1, 2 or 3, not {config.get('auth_version')!r}")
-        os_options = {key: str(config[key]) for key in OS_OPTION_KEYS if _str(config.get(key))}
+        os_options = {key: str(config[key]) for key in OS_OPTION_KEYS if config.get_str(key)}
         os_options.update(config.get_mapping("os_options"))
-        storage_url = _str(config.get("storage_url"))
+        storage_url = config.get_str("storage_url")
         if storage_url:
             os_options["object_storage_url"] = storage_url
-
-        serve = config.get("serve", True)
-        if isinstance(serve, str) and serve.strip().lower() in SERVE_MODES:
-            serve_mode = serve.strip().lower()
-        else:
-            as_bool(serve, "serve")  # True/False: the core's switch; streamed when on
-            serve_mode = "stream"
 
         segment_size = config.get_size("segment_size", 128 * MiB)
         threshold = config.get_size("slo_threshold", 512 * MiB)
         for key, value in (("SEGMENT_SIZE", segment_size), ("SLO_THRESHOLD", threshold)):
             if value > SWIFT_MAX_FILE_SIZE:
                 raise ConfigurationError(f"{key} must be at most 5 GiB (Swift's largest object), not {value}")
-        digest = (_str(config.get("temp_url_digest")) or "sha256").lower()
+        digest = (config.get_str("temp_url_digest") or "sha256").lower()
         if digest not in TEMP_URL_DIGESTS:
             raise ConfigurationError(
                 f"TEMP_URL_DIGEST must be one of {', '.join(sorted(TEMP_URL_DIGESTS))}, not {digest!r}"
@@ -140,9 +130,9 @@ class SwiftSettings:
 
         return cls(
             storage=name,
-            authurl=_str(config.get("authurl")),
-            user=_str(config.get("user")),
-            key=_str(config.get("key")),
+            authurl=config.get_str("authurl"),
+            user=config.get_str("user"),
+            key=config.get_str("key"),
             container=container,
             key_prefix=key_prefix,
             segment_container=segments,
@@ -157,9 +147,9 @@ class SwiftSettings:
             connection_options=config.get_mapping("connection_options"),
             slo_threshold=threshold,
             segment_size=segment_size,
-            serve=serve_mode,
-            redirect_expires=_positive(config, "redirect_expires", 300),
-            temp_url_key=_str(config.get("temp_url_key")),
+            serve=serve_mode(config.get("serve", True)),
+            redirect_expires=config.get_positive_int("redirect_expires", 300),
+            temp_url_key=config.get_str("temp_url_key"),
             set_temp_url_key=config.get_bool("set_temp_url_key", False),
             temp_url_digest=digest,
             bulk_delete=bulk_delete,
@@ -177,17 +167,3 @@ class SwiftSettings:
                 f"FS_SWIFT_{k.upper()} or {self.storage.upper()}_FS_{k.upper()}" for k in missing
             )
             raise ConfigurationError(f"Storage {self.storage!r} on swift needs {names}")
-
-
-def _str(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _positive(config: Config, key: str, default: int) -> int:
-    value = config.get_int(key, default)
-    if value is None or value < 1:
-        raise ConfigurationError(f"{key.upper()} must be a positive integer, not {value!r}")
-    return value
