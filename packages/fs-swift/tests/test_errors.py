@@ -6,7 +6,7 @@ import io
 import time
 
 import pytest
-import requests
+import requests  # pants: no-infer-dep (python-swiftclient brings it)
 from flask import Flask
 from swiftclient.exceptions import ClientException
 
