@@ -17,7 +17,7 @@ from flask import Flask
 
 import fs_core
 from fs_core import ATOMIC_CREATE, SERVER_SIDE_COPY, SIGNED_URLS
-from fs_core.errors import BackendError, ConfigurationError, FileExists
+from fs_core.errors import BackendError, ConfigurationError, FileExists, InvalidFilename
 from fs_core.testing import FailingStream, PatternStream, bind_backend
 from fs_swift import listing
 from fs_swift.backend import SwiftBackend
@@ -430,3 +430,24 @@ def test_file_replaced_while_read_is_an_error(make_backend):
         f.seek(1_000_000)  # beyond what the first GET buffered
         with pytest.raises(BackendError, match="replaced while it was being read"):
             f.read(10)
+
+
+def test_names_too_long_for_swift_are_refused_before_anything_is_sent(make_backend):
+    backend = make_backend(**SMALL_SLO)
+    fits = "d/" + "é" * 490 + "a" * 40  # 1,022 bytes in UTF-8 (Swift counts bytes)
+    backend.write(fits, b"small: one object")
+    assert backend.read(fits) == b"small: one object"
+    # The same name as a large object: its segments' names would pass 1,024 bytes.
+    with pytest.raises(InvalidFilename, match=r"1064 bytes \(42 of them for its segments"):
+        backend.save(io.BytesIO(b"L" * (MiB)), fits, overwrite=True)
+    assert backend.read(fits) == b"small: one object"
+    with pytest.raises(InvalidFilename, match="1025 bytes, and the cluster allows 1024"):
+        backend.write(fits + "xyz", b"x")
+    with pytest.raises(InvalidFilename, match="too long"):
+        backend.copy(fits, fits + "xyz")
+    assert segments(backend) == []
+    assert list(backend.list_files()) == [fits]
+    # Deleting its folder: too long a line for a bulk delete (3,000 bytes quoted), deleted alone.
+    backend.write("d/short.txt", b"x")
+    backend.delete("d")
+    assert list(backend.list_files()) == []

@@ -42,7 +42,14 @@ from werkzeug.wrappers import Response
 from fs_core import streams
 from fs_core.backend import SERVER_SIDE_COPY, SIGNED_URLS, BaseBackend
 from fs_core.content_types import content_type_for
-from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound, OperationNotSupported
+from fs_core.errors import (
+    BackendError,
+    ConfigurationError,
+    FileExists,
+    FileNotFound,
+    InvalidFilename,
+    OperationNotSupported,
+)
 from fs_core.leftovers import Leftover
 from fs_core.serving import disposition_for, response_type, send_stream
 
@@ -50,7 +57,16 @@ from . import listing
 from .client import Connections
 from .errors import SERVICE_ERRORS, status_of, translate, translated
 from .listing import delete_object, delete_objects, list_objects
-from .segments import UPLOAD_META, Segment, group_segments, manifest, new_token, orphaned, upload_segments
+from .segments import (
+    SEGMENT_SUFFIX,
+    UPLOAD_META,
+    Segment,
+    group_segments,
+    manifest,
+    new_token,
+    orphaned,
+    upload_segments,
+)
 from .settings import SwiftSettings
 from .tempurls import ACCOUNT_KEY_HEADERS, KEY_HEADERS, pick_key_slot, sign
 from .uploads import UploadBody, read_head
@@ -131,6 +147,21 @@ class SwiftBackend(BaseBackend):
 
     def _key(self, filename: str) -> str:
         return self.key_prefix + filename
+
+    def _check_length(self, filename: str, key: str, *, large: bool) -> None:
+        """Refuse, before anything is sent, a name whose object name (or, for a large object,
+        whose segments' names) would be longer than the cluster allows (1,024 bytes unless
+        ``/info`` says otherwise): Swift would answer a bare ``400 Bad Request``."""
+        length = len(key.encode()) + (SEGMENT_SUFFIX if large else 0)
+        limit = int(self.connections.info().get("swift", {}).get("max_object_name_length") or 1024)
+        if length > limit:
+            extra = (
+                f" ({SEGMENT_SUFFIX} of them for its segments' names: it is a large object)" if large else ""
+            )
+            raise InvalidFilename(
+                f"{filename!r} is too long for storage {self.name!r}: its Swift object name would be "
+                f"{length} bytes{extra}, and the cluster allows {limit}"
+            )
 
     def _bulk(self) -> int:
         """Names per bulk-delete request, ``0`` where the cluster has no bulk delete."""
@@ -286,11 +317,13 @@ class SwiftBackend(BaseBackend):
                     size, stream, head = len(head), io.BytesIO(head), b""
             try:
                 if size is not None and size <= threshold:
+                    self._check_length(filename, key, large=False)
                     body = UploadBody(stream, size, exact=True)
                     conn.put_object(
                         self.container, key, body, content_length=size, content_type=mime, headers=headers
                     )
                 else:
+                    self._check_length(filename, key, large=True)
                     if not overwrite and self._head_or_none(key) is not None:
                         raise FileExists(filename)  # before any segment is sent
                     self._save_large(stream, key, size, head, mime, headers)
@@ -397,6 +430,7 @@ class SwiftBackend(BaseBackend):
             return target
         key = self._key(target)
         with translated(self.settings, f"copy {filename!r} to {target!r}"):
+            self._check_length(target, key, large=_is_slo(head))
             previous = self._head_or_none(key)
             if previous is not None and not overwrite:
                 raise FileExists(target)

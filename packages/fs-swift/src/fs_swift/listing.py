@@ -25,6 +25,10 @@ __all__ = ["BULK_BATCH", "delete_object", "delete_objects", "list_objects"]
 #: default concurrency, all in one open request: smaller batches stay well inside a timeout.
 BULK_BATCH = 1000
 PAGE = 10_000
+#: The bulk middleware refuses a line longer than twice its longest path (1,282 bytes with
+#: Swift's default name limits): a name whose quoted path is longer (1,000 bytes of UTF-8
+#: quote to 3,000) is deleted with a DELETE of its own.
+BULK_MAX_LINE = 2048
 
 
 def list_objects(conn: Connection, container: str, prefix: str) -> Iterator[dict[str, Any]]:
@@ -53,7 +57,11 @@ def delete_objects(
         if not bulk:
             deleted += delete_object(conn, container, name)
             continue
-        batch.append(quote(f"/{container}/{name}"))
+        line = quote(f"/{container}/{name}")
+        if len(line) > BULK_MAX_LINE:
+            deleted += delete_object(conn, container, name)
+            continue
+        batch.append(line)
         if len(batch) >= bulk:
             deleted += _bulk_delete(conn, batch, storage)
             batch = []

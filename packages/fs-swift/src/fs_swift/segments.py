@@ -26,11 +26,21 @@ from fs_core.leftovers import Leftover, is_older
 
 from .uploads import UploadBody, read_head
 
-__all__ = ["UPLOAD_META", "Segment", "SegmentGroup", "group_segments", "new_token", "upload_segments"]
+__all__ = [
+    "SEGMENT_SUFFIX",
+    "UPLOAD_META",
+    "Segment",
+    "SegmentGroup",
+    "group_segments",
+    "new_token",
+    "upload_segments",
+]
 
 #: Metadata header of a manifest (and of create-only objects): the upload's random token.
 UPLOAD_META = "X-Object-Meta-Fs-Upload"
 SEGMENT_TYPE = "application/octet-stream"
+#: What a segment's name adds to its object's name: ``/<upload token>/<8 digits>``.
+SEGMENT_SUFFIX = len(f"/{uuid.uuid4().hex}/{0:08d}")
 
 
 def new_token() -> str:
