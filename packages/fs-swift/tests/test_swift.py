@@ -338,6 +338,66 @@ def test_tampered_temp_urls_are_refused(make_backend):
     assert fetch(url)[2] == b"a"
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["q?x=1.txt", "dir/a b#c%d&e+f;g.txt", "é/\u2028\u202etxt.exe", "d/%2e%2e/x.txt", "..txt"],
+)
+def test_temp_urls_of_odd_names_open_that_file(make_backend, name):
+    backend = make_backend(container=unique_name("odd"), **SIGNING)
+    backend.write(name, b"the file")
+    backend.write("q", b"a neighbour")  # what a '?' cut short would reach
+    status, headers, body = fetch(backend.signed_url(name, expires=60, as_attachment=True))
+    assert (status, body) == (200, b"the file")
+    assert headers["Content-Disposition"].startswith("attachment")
+
+
+def test_large_objects_with_a_containers_key_are_signed_and_served_by_the_app(make_backend):
+    """A container's TempURL key cannot open the segment container (Swift answers 409): the
+    core's view URL, which streams, stands in for the TempURL, and redirects stream too."""
+    backend = make_backend(serve="redirect", **SMALL_SLO, **SIGNING)
+    large = PatternStream(3 * 256 * KiB)
+    backend.save(large, "big.bin")
+    backend.write("small.txt", b"one object")
+    raw = backend._sign("big.bin", 60, "GET")
+    assert fetch(raw)[0] == 409  # what a TempURL of it would get
+    assert backend.signed_url("big.bin", 60) is None
+    assert backend.signed_url("big.bin", 60, method="HEAD")  # a HEAD reads no segment
+    assert backend.signed_url("small.txt", 60)
+    app, storage = storage_on(backend)
+    client = app.test_client()
+    with app.app_context():
+        url = storage.signed_url("big.bin", 60, external=False)
+        assert "temp_url_sig" not in url
+    response = client.get(url)
+    assert (response.status_code, hashlib.sha256(response.data).hexdigest()) == (200, large.digest)
+    response = client.get(storage.url("big.bin"))
+    assert (response.status_code, hashlib.sha256(response.data).hexdigest()) == (200, large.digest)
+    assert client.get(storage.url("small.txt")).status_code == 302
+
+
+def test_large_objects_with_the_accounts_key_redirect_to_a_temp_url(make_backend):
+    """An account's key opens the segment container too: large objects get TempURLs. (In
+    another tempauth account than the other tests', which its key must not change.)"""
+    backend = make_backend(
+        user="test2:tester2", key="testing2", temp_url_key="account-secret", serve="redirect", **SMALL_SLO
+    )
+    conn = backend.connections.get()
+    conn.post_account({"X-Account-Meta-Temp-URL-Key": "account-secret"})
+    try:
+        large = PatternStream(3 * 256 * KiB)
+        backend.save(large, "big.bin")
+        status, _, body = fetch(backend.signed_url("big.bin", 60))
+        assert (status, hashlib.sha256(body).hexdigest()) == (200, large.digest)
+        app, storage = storage_on(backend)
+        response = app.test_client().get(storage.url("big.bin"))
+        assert response.status_code == 302
+        status, _, body = fetch(response.location)
+        assert (status, hashlib.sha256(body).hexdigest()) == (200, large.digest)
+    finally:
+        backend.delete("big.bin")
+        conn.post_account({"X-Account-Meta-Temp-URL-Key": ""})
+
+
 def test_temp_url_key_stored_on_the_container_and_read_back(make_backend):
     backend = make_backend(**SIGNING)
     backend.write("k.txt", b"k")

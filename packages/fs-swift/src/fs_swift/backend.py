@@ -111,6 +111,7 @@ class SwiftBackend(BaseBackend):
         self._container_ready = False
         self._segments_ready = False
         self._temp_url_key: str | None = None
+        self._account_key: bool | None = None
 
     # -- connections and containers ---------------------------------------------------------
 
@@ -199,7 +200,8 @@ class SwiftBackend(BaseBackend):
     def get_metadata(self, filename: str) -> dict[str, Any]:
         """From one HEAD: ``checksum`` (``md5:`` for a plain object, whose ETag is the MD5 of
         its content; ``etag:`` for a large object, whose ETag is the MD5 of its segments'),
-        ``size``, ``mime`` (the stored Content-Type), ``modified`` (UTC), ``etag``."""
+        ``size``, ``mime`` (the stored Content-Type), ``modified`` (UTC), ``etag``, and
+        ``large_object`` (a Static Large Object, made of segments)."""
         head = self._head(filename)
         etag = str(head.get("etag") or "").strip('"')
         stored = str(head.get("content-type") or "")
@@ -216,6 +218,7 @@ class SwiftBackend(BaseBackend):
             "modified": modified,
             "etag": head.get("etag"),
             "content_type": stored,
+            "large_object": _is_slo(head),
         }
 
     def _fetch(self, filename: str, etag: str | None, start: int) -> Any:
@@ -535,10 +538,15 @@ class SwiftBackend(BaseBackend):
         """Stream the object through the app (one HEAD, then one GET, ranged if the request
         asks for a range), or, with ``SERVE = 'redirect'``, redirect to a TempURL that makes
         Swift send the core's ``Content-Disposition``. A file whose stored type is not the one
-        the core would send (stored by another tool) is streamed: Swift sends what it stored."""
+        the core would send (stored by another tool) is streamed: Swift sends what it stored;
+        so is a large object whose TempURL could not read its segments (see
+        :meth:`_signs_for_segments`)."""
         meta = self.metadata(filename)
         mimetype = response_type(filename, meta["mime"])
-        if self.settings.serve == "redirect" and meta.get("content_type") == mimetype:
+        redirectable = meta.get("content_type") == mimetype and (
+            not meta["large_object"] or self._signs_for_segments()
+        )
+        if self.settings.serve == "redirect" and redirectable:
             disposition = disposition_for(
                 filename, mimetype, self.config, as_attachment=as_attachment, download_name=download_name
             )
@@ -594,6 +602,28 @@ class SwiftBackend(BaseBackend):
         self._temp_url_key = secret
         return secret
 
+    def _signs_for_segments(self) -> bool:
+        """Whether a TempURL can GET a large object: only a key of the **account** opens the
+        segment container too. Swift's tempurl lets a URL signed with a container's key
+        reach that container only, so the segments of a large object answer 401 and the
+        GET 409. Asked once (a HEAD of the account, whose keys a user who may write sees)."""
+        if self._account_key is None:
+            secret = self._key_for_signing()
+            with translated(self.settings, "read the account's TempURL keys"):
+                try:
+                    account = self._conn().head_account()
+                except ClientException as exc:
+                    if exc.http_status not in (401, 403):
+                        raise
+                    account = {}  # not shown to this user: assume a container's key
+            self._account_key = secret in {account.get(h) for h in ACCOUNT_KEY_HEADERS}
+        return self._account_key
+
+    def _is_large(self, filename: str) -> bool:
+        with translated(self.settings, "read", filename):
+            head = self._head_or_none(self._key(filename))
+        return head is not None and _is_slo(head)
+
     def _sign(self, name: str, expires: int, method: str, **kwargs: Any) -> str:
         secret = self._key_for_signing()
         return sign(
@@ -626,6 +656,8 @@ class SwiftBackend(BaseBackend):
         method = method.upper()
         if expires <= 0:
             raise OperationNotSupported(f"A TempURL must last at least one second, not {expires} s")
+        if method == "GET" and not self._signs_for_segments() and self._is_large(filename):
+            return None  # the core signs a URL of its own view, which streams the segments
         if method in ("GET", "HEAD"):
             mimetype = content_type_for(filename)
             disposition = disposition_for(

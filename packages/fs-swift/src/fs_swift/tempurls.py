@@ -45,7 +45,7 @@ def sign(
     base = urlsplit(storage_url)
     path = f"{base.path.rstrip('/')}/{container}/{key_name}"
     signed = generate_temp_url(path, expires, secret, method.upper(), digest=digest)
-    _, _, query = signed.partition("?")
+    _, _, query = signed.rpartition("?")  # the path itself may hold a "?"
     extra: list[tuple[str, str]] = []
     if filename is not None:
         extra.append(("filename", posixpath.basename(filename) or "download"))
