@@ -543,10 +543,12 @@ class SwiftBackend(BaseBackend):
         :meth:`_signs_for_segments`)."""
         meta = self.metadata(filename)
         mimetype = response_type(filename, meta["mime"])
-        redirectable = meta.get("content_type") == mimetype and (
-            not meta["large_object"] or self._signs_for_segments()
+        redirect_to_swift = (
+            self.settings.serve == "redirect"
+            and meta.get("content_type") == mimetype
+            and (not meta["large_object"] or self._signs_for_segments())
         )
-        if self.settings.serve == "redirect" and redirectable:
+        if redirect_to_swift:
             disposition = disposition_for(
                 filename, mimetype, self.config, as_attachment=as_attachment, download_name=download_name
             )
