@@ -1,0 +1,3 @@
+"""fs-mongoengine."""
+
+__version__ = "0.1.0"
