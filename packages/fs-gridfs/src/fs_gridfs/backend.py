@@ -41,7 +41,7 @@ from fs_core.backend import ATOMIC_CREATE, SERVER_SIDE_COPY, BaseBackend
 from fs_core.content_types import content_type_for, parse_content_type
 from fs_core.errors import BackendError, ConfigurationError, FileExists, FileNotFound
 from fs_core.leftovers import Leftover
-from fs_core.serving import send_stream
+from fs_core.serving import current_environ, normalize_range, send_stream
 
 from . import leftovers, legacy, names, versions
 from .bucket import Bucket, Version
@@ -173,7 +173,9 @@ class GridFSBackend(BaseBackend):
         with self._translated(f"check {filename!r}"):
             return bucket.names.find_one({"_id": filename}, {"_id": 1}) is not None
 
-    def _reader(self, bucket: Bucket, filename: str, version: Version) -> ChunkReader:
+    def _reader(
+        self, bucket: Bucket, filename: str, version: Version, stop: int | None = None
+    ) -> ChunkReader:
         return ChunkReader(
             bucket.chunks,
             version.id,
@@ -182,6 +184,7 @@ class GridFSBackend(BaseBackend):
             max_chunks=max(1, self.settings.read_ahead // version.chunk_size),
             on_error=lambda exc: translate(exc, self.settings, f"read {filename!r}"),
             name=filename,
+            stop=stop,
         )
 
     def open_read(self, filename: str) -> BinaryIO:
@@ -446,15 +449,29 @@ class GridFSBackend(BaseBackend):
         bucket = self._ready()
         version = self._live(bucket, filename)
         meta = self._metadata(bucket, filename, version)
+        environ = environ if environ is not None else current_environ()
+        etag = meta["checksum"].partition(":")[2] or None
+        stop = _range_stop(environ, version.length, etag, meta["modified"])
         return send_stream(
-            lambda: io.BufferedReader(self._reader(bucket, filename, version), buffer_size=READ_BUFFER),
+            lambda: self._reader(bucket, filename, version, stop),
             environ=environ,
             size=meta["size"],
             mimetype=meta["mime"],
-            etag=meta["checksum"].partition(":")[2] or None,
+            etag=etag,
             last_modified=meta["modified"],
         )
 
     def __repr__(self) -> str:
         s = self.settings
         return f"<GridFSBackend {self.name!r} {s.shown_url} db={s.database!r} bucket={s.bucket!r}>"
+
+
+def _range_stop(environ: Any, size: int, etag: str | None, modified: Any) -> int | None:
+    """Where the body of the answer to ``environ`` ends if it is a range (a hint for the
+    reader: werkzeug reads 256 KiB at a time whatever the range)."""
+    from werkzeug.http import parse_range_header
+
+    environ = normalize_range(environ, size, etag=etag, last_modified=modified)
+    parsed = parse_range_header(environ.get("HTTP_RANGE"))
+    bounds = parsed.range_for_length(size) if parsed is not None else None
+    return bounds[1] if bounds else None

@@ -5,8 +5,9 @@ file: after a ``seek`` (a ``Range`` request), the server still sends a first bat
 16 MiB of chunks whatever was asked. :class:`ChunkReader` asks for chunk numbers in a bounded
 window instead (``n`` from ``first`` to ``first + count``, on the ``files_id_1_n_1`` index):
 the first query after a seek fetches the chunks the read needs, and each sequential query
-after it twice as many, up to ``READ_AHEAD`` worth. A ten-byte range of a 1 GiB file fetches
-one chunk; reading the file to its end holds at most ``READ_AHEAD`` bytes of chunks.
+after it twice as many, up to ``READ_AHEAD`` worth. Served with the end of the range it
+sends, a ten-byte range of a 1 GiB file fetches one chunk; reading the file to its end holds
+at most ``READ_AHEAD`` bytes of chunks.
 
 A version is immutable (its chunks never change once written), so a file replaced or
 deleted while it is read is never mixed with another: its chunks disappear, and the read
@@ -27,7 +28,12 @@ __all__ = ["ChunkReader"]
 
 
 class ChunkReader(io.RawIOBase):
-    """A seekable, read-only stream over the chunks of one GridFS file.
+    """A seekable, read-only raw stream over the chunks of one GridFS file.
+
+    Each ``read`` makes at most one query, and returns what that window holds (a raw stream
+    may return fewer bytes than asked; ``io.BufferedReader`` and werkzeug's file wrapper read
+    on). ``stop`` is where the caller will stop reading if it knows (the end of the ``Range``
+    being served): reads before it never fetch chunks past it, reads after it go on as usual.
 
     :param chunks: the bucket's ``chunks`` collection.
     :param file_id: the version's ``_id`` (its chunks' ``files_id``).
@@ -47,6 +53,7 @@ class ChunkReader(io.RawIOBase):
         max_chunks: int,
         on_error: Callable[[BaseException], Exception],
         name: str,
+        stop: int | None = None,
     ) -> None:
         super().__init__()
         self._chunks = chunks
@@ -57,12 +64,11 @@ class ChunkReader(io.RawIOBase):
         self._max = max(1, max_chunks)
         self._on_error = on_error
         self._name = name
+        self._stop = stop
         self._pos = 0
         self._first = 0  # chunk number of _window[0]
         self._window: list[bytes] = []
         self._next_count = 1  # chunks the next sequential query asks for
-        #: How many chunk documents this reader has received (for tests and benchmarks).
-        self.fetched = 0
 
     def readable(self) -> bool:
         return True
@@ -85,21 +91,26 @@ class ChunkReader(io.RawIOBase):
         self._pos = position
         return position
 
-    def _chunk(self, n: int, wanted: int) -> bytes:
-        """Chunk ``n``, fetched with those after it if it is not in the window."""
-        index = n - self._first
-        if 0 <= index < len(self._window):
-            return self._window[index]
-        if n == self._first + len(self._window) and self._window:
-            count = self._next_count  # reading on: fetch more at a time
-        else:  # the first read, or after a seek: what this read needs
-            count = -(-wanted // self._chunk_size)
+    def _ensure(self, n: int, wanted: int) -> None:
+        """Have chunk ``n`` in the window: a query for it and those after it if it is not.
+
+        Reading on from the window asks for twice as many chunks as the query before (up
+        to ``READ_AHEAD``); the first read, or one after a seek, for the chunks it fills
+        whole, at least one (the one it starts in), and never past ``stop``.
+        """
+        if 0 <= n - self._first < len(self._window):
+            return
+        if self._window and n == self._first + len(self._window):
+            count = self._next_count
+        else:  # the chunks the read fills (a raw read may come back short: no more)
+            count = wanted // self._chunk_size
+        if self._stop is not None and n * self._chunk_size < self._stop:
+            count = min(count, -(-self._stop // self._chunk_size) - n)
         count = max(1, min(count, self._max, self._count - n))
         self._window = []  # dropped before the next ones arrive: never two windows at once
         self._window = self._fetch(n, count)
         self._first = n
         self._next_count = min(count * 2, self._max)
-        return self._window[0]
 
     def _fetch(self, first: int, count: int) -> list[bytes]:
         query = {"files_id": self._file_id, "n": {"$gte": first, "$lt": first + count}}
@@ -107,7 +118,6 @@ class ChunkReader(io.RawIOBase):
             docs = list(self._chunks.find(query, {"_id": 0, "n": 1, "data": 1}).sort("n", 1))
         except SERVICE_ERRORS as exc:
             raise self._on_error(exc) from exc
-        self.fetched += len(docs)
         window = []
         for expected, doc in enumerate(docs, first):
             if doc["n"] != expected:
@@ -127,26 +137,34 @@ class ChunkReader(io.RawIOBase):
         return window
 
     def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left if negative) from one window of chunks."""
         if self.closed:
             raise ValueError("read of a closed file")
-        left = self.size - self._pos
+        end = self._stop if self._stop is not None and self._pos < self._stop else self.size
+        left = min(end, self.size) - self._pos
         if size is None or size < 0 or size > left:
             size = left
         if size <= 0:
             return b""
+        n, offset = divmod(self._pos, self._chunk_size)
+        self._ensure(n, size + offset)
         parts = []
         wanted = size
-        while wanted > 0:
-            n, offset = divmod(self._pos, self._chunk_size)
-            data = self._chunk(n, wanted + offset)
+        for data in self._window[n - self._first :]:
             part = data[offset : offset + wanted]
             parts.append(part)
-            self._pos += len(part)
             wanted -= len(part)
+            offset = 0
+            if not wanted:
+                break
+        self._pos += size - wanted
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def readall(self) -> bytes:
-        return self.read(-1)
+        parts = []
+        while data := self.read(self._max * self._chunk_size):
+            parts.append(data)
+        return b"".join(parts)
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
