@@ -68,3 +68,62 @@ def unreachable_backend(closed_port_url: str) -> GridFSBackend:
     """A backend whose server is down (pymongo's own client, a short selection timeout)."""
     config = Config(mongo_url=closed_port_url, mongo_db="fs", server_selection_timeout=0.3)
     return GridFSBackend("files", config)
+
+
+class Spy:
+    """Stands for a ``chunks`` collection and records the chunk numbers its queries return."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.queries: list[list[int]] = []
+
+    def find(self, *args: Any, **kwargs: Any) -> Any:
+        spy, cursor = self, self.inner.find(*args, **kwargs)
+
+        class Recorded:
+            def sort(self, *a: Any, **k: Any) -> Any:
+                nonlocal cursor
+                cursor = cursor.sort(*a, **k)
+                return self
+
+            def __iter__(self) -> Any:
+                docs = list(cursor)
+                spy.queries.append([doc["n"] for doc in docs])
+                return iter(docs)
+
+        return Recorded()
+
+    @property
+    def fetched(self) -> list[int]:
+        """Every chunk number received, in order."""
+        return [n for query in self.queries for n in query]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@pytest.fixture
+def spy_on_chunks() -> Callable[[GridFSBackend], Spy]:
+    """``spy_on_chunks(backend)``: record the chunks the backend reads from now on."""
+
+    def install(backend: GridFSBackend) -> Spy:
+        bucket = backend._ready()
+        spy = bucket.chunks = Spy(bucket.chunks)
+        return spy
+
+    return install
+
+
+@pytest.fixture
+def counts(db: Any) -> Callable[[GridFSBackend], tuple[int, int, int]]:
+    """``counts(backend)``: (file documents, chunk documents, names) of its bucket."""
+
+    def count(backend: GridFSBackend) -> tuple[int, int, int]:
+        bucket = backend.settings.bucket
+        return (
+            db[f"{bucket}.files"].count_documents({}),
+            db[f"{bucket}.chunks"].count_documents({}),
+            db[f"{bucket}.names"].count_documents({"_id": {"$type": "string"}}),
+        )
+
+    return count

@@ -18,37 +18,6 @@ KiB = 1024
 SIZE = 40 * KiB + 100  # 41 chunks of 1 KiB, the last one short
 
 
-class Spy:
-    """Stands for a collection and records the chunk documents its queries return."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.queries: list[list[int]] = []
-
-    def find(self, *args: Any, **kwargs: Any) -> Any:
-        spy, cursor = self, self.inner.find(*args, **kwargs)
-
-        class Recorded:
-            def sort(self, *a: Any, **k: Any) -> Any:
-                nonlocal cursor
-                cursor = cursor.sort(*a, **k)
-                return self
-
-            def __iter__(self) -> Any:
-                docs = list(cursor)
-                spy.queries.append([doc["n"] for doc in docs])
-                return iter(docs)
-
-        return Recorded()
-
-    @property
-    def fetched(self) -> list[int]:
-        return [n for query in self.queries for n in query]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
 @pytest.fixture
 def backend(make_backend) -> GridFSBackend:
     return make_backend(chunk_size=KiB, read_ahead=8 * KiB)
@@ -62,11 +31,8 @@ def data(backend) -> bytes:
 
 
 @pytest.fixture
-def spy(backend, data) -> Spy:
-    bucket = backend._ready()
-    spy = Spy(bucket.chunks)
-    bucket.chunks = spy
-    return spy
+def spy(backend, data, spy_on_chunks):
+    return spy_on_chunks(backend)
 
 
 def read_exactly(raw: Any, size: int) -> bytes:
@@ -101,14 +67,13 @@ def test_a_range_fetches_its_chunks_only(data, spy, served, start, length, chunk
     assert max(len(q) for q in spy.queries) <= 8  # READ_AHEAD, even for a long range
 
 
-def test_a_small_read_of_the_buffered_stream_fetches_one_chunk(make_backend):
+def test_a_small_read_of_the_buffered_stream_fetches_one_chunk(make_backend, spy_on_chunks):
     """With chunks at least as large as the stream's buffer (GridFS's default is 255 KiB),
     a small read after a seek fetches the one chunk it falls in."""
     backend = make_backend(chunk_size=64 * KiB)
     content = PatternStream(10 * 64 * KiB).read()
     backend.save(io.BytesIO(content), "f.bin")
-    bucket = backend._ready()
-    bucket.chunks = spy = Spy(bucket.chunks)
+    spy = spy_on_chunks(backend)
     with backend.open("f.bin", "rb") as f:
         f.seek(3 * 64 * KiB + 5)
         assert f.read(10) == content[3 * 64 * KiB + 5 : 3 * 64 * KiB + 15]

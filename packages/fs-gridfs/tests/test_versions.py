@@ -15,16 +15,6 @@ from pymongo.errors import AutoReconnect
 from fs_core.errors import BackendError, FileExists, FileNotFound
 from fs_core.testing import FailingStream, PatternStream
 from fs_gridfs import names
-from fs_testservers import MongoTarget
-
-
-def counts(db: Any, bucket: str) -> tuple[int, int, int]:
-    """(file documents, chunk documents, names) of a bucket."""
-    return (
-        db[f"{bucket}.files"].count_documents({}),
-        db[f"{bucket}.chunks"].count_documents({}),
-        db[f"{bucket}.names"].count_documents({"_id": {"$type": "string"}}),
-    )
 
 
 @pytest.fixture
@@ -33,11 +23,11 @@ def small_chunks(make_backend):
     return make_backend(chunk_size=1024, write_buffer=4096, read_ahead=4096)
 
 
-def test_a_saved_file_is_a_standard_gridfs_file(small_chunks, db, mongo: MongoTarget):
+def test_a_saved_file_is_a_standard_gridfs_file(small_chunks, db, counts):
     data = PatternStream(5000).read()
     small_chunks.save(io.BytesIO(data), "docs/report.pdf")
     bucket = small_chunks.settings.bucket
-    assert counts(db, bucket) == (1, 5, 1)
+    assert counts(small_chunks) == (1, 5, 1)
     doc = db[f"{bucket}.files"].find_one()
     assert doc["filename"] == "docs/report.pdf"
     assert (doc["length"], doc["chunkSize"]) == (5000, 1024)
@@ -58,29 +48,28 @@ def test_metadata_comes_from_what_was_stored_with_the_file(small_chunks, db):
     assert meta["modified"].utcoffset().total_seconds() == 0
 
 
-def test_overwrite_keeps_one_version(small_chunks, db):
+def test_overwrite_keeps_one_version(small_chunks, db, counts):
     bucket = small_chunks.settings.bucket
     small_chunks.save(io.BytesIO(b"a" * 3000), "f.bin")
     first = db[f"{bucket}.files"].find_one()["_id"]
     small_chunks.save(io.BytesIO(b"b" * 1500), "f.bin", overwrite=True)
     assert small_chunks.read("f.bin") == b"b" * 1500
-    assert counts(db, bucket) == (1, 2, 1)
+    assert counts(small_chunks) == (1, 2, 1)
     assert db[f"{bucket}.chunks"].count_documents({"files_id": first}) == 0
 
 
-def test_a_failed_save_leaves_no_chunks(small_chunks, db):
+def test_a_failed_save_leaves_no_chunks(small_chunks, counts):
     small_chunks.save(io.BytesIO(b"kept"), "kept.txt")
     for overwrite in (False, True):
         with pytest.raises(OSError):
             small_chunks.save(
                 FailingStream(20_000), "kept.txt" if overwrite else "new.bin", overwrite=overwrite
             )
-    assert counts(db, small_chunks.settings.bucket) == (1, 1, 1)
+    assert counts(small_chunks) == (1, 1, 1)
     assert small_chunks.read("kept.txt") == b"kept"
 
 
-def test_the_old_version_stays_when_publishing_fails(small_chunks, db, monkeypatch):
-    bucket = small_chunks.settings.bucket
+def test_the_old_version_stays_when_publishing_fails(small_chunks, monkeypatch, counts):
     small_chunks.save(io.BytesIO(b"old content"), "f.txt")
 
     def down(*args, **kwargs):
@@ -91,10 +80,10 @@ def test_the_old_version_stays_when_publishing_fails(small_chunks, db, monkeypat
         small_chunks.save(io.BytesIO(b"new content"), "f.txt", overwrite=True)
     assert isinstance(info.value.original, AutoReconnect)
     assert small_chunks.read("f.txt") == b"old content"
-    assert counts(db, bucket) == (1, 1, 1)  # the new version was removed again
+    assert counts(small_chunks) == (1, 1, 1)  # the new version was removed again
 
 
-def test_a_publish_whose_answer_was_lost_succeeded(small_chunks, db, monkeypatch):
+def test_a_publish_whose_answer_was_lost_succeeded(small_chunks, monkeypatch):
     """The server applied the write but the answer never came: the save reports success
     (the name shows the new version), never removing the version it shows."""
     real = names.replace
@@ -128,7 +117,7 @@ def test_create_only_refuses_before_sending_a_large_file(make_backend):
     assert backend.read("taken.bin") == b"first"
 
 
-def test_a_creator_that_loses_the_race_removes_its_version(small_chunks, make_backend, db):
+def test_a_creator_that_loses_the_race_removes_its_version(small_chunks, make_backend, counts):
     """Another process creates the name while this one uploads: the insert of the name's
     document is what refuses, and the loser's chunks go."""
     other = make_backend(small_chunks.name, chunk_size=1024)
@@ -143,10 +132,10 @@ def test_a_creator_that_loses_the_race_removes_its_version(small_chunks, make_ba
     with pytest.raises(FileExists):
         small_chunks.save(CreatedMeanwhile(b"x" * 2000), "race.bin")
     assert small_chunks.read("race.bin") == b"winner"
-    assert counts(db, small_chunks.settings.bucket) == (1, 1, 1)
+    assert counts(small_chunks) == (1, 1, 1)
 
 
-def test_concurrent_overwrites_leave_one_whole_version(small_chunks, db):
+def test_concurrent_overwrites_leave_one_whole_version(small_chunks, counts):
     writers, rounds = 6, 3
     small_chunks.save(io.BytesIO(b"start"), "hot.bin")
     barrier = threading.Barrier(writers)
@@ -168,7 +157,7 @@ def test_concurrent_overwrites_leave_one_whole_version(small_chunks, db):
     assert errors == []
     content = small_chunks.read("hot.bin")
     assert content in {f"{i}.{r};".encode() * 700 for i in range(writers) for r in range(rounds)}
-    files, chunks, named = counts(db, small_chunks.settings.bucket)
+    files, chunks, named = counts(small_chunks)
     assert (files, named) == (1, 1)
     assert chunks == -(-len(content) // 1024)
 
@@ -212,12 +201,12 @@ def test_a_stream_outliving_its_version_fails_rather_than_mixing(small_chunks):
     stream.close()
 
 
-def test_delete_removes_every_version_and_folder(small_chunks, db):
+def test_delete_removes_every_version_and_folder(small_chunks, counts):
     for name in ("d/1.txt", "d/e/2.txt", "d.txt", "dd/3.txt", "d"):
         small_chunks.save(io.BytesIO(b"x" * 1500), name)
     small_chunks.delete("d")
     assert set(small_chunks.list_files()) == {"d.txt", "dd/3.txt"}
-    assert counts(db, small_chunks.settings.bucket) == (2, 4, 2)
+    assert counts(small_chunks) == (2, 4, 2)
 
 
 @pytest.mark.parametrize("special", ["a.b", "a+", "(x)", "[ab]", "a*", "^a$", "a|b", "a?", "{1}", "%"])
