@@ -98,7 +98,21 @@ class Bucket:
 
     def ensure_indexes(self) -> None:
         """The indexes of the GridFS specification, and ``names.file`` (leftovers ask which
-        versions a name points to). Idempotent; the server skips existing ones."""
-        self.files.create_index([("filename", 1), ("uploadDate", 1)])
-        self.chunks.create_index([("files_id", 1), ("n", 1)], unique=True)
-        self.names.create_index([("file", 1)])
+        versions a name points to), each made unless an index on the same keys exists (one
+        made by another GridFS client may have other options; it serves as well)."""
+        wanted = (
+            (self.files, [("filename", 1), ("uploadDate", 1)], False),
+            (self.chunks, [("files_id", 1), ("n", 1)], True),
+            (self.names, [("file", 1)], False),
+        )
+        for collection, keys, unique in wanted:
+            existing = {_keys(index["key"]) for index in collection.list_indexes()}
+            if tuple(keys) not in existing:
+                collection.create_index(keys, unique=unique)
+
+
+def _keys(spec: Any) -> tuple[tuple[str, Any], ...]:
+    return tuple(
+        (str(field), int(order) if isinstance(order, (int, float)) else order)
+        for field, order in spec.items()
+    )
