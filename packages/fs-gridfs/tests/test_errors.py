@@ -93,9 +93,10 @@ def test_missing_rights():
 
 def test_other_failures_say_what_failed():
     error = translate(AutoReconnect("connection closed"), SETTINGS, "list 'x'")
-    assert (
-        str(error)
-        == "Storage 'avatars': cannot reach MongoDB at mongodb://app:***@db.example:27017 to list 'x' (connection closed). Check MONGO_URL (FS_GRIDFS_MONGO_URL or AVATARS_FS_MONGO_URL) and that the server is up; operations wait at most SERVER_SELECTION_TIMEOUT (10 s) for it"
+    assert str(error) == (
+        "Storage 'avatars': cannot reach MongoDB at mongodb://app:***@db.example:27017 to list 'x' "
+        "(connection closed). Check MONGO_URL (FS_GRIDFS_MONGO_URL or AVATARS_FS_MONGO_URL) and that "
+        "the server is up; operations wait at most SERVER_SELECTION_TIMEOUT (10 s) for it"
     )
     error = translate(OperationFailure("disk full", code=14031), SETTINGS, "save 'a.txt'")
     assert str(error) == "Storage 'avatars': MongoDB failed to save 'a.txt': disk full"
@@ -111,7 +112,7 @@ def test_a_failure_while_reading_is_a_backend_error(make_backend, monkeypatch):
         raise AutoReconnect("connection reset")
 
     monkeypatch.setattr(stream.raw, "_chunks", type("Down", (), {"find": down})())
-    with pytest.raises(BackendError, match="cannot reach MongoDB .* to read 'f.bin'"):
+    with pytest.raises(BackendError, match=r"cannot reach MongoDB .* to read 'f\.bin'"):
         stream.read()
     assert chunks is backend._ready().chunks
 
