@@ -21,7 +21,7 @@ import pytest
 from flask import Flask
 
 import fs_core
-from fs_core.testing import bind_backend
+from fs_core.testing import bind_backend, child_env
 from fs_gridfs import names
 
 
@@ -168,7 +168,9 @@ def test_kill_9_mid_save_leaves_the_previous_file_and_a_leftover(make_backend, m
         backend.write("big.bin", b"previous content")
     spec = {"name": backend.name, "config": mongo.fs_config(database, chunk_size=65536, write_buffer=262144)}
     spec["overwrite"] = overwrite
-    child = subprocess.Popen([sys.executable, "-c", CHILD, json.dumps(spec)], stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, json.dumps(spec)], stderr=subprocess.PIPE, env=child_env()
+    )
     try:
         deadline = time.monotonic() + 60
         while not list(backend.leftovers(0)):

@@ -12,6 +12,7 @@ import pytest
 import fs_core as fs
 from fs_core.config import Config
 from fs_core.errors import BackendError, ConfigurationError
+from fs_core.testing import child_env
 from fs_gridfs import plugin
 from fs_gridfs.backend import GridFSBackend
 from fs_gridfs.clients import EXTENSION
@@ -126,5 +127,7 @@ def test_importing_the_plugin_does_not_import_pymongo():
         "import json, sys, fs_gridfs, fs_gridfs.plugin;"
         "print(json.dumps(sorted(m for m in ('pymongo', 'gridfs', 'bson') if m in sys.modules)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=child_env()
+    ).stdout
     assert json.loads(out) == []
