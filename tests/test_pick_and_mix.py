@@ -56,9 +56,9 @@ def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
 BACKENDS: dict[str, Backend] = {
     "fs-local": Backend("local"),  # FS_ROOT defaults to the app's instance folder
     "fs-s3": Backend("s3", _s3_on_moto),
-    "fs-gridfs": Backend(
+    "fs-gridfs": Backend(  # on mongomock (no MongoDB server here): a client class, by config
         "gridfs",
-        {"FS_GRIDFS_MONGO_URL": "mongodb://localhost/pick", "FS_GRIDFS_CLIENT_CLASS": "mongomock:MongoClient"},
+        {"FS_GRIDFS_MONGO_URL": "mongodb://db/pick", "FS_GRIDFS_CLIENT_CLASS": "mongomock:MongoClient"},
         ("mongomock",),
     ),
 }
