@@ -144,14 +144,9 @@ class GridFSBackend(BaseBackend):
     @property
     def capabilities(self) -> frozenset[str]:  # type: ignore[override]
         """``ATOMIC_CREATE`` (the unique ``_id`` of a name's document), plus
-        ``SERVER_SIDE_COPY`` where the server copies chunks itself (asked once)."""
-        caps = {ATOMIC_CREATE}
-        try:
-            if self._copies_on_server(self._ready()):
-                caps.add(SERVER_SIDE_COPY)
-        except BackendError:
-            pass  # not known while the server cannot be reached: asked again next time
-        return frozenset(caps)
+        ``SERVER_SIDE_COPY`` once the server was found to copy chunks itself (asked by the
+        first copy: reading the capabilities never contacts the server)."""
+        return frozenset({ATOMIC_CREATE, SERVER_SIDE_COPY} if self._server_copy else {ATOMIC_CREATE})
 
     def _copies_on_server(self, bucket: Bucket) -> bool:
         if self._server_copy is None:
