@@ -10,7 +10,6 @@ differently. :func:`fs_core.init_app` creates the state (:mod:`fs_core.extension
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -78,15 +77,32 @@ class BoundStorage:
     def name(self) -> str:
         return self.storage.name
 
-    @contextlib.contextmanager
-    def context(self) -> Iterator[BoundStorage]:
-        """Itself, inside an application context of its app (one is pushed if there is none:
-        hooks, signals and URLs need one; scripts and workers have none)."""
-        if has_app_context():
-            yield self
-        else:
-            with self.app.app_context():
-                yield self
+    def context(self) -> _InAppContext:
+        """``with bound.context():`` itself, inside an application context of its app (one is
+        pushed if there is none: hooks, signals and URLs need one; scripts and workers have
+        none)."""
+        return _InAppContext(self)
+
+
+class _InAppContext:
+    """What :meth:`BoundStorage.context` returns (a class: it runs on every call)."""
+
+    __slots__ = ("_bound", "_pushed")
+
+    def __init__(self, bound: BoundStorage) -> None:
+        self._bound = bound
+        self._pushed: Any = None
+
+    def __enter__(self) -> BoundStorage:
+        if not has_app_context():
+            self._pushed = self._bound.app.app_context()
+            self._pushed.push()
+        return self._bound
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pushed is not None:
+            self._pushed.pop()
+            self._pushed = None
 
 
 class FSState(dict):  # type: ignore[type-arg]  # str -> Storage, as Flask-FS had it

@@ -109,9 +109,12 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     if denied(bound.config, ext):
         raise UnauthorizedFileType(f"{kind} are denied in storage {bound.name!r} (DENY)")
     start = streams.position(file)
-    if bound.storage.file_allowed(file, basename):
-        return
     overridden = type(bound.storage).file_allowed is not _storage_file_allowed(bound)
+    if overridden:  # a subclass's policy (Flask-FS's API), which may ask the plugins itself
+        if bound.storage.file_allowed(file, basename):
+            return
+    elif bound.hook.file_allowed(storage=bound.storage, file=file, filename=basename):
+        return  # (what the default Storage.file_allowed does, DENY checked above)
     refused_by = None if overridden else bound.plugins.refusing_plugin(bound.storage, file, basename, start)
     if refused_by is None:
         raise UnauthorizedFileType(f"{kind} are not allowed in storage {bound.name!r}")
