@@ -19,9 +19,8 @@ fs-images' own plugin does in a storage that processes images, with the field's 
   image raises ``fs_images.InvalidImage``, fs-core removes it again and ``after_delete``
   removes what was derived from it. Nothing is left.
 
-Where an app does not load the plugin (``FS_PLUGINS`` leaves it out), the image is processed
-right after it is stored, and removed with its variants if that fails (without the name check,
-nor the old file put back after a refused overwrite).
+Saving an image therefore needs the plugin loaded in the app (it is, unless ``FS_PLUGINS``
+leaves it out or ``FS_BLOCKED_PLUGINS`` blocks it): :func:`store` checks that first.
 """
 
 from __future__ import annotations
@@ -35,23 +34,27 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 
-from fs_core import FileExists, Storage
+import fs_core
+from fs_core import ConfigurationError, FileExists, Storage
+from fs_core.config import as_bool
 
 if TYPE_CHECKING:  # pragma: no cover
     from fs_images import ImageSettings, Processed
 
 __all__ = [
     "INSTALL_HINT",
+    "FieldSettings",
     "ImageSave",
     "Rendered",
     "after_delete",
     "after_save",
+    "bbox_errors",
     "check_target",
-    "delete_variants",
     "field_settings",
-    "rerender",
     "require_fs_images",
+    "rerender",
     "store",
+    "variant_names",
     "will_process",
 ]
 
@@ -70,10 +73,18 @@ def require_fs_images() -> ModuleType:
     return fs_images
 
 
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+def bbox_errors() -> tuple[type[Exception], ...]:
+    """The errors of a bad crop box (a refusal of the value given to the field)."""
+    return (require_fs_images().InvalidBBox,)
+
+
+@dataclass(frozen=True)
+class FieldSettings:
+    """What an ImageField processes with (``field``), and the storage's own fs-images
+    settings (``storage``: ``None`` where the storage does not process images itself)."""
+
+    field: ImageSettings
+    storage: ImageSettings | None
 
 
 def field_settings(
@@ -82,15 +93,14 @@ def field_settings(
     max_size: int | None,
     thumbnails: Sequence[int] | None,
     optimize: bool | None,
-) -> tuple[ImageSettings, ImageSettings | None]:
-    """(the settings an ImageField processes with, the storage's own or ``None`` where the
-    storage does not process images itself)."""
+) -> FieldSettings:
+    """The settings of an ImageField with these values on ``storage`` (see the module doc)."""
     fs_images = require_fs_images()
     own = fs_images.settings_for(storage)
     base = own
     if base is None:
         app_optimize = current_app.config.get("FS_IMAGES_OPTIMIZE", False) if has_app_context() else False
-        base = fs_images.ImageSettings(optimize=_flag(app_optimize))
+        base = fs_images.ImageSettings(optimize=as_bool(app_optimize, "FS_IMAGES_OPTIMIZE"))
     overrides: dict[str, Any] = {}
     if max_size is not None:
         overrides["max_size"] = max_size
@@ -98,7 +108,12 @@ def field_settings(
         overrides["thumbnails"] = tuple(sorted(set(thumbnails), reverse=True))
     if optimize is not None:
         overrides["optimize"] = optimize
-    return dataclasses.replace(base, **overrides), own
+    return FieldSettings(dataclasses.replace(base, **overrides), own)
+
+
+def variant_names(name: str, settings: ImageSettings) -> list[str]:
+    """Every name fs-images derives from the image ``name`` under ``settings``."""
+    return list(require_fs_images().variant_names(name, settings))
 
 
 @dataclass
@@ -111,8 +126,6 @@ class ImageSave:
     #: The storage processes images itself (fs-images' plugin, before this one): start from
     #: the ``-original`` it kept, not from the image it may have resized already.
     after_storage: bool
-    #: Whether a hook of fs-mongoengine's plugin ran (the app loads the plugin).
-    hooked: bool = False
     processed: Processed | None = None
 
 
@@ -121,10 +134,7 @@ _active: ContextVar[ImageSave | None] = ContextVar("fs_mongoengine_image_save", 
 
 def _current(storage: Storage) -> ImageSave | None:
     state = _active.get()
-    if state is None or state.storage is not storage:
-        return None
-    state.hooked = True
-    return state
+    return state if state is not None and state.storage is storage else None
 
 
 def check_target(storage: Storage, filename: str, replace: bool) -> None:
@@ -134,8 +144,7 @@ def check_target(storage: Storage, filename: str, replace: bool) -> None:
         return
     if replace and storage.exists(filename):
         return  # an image replaced: its own variants are replaced with it
-    fs_images = require_fs_images()
-    for name in fs_images.variant_names(filename, state.settings):
+    for name in variant_names(filename, state.settings):
         if storage.exists(name):
             raise FileExists(
                 name,
@@ -190,6 +199,23 @@ def _rendered(processed: Processed) -> Rendered:
     return Rendered(processed.name, processed.original, thumbnails)
 
 
+def _require_plugin(storage: Storage) -> None:
+    """Refuse to store an image where fs-mongoengine's plugin cannot take part in the save."""
+    from . import plugin
+
+    if not has_app_context():
+        raise RuntimeError(
+            "An ImageField saves inside an application context (`with app.app_context():`), "
+            "as Flask-FS's did: the image settings come from the app's configuration"
+        )
+    storage.config  # noqa: B018  (NotConfigured, that says how, if the app does not know it)
+    if not fs_core.init_app(current_app).plugins.pm.is_registered(plugin):
+        raise ConfigurationError(
+            f"ImageField needs fs-mongoengine's fs-core plugin, which app {current_app.name!r} does "
+            f"not load: add 'mongoengine' to FS_PLUGINS (or take it out of FS_BLOCKED_PLUGINS)"
+        )
+
+
 def store(
     storage: Storage,
     file: Any,
@@ -198,34 +224,26 @@ def store(
     prefix: str | None,
     overwrite: bool | None,
     bbox: tuple[float, ...] | None,
-    settings: ImageSettings,
-    storage_settings: ImageSettings | None,
+    settings: FieldSettings,
 ) -> Rendered:
     """Store ``file`` as an image of a field with ``settings`` (see the module doc)."""
     fs_images = require_fs_images()
-    if storage_settings == settings:
+    _require_plugin(storage)
+    if settings.storage == settings.field:
         # The storage processes images itself, as the field would: fs-images' plugin does it.
         with fs_images.options(bbox=bbox):
             name = storage.save(file, filename, prefix=prefix, overwrite=overwrite)
-        return _as_stored(storage, name, settings)
-    state = ImageSave(storage, settings, bbox, after_storage=storage_settings is not None)
+        return _as_stored(storage, name, settings.field)
+    state = ImageSave(storage, settings.field, bbox, after_storage=settings.storage is not None)
     token = _active.set(state)
     try:
         with fs_images.options(bbox=bbox):
             name = storage.save(file, filename, prefix=prefix, overwrite=overwrite)
     finally:
         _active.reset(token)
-    if state.processed is not None:
-        return _rendered(state.processed)
-    if state.hooked:  # stored without processing: content already stored (NAMING = 'hash')
-        return _as_stored(storage, name, settings)
-    # fs-mongoengine's plugin is not loaded in this app: process here, and undo on failure.
-    try:
-        return _rendered(_process(state, name))
-    except BaseException:
-        storage.delete(name)
-        fs_images.delete_variants(storage, name, settings)
-        raise
+    if state.processed is None:  # stored without processing: that content was stored already
+        return _as_stored(storage, name, settings.field)  # (NAMING = 'hash')
+    return _rendered(state.processed)
 
 
 def _as_stored(storage: Storage, name: str, settings: ImageSettings) -> Rendered:
@@ -241,13 +259,3 @@ def rerender(storage: Storage, filename: str, settings: ImageSettings, bbox: Seq
     with ``settings``; the image keeps its name."""
     state = ImageSave(storage, settings, tuple(bbox) if bbox else None, after_storage=True)
     return _rendered(_process(state, filename))
-
-
-def delete_variants(storage: Storage, filename: str, settings: ImageSettings, sizes: Sequence[int] = ()) -> None:
-    """Delete what fs-images derives from ``filename`` under ``settings``, and the thumbnails
-    of ``sizes`` too (sizes an older configuration made)."""
-    fs_images = require_fs_images()
-    if sizes:
-        wanted = tuple(sorted(set(settings.thumbnails) | set(sizes), reverse=True))
-        settings = dataclasses.replace(settings, thumbnails=wanted)
-    fs_images.delete_variants(storage, filename, settings)
