@@ -20,7 +20,8 @@ fs-images' own plugin does in a storage that processes images, with the field's 
   removes what was derived from it. Nothing is left.
 
 Saving an image therefore needs the plugin loaded in the app (it is, unless ``FS_PLUGINS``
-leaves it out or ``FS_BLOCKED_PLUGINS`` blocks it): :func:`store` checks that first.
+leaves it out or ``FS_BLOCKED_PLUGINS`` blocks it): call :func:`require_plugin` before
+:func:`store`.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ __all__ = [
     "check_target",
     "field_settings",
     "require_fs_images",
+    "require_plugin",
     "rerender",
     "store",
     "variant_names",
@@ -199,7 +201,7 @@ def _rendered(processed: Processed) -> Rendered:
     return Rendered(processed.name, processed.original, thumbnails)
 
 
-def _require_plugin(storage: Storage) -> None:
+def require_plugin(storage: Storage) -> None:
     """Refuse to store an image where fs-mongoengine's plugin cannot take part in the save."""
     from . import plugin
 
@@ -228,7 +230,6 @@ def store(
 ) -> Rendered:
     """Store ``file`` as an image of a field with ``settings`` (see the module doc)."""
     fs_images = require_fs_images()
-    _require_plugin(storage)
     if settings.storage == settings.field:
         # The storage processes images itself, as the field would: fs-images' plugin does it.
         with fs_images.options(bbox=bbox):

@@ -285,6 +285,7 @@ class ImageReference(FileReference):
         replaced stays as it was). Needs an application context and fs-images.
         """
         storage = self._storage()
+        images.require_plugin(storage)
         target = self._target_name(file_or_wfs, filename, storage)
         if target and filename:
             target = lower_extension(target)  # as Flask-FS named images
@@ -329,6 +330,3 @@ class ImageReference(FileReference):
         self.filename = rendered.filename
         self._original = rendered.original if rendered.original != rendered.filename else None
         self.thumbnails = dict(rendered.thumbnails)
-        # What is named again is no longer stale.
-        for main in self.files():
-            self.stale.pop(main, None)
