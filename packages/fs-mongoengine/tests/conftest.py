@@ -28,17 +28,22 @@ BLUE = (0, 0, 255)
 YELLOW = (255, 255, 0)
 
 
+def _target(request: pytest.FixtureRequest) -> MongoTarget:
+    return request.getfixturevalue("mongo")
+
+
 @pytest.fixture
-def database(mongo: MongoTarget) -> Iterator[str]:
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
     """mongoengine's default connection, to a fresh database on the target; dropped after."""
-    name = mongo.database_name()
+    target = _target(request)
+    name = target.database_name()
     options: dict[str, Any] = {"uuidRepresentation": "standard", "tz_aware": True}
-    if mongo.client_class is not None:
-        options["mongo_client_class"] = mongo.client_class
-    mongoengine.connect(db=name, host=mongo.url, **options)
+    if target.client_class is not None:
+        options["mongo_client_class"] = target.client_class
+    mongoengine.connect(db=name, host=target.url, **options)
     yield name
     mongoengine.disconnect()
-    client = mongo.client()
+    client = target.client()
     try:
         client.drop_database(name)
     finally:
@@ -46,20 +51,23 @@ def database(mongo: MongoTarget) -> Iterator[str]:
 
 
 @pytest.fixture
-def raw(mongo: MongoTarget, database: str) -> Iterator[Any]:
+def raw(request: pytest.FixtureRequest, database: str) -> Iterator[Any]:
     """The test's database through a client of its own: what is really stored."""
-    client = mongo.client()
+    client = _target(request).client()
     yield client[database]
     client.close()
 
 
 @pytest.fixture
-def make_app(fs_make_app: Callable[..., Flask], database: str) -> Callable[..., Flask]:
+def make_app(request: pytest.FixtureRequest, database: str) -> Callable[..., Flask]:
     """``make_app(*storages, plugins=("mongoengine", "images"), **config)``: an app on the
     ``memory`` backend with those plugins loaded from their entry points."""
+    make_fs_app = request.getfixturevalue("fs_make_app")
 
-    def make(*storages: fs.Storage, plugins: tuple[str, ...] = ("mongoengine", "images"), **config: Any) -> Flask:
-        return fs_make_app(*plugins, storages=storages, **config)
+    def make(
+        *storages: fs.Storage, plugins: tuple[str, ...] = ("mongoengine", "images"), **config: Any
+    ) -> Flask:
+        return make_fs_app(*plugins, storages=storages, **config)
 
     return make
 

@@ -120,7 +120,10 @@ def test_missing_and_null_values_load_empty(app, raw):
 def test_thumbnails_of_an_older_configuration_are_still_found(app, raw):
     _id = ObjectId()
     raw.legacy.insert_one(
-        {"_id": _id, "image": {"filename": "old.png", "thumbnails": {"200": "old-200.png", "32": "old-32.png"}}}
+        {
+            "_id": _id,
+            "image": {"filename": "old.png", "thumbnails": {"200": "old-200.png", "32": "old-32.png"}},
+        }
     )
     image = Legacy.objects.get(id=_id).image
     assert image.thumbnail(200) == "old-200.png"

@@ -102,13 +102,17 @@ def test_a_refused_replacement_keeps_the_previous_image(app, pictures):
 def test_a_bad_bbox(app, pictures):
     doc = Profile()
     for bbox, pattern in (((0, 0, 500, 100), "not inside"), ((50, 50, 10, 10), "empty")):
-        error = _refused(lambda bbox=bbox: doc.avatar.save(pictures.png(), "b.png", bbox=bbox), "avatar", pattern)
+        error = _refused(
+            lambda bbox=bbox: doc.avatar.save(pictures.png(), "b.png", bbox=bbox), "avatar", pattern
+        )
         assert isinstance(error.__cause__, fs.ProcessingError)
         assert isinstance(error.__cause__.__cause__, fs_images.InvalidBBox)
     assert _everything() == ([], [])
 
 
-@pytest.mark.parametrize("name", ["../escape.txt", "/etc/passwd.txt", "a/../../b.txt", "a\\..\\b.txt", "x\x00.txt"])
+@pytest.mark.parametrize(
+    "name", ["../escape.txt", "/etc/passwd.txt", "a/../../b.txt", "a\\..\\b.txt", "x\x00.txt"]
+)
 def test_hostile_explicit_names(app, name):
     doc = Profile()
     error = _refused(lambda: doc.attachment.save(io.BytesIO(b"x"), name), "attachment", ".")

@@ -21,7 +21,12 @@ __version__ = "0.1.0"
 
 __all__ = ["FileField", "FileReference", "ImageField", "ImageReference", "__version__"]
 
-_LAZY = {"FileField": "fields", "ImageField": "fields", "FileReference": "references", "ImageReference": "references"}
+_LAZY = {
+    "FileField": "fields",
+    "ImageField": "fields",
+    "FileReference": "references",
+    "ImageReference": "references",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -94,26 +94,33 @@ def _deleted(sender: type, document: Any, **kwargs: Any) -> None:
 def _delete(field: Any, files: dict[str, set[str]], keep: dict[str, set[str]]) -> None:
     """Delete ``files`` ({image: names derived from it}) that no document references, but
     not what the field still names (``keep``)."""
+    for main, derived in files.items():
+        try:
+            _delete_one(field, main, derived, keep)
+        except Exception:  # the document's change is stored: report, do not undo it
+            log.exception("fs_mongoengine: deleting %r from storage %r failed; kept", main, field.fs.name)
+
+
+def _delete_one(field: Any, main: str, derived: set[str], keep: dict[str, set[str]]) -> None:
     storage: Storage = field.fs
     kept = set(keep).union(*keep.values())
-    for main, derived in files.items():
-        names = set(derived)
-        if main not in keep:  # the file itself, and everything derived from it
-            names |= {main, *_variants(field, main)}
-        names -= kept
-        if not names:
-            continue
-        try:
-            still = referrers.referenced(storage.name, names)
-        except referrers.Unsearchable as exc:
-            log.warning("fs_mongoengine: %s; keeping %s in storage %r", exc, sorted(names), storage.name)
-            continue
-        if main in still:
-            continue  # another document names the file: what is derived from it stays too
-        for name in sorted(names - still - {main}):
-            _remove(storage, name, derived=True)
-        if main in names:
-            _remove(storage, main, derived=False)
+    names = set(derived)
+    if main not in keep:  # the file itself, and everything derived from it
+        names |= {main, *_variants(field, main)}
+    names -= kept
+    if not names:
+        return
+    try:
+        still = referrers.referenced(storage.name, names)
+    except referrers.Unsearchable as exc:
+        log.warning("fs_mongoengine: %s; keeping %s in storage %r", exc, sorted(names), storage.name)
+        return
+    if main in still:
+        return  # another document names the file: what is derived from it stays too
+    for name in sorted(names - still - {main}):
+        _remove(storage, name, derived=True)
+    if main in names:
+        _remove(storage, main, derived=False)
 
 
 def _variants(field: Any, name: str) -> list[str]:

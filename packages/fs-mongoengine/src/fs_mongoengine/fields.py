@@ -145,7 +145,11 @@ class FileField(BaseField):
     def __set__(self, instance: Any, value: Any) -> None:
         reference = self._reference(value, instance)
         previous = instance._data.get(self.name)
-        if isinstance(previous, FileReference) and isinstance(reference, FileReference) and previous is not reference:
+        if (
+            isinstance(previous, FileReference)
+            and isinstance(reference, FileReference)
+            and previous is not reference
+        ):
             # What the replaced value named (or had replaced) may have to be deleted.
             for main, derived in (*previous.stale.items(), *previous.files().items()):
                 reference.stale.setdefault(main, set()).update(derived)
@@ -158,7 +162,9 @@ class FileField(BaseField):
         if not self.delete_files:
             return
         if issubclass(owner_document, EmbeddedDocument) or owner_document._fields.get(self.name) is not self:
-            where = "an EmbeddedDocument" if issubclass(owner_document, EmbeddedDocument) else "a list or dict"
+            where = (
+                "an EmbeddedDocument" if issubclass(owner_document, EmbeddedDocument) else "a list or dict"
+            )
             raise InvalidDocumentError(
                 f"{owner_document.__name__}: delete_files=True is for fields of a Document, and this "
                 f"{type(self).__name__} is in {where}: its files are never deleted with the document"
@@ -202,10 +208,14 @@ class ImageField(FileField):
         **kwargs: Any,
     ) -> None:
         if max_size is not None and (not isinstance(max_size, int) or max_size < 1):
-            raise ConfigurationError(f"ImageField max_size must be a positive number of pixels, not {max_size!r}")
+            raise ConfigurationError(
+                f"ImageField max_size must be a positive number of pixels, not {max_size!r}"
+            )
         sizes = tuple(thumbnails or ())
         if not all(isinstance(s, int) and s >= 1 for s in sizes):
-            raise ConfigurationError(f"ImageField thumbnails must be positive sizes in pixels, not {thumbnails!r}")
+            raise ConfigurationError(
+                f"ImageField thumbnails must be positive sizes in pixels, not {thumbnails!r}"
+            )
         self.max_size = max_size
         #: The thumbnail sizes, as given (a tuple: nothing sorts it in place).
         self.thumbnail_sizes = sizes

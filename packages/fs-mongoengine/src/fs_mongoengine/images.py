@@ -181,7 +181,8 @@ def _process(state: ImageSave, filename: str) -> Processed:
     )
     if processed is None:
         raise fs_images.InvalidImage(
-            f"{filename!r} is not an image: an ImageField stores JPEG, PNG, GIF, WebP, AVIF, TIFF or BMP files"
+            f"{filename!r} is not an image: an ImageField stores JPEG, PNG, GIF, WebP, AVIF, TIFF "
+            f"or BMP files"
         )
     return processed
 
@@ -255,7 +256,9 @@ def _as_stored(storage: Storage, name: str, settings: ImageSettings) -> Rendered
     return Rendered(name, original if storage.exists(original) else None, thumbnails)
 
 
-def rerender(storage: Storage, filename: str, settings: ImageSettings, bbox: Sequence[float] | None) -> Rendered:
+def rerender(
+    storage: Storage, filename: str, settings: ImageSettings, bbox: Sequence[float] | None
+) -> Rendered:
     """Remake the variants of a stored image from its ``-original`` (where one was kept),
     with ``settings``; the image keeps its name."""
     state = ImageSave(storage, settings, tuple(bbox) if bbox else None, after_storage=True)

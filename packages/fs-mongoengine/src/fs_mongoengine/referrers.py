@@ -85,7 +85,8 @@ def referenced(storage: str, names: Iterable[str]) -> set[str]:
         return found
     for location in locations(storage):
         try:
-            collection = location.document._get_collection()
+            # The collection as it is: _get_collection() would create the class's indexes.
+            collection = location.document._get_db()[location.document._get_collection_name()]
             cursor = collection.find(location.query(wanted), {".".join(location.path): 1})
             for stored in cursor:
                 found |= location.names(stored) & set(wanted)
