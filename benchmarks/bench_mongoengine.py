@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from typing import Any
 
 from _common import table
+from bench_local_io import paired, row
 
 
 def connect() -> tuple[Any, str]:
@@ -100,32 +98,6 @@ def jpeg() -> bytes:
     out = io.BytesIO()
     small.resize((640, 480), Image.Resampling.BICUBIC).save(out, "JPEG", quality=90)
     return out.getvalue()
-
-
-def paired(runs: int, contenders: dict[str, Callable[[], object]], before: Callable[[], object]) -> dict[str, list[float]]:
-    """Seconds of each contender in each run, in a rotating order (``before`` untimed)."""
-    times: dict[str, list[float]] = {key: [] for key in contenders}
-    keys = list(contenders)
-    for run in range(runs):
-        shift = run % len(keys)
-        for key in keys[shift:] + keys[:shift]:
-            before()
-            start = time.perf_counter()
-            contenders[key]()
-            times[key].append(time.perf_counter() - start)
-    return times
-
-
-def row(operation: str, count: int, fields: list[float], by_hand: list[float]) -> list[object]:
-    ratios = [h / f for f, h in zip(fields, by_hand, strict=True)]
-    print(f"  {operation:14s} {statistics.median(ratios):.2f}", file=sys.stderr)
-    return [
-        operation,
-        count / statistics.median(by_hand),
-        count / statistics.median(fields),
-        statistics.median(ratios),
-        f"{min(ratios):.2f}-{max(ratios):.2f}",
-    ]
 
 
 def main() -> None:
@@ -209,22 +181,29 @@ def main() -> None:
     try:
         with app.app_context():
             print(f"fs-mongoengine vs by hand on {target.name}, {count} documents", file=sys.stderr)
-            times = paired(args.runs, {"fields": save_fields, "hand": save_by_hand}, clear)
-            rows.append(row("save", count, times["fields"], times["hand"]))
-            both_saved()
-            times = paired(args.runs, {"fields": load_fields, "hand": load_by_hand}, lambda: None)
-            rows.append(row("load + url", count, times["fields"], times["hand"]))
-            times = paired(args.runs, {"fields": delete_fields, "hand": delete_by_hand}, both_saved)
-            rows.append(row("delete", count, times["fields"], times["hand"]))
-            times = paired(args.runs, {"fields": images_fields, "hand": images_by_hand}, clear)
-            rows.append(row("image save", args.images, times["fields"], times["hand"]))
+
+            def nothing() -> None:
+                pass
+
+            # (operation, fields, by hand, once before, before each run, documents)
+            for operation, fields, by_hand, once, each, n in (
+                ("save (upload + document)", save_fields, save_by_hand, nothing, clear, count),
+                ("load + URL", load_fields, load_by_hand, both_saved, nothing, count),
+                ("delete (document + file)", delete_fields, delete_by_hand, nothing, both_saved, count),
+                ("image save (2 thumbnails)", images_fields, images_by_hand, nothing, clear, args.images),
+            ):
+                once()
+                times = paired(args.runs, {"fields": fields, "hand": by_hand}, each)
+                rows.append(row(target.name, operation, n, times["hand"], times["fields"]))
+                print(f"  {operation:26s} {rows[-1][4]:.2f}", file=sys.stderr)
     finally:
         client = target.client()
         client.drop_database(database)
         client.close()
     table(
-        f"fs-mongoengine against plain mongoengine ({target.name}, memory backend, {args.runs} runs)",
-        ["operation", "by hand (docs/s)", "fields (docs/s)", "ratio (median)", "ratio spread"],
+        f"fs-mongoengine against plain mongoengine (memory backend, {args.runs} runs; ratio = "
+        f"fields / by hand, median of per-run ratios)",
+        ["database", "operation", "by hand docs/s", "fields docs/s", "ratio", "ratio range"],
         rows,
     )
 
