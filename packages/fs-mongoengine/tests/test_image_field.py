@@ -273,3 +273,29 @@ def test_saving_needs_an_application_context(make_app, pictures):
     make_app(images)
     with pytest.raises(RuntimeError, match="application context"):
         Photo().image.save(pictures.png(), "p.png")
+
+
+def test_a_processing_storage_in_an_app_without_fs_images_plugin(make_app, pictures):
+    """The storage's settings say it processes images, but fs-images' plugin is not loaded:
+    the field processes the image itself, and what it records exists."""
+    storage = fs.Storage("unplugged", fs.IMAGES)
+
+    class Unplugged(me.Document):
+        image = ImageField(fs=storage, thumbnails=[48])
+
+    app = make_app(storage, plugins=("mongoengine",), UNPLUGGED_FS_IMAGES_THUMBNAILS=[48])
+    with app.app_context():
+        doc = Unplugged()
+        doc.image.save(pictures.png((200, 100)), "u.png")
+        assert doc.image.thumbnails == {"48": "u-48.png"}
+        assert pictures.opened(storage.read("u-48.png")).size == (48, 48)
+
+
+def test_query_by_image_names(app, pictures):
+    doc = Photo()
+    doc.image.save(pictures.png(), "q.png")
+    doc.save()
+    Photo(image="other.png").save()
+    assert [d.id for d in Photo.objects(image__filename="q.png")] == [doc.id]
+    assert [d.id for d in Photo.objects(image__original="q-original.png")] == [doc.id]
+    assert [d.id for d in Photo.objects(image__thumbnails__32="q-32.png")] == [doc.id]

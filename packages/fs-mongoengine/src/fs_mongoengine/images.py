@@ -202,6 +202,19 @@ def _rendered(processed: Processed) -> Rendered:
     return Rendered(processed.name, processed.original, thumbnails)
 
 
+def fs_images_plugin() -> ModuleType:
+    """fs-images' plugin module (the one its ``fs_core`` entry point names)."""
+    require_fs_images()
+    import fs_images.plugin
+
+    return fs_images.plugin
+
+
+def _loaded(plugin: ModuleType) -> bool:
+    """Whether the current app loads ``plugin`` (``FS_PLUGINS``, ``FS_BLOCKED_PLUGINS``)."""
+    return bool(fs_core.init_app(current_app).plugins.pm.is_registered(plugin))
+
+
 def require_plugin(storage: Storage) -> None:
     """Refuse to store an image where fs-mongoengine's plugin cannot take part in the save."""
     from . import plugin
@@ -212,7 +225,7 @@ def require_plugin(storage: Storage) -> None:
             "as Flask-FS's did: the image settings come from the app's configuration"
         )
     storage.config  # noqa: B018  (NotConfigured, that says how, if the app does not know it)
-    if not fs_core.init_app(current_app).plugins.pm.is_registered(plugin):
+    if not _loaded(plugin):
         raise ConfigurationError(
             f"ImageField needs fs-mongoengine's fs-core plugin, which app {current_app.name!r} does "
             f"not load: add 'mongoengine' to FS_PLUGINS (or take it out of FS_BLOCKED_PLUGINS)"
@@ -231,12 +244,13 @@ def store(
 ) -> Rendered:
     """Store ``file`` as an image of a field with ``settings`` (see the module doc)."""
     fs_images = require_fs_images()
-    if settings.storage == settings.field:
+    storage_processes = settings.storage is not None and _loaded(fs_images_plugin())
+    if storage_processes and settings.storage == settings.field:
         # The storage processes images itself, as the field would: fs-images' plugin does it.
         with fs_images.options(bbox=bbox):
             name = storage.save(file, filename, prefix=prefix, overwrite=overwrite)
         return _as_stored(storage, name, settings.field)
-    state = ImageSave(storage, settings.field, bbox, after_storage=settings.storage is not None)
+    state = ImageSave(storage, settings.field, bbox, after_storage=storage_processes)
     token = _active.set(state)
     try:
         with fs_images.options(bbox=bbox):
