@@ -278,3 +278,31 @@ def test_a_failed_delete_is_logged_not_raised(app, caplog, monkeypatch):
     assert Post.objects(id=post.id).count() == 0
     assert "could not delete 'stuck.txt'" in caplog.text
     assert files.backend.exists("stuck.txt")
+
+
+def test_content_addressed_storage_shares_one_file(make_app, pictures):
+    """With NAMING = 'hash' two documents saving the same upload name one file: it stays
+    until the last of them goes."""
+    storage = fs.Storage("hashed", fs.ALL)
+
+    class Attachment(me.Document):
+        file = FileField(fs=storage, delete_files=True)
+        image = ImageField(fs=storage, thumbnails=[16], delete_files=True)
+
+    app = make_app(storage, HASHED_FS_NAMING="hash")
+    with app.app_context():
+        first, second = Attachment(), Attachment()
+        for doc in (first, second):
+            doc.file.save(io.BytesIO(b"same bytes"), "a.txt")
+            doc.image.save(pictures.png((64, 64)), "p.png")
+            doc.save()
+        assert first.file.filename == second.file.filename
+        assert first.image.filename == second.image.filename
+        assert first.image.thumbnails == second.image.thumbnails
+        thumb = first.image.thumbnail(16)
+        assert pictures.opened(storage.read(thumb)).size == (16, 16)
+        first.delete()
+        assert storage.exists(second.file.filename)
+        assert storage.exists(thumb)
+        second.delete()
+        assert list(storage.list_files()) == []
