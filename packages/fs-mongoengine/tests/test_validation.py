@@ -133,3 +133,25 @@ def test_hostile_basename_and_upload_to(app_context):
         _refused(lambda: doc.by_name.save(io.BytesIO(b"x")), "by_name", ".")
         _refused(lambda: doc.by_folder.save(io.BytesIO(b"x"), "f.txt"), "by_folder", ".")
         assert list(storage.list_files()) == []
+
+
+def test_a_basename_that_gives_no_name(app_context):
+    storage = fs.Storage("nobasename", fs.ALL)
+
+    class Slugged(me.Document):
+        slug = me.StringField()
+        file = FileField(fs=storage, basename=lambda doc: doc.slug)
+
+    with app_context(storage):
+        doc = Slugged()  # no slug yet
+        _refused(lambda: doc.file.save(io.BytesIO(b"x")), "file", "gave None, not a name")
+        assert list(storage.list_files()) == []
+
+
+def test_a_bbox_that_is_no_box(app, pictures):
+    doc = Profile()
+    with pytest.raises(ValidationError, match="bbox must be") as info:
+        doc.avatar.save(pictures.png(), "b.png", bbox=("a", 1, 2, 3))
+    assert info.value.field_name == "avatar"
+    assert isinstance(info.value.__cause__, fs_images.InvalidBBox)  # a ValueError, as fs-images has it
+    assert _everything() == ([], [])

@@ -18,7 +18,7 @@ import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from fs_core import FileNotFound, Storage, extension, lower_extension, secure_filename
+from fs_core import FileNotFound, InvalidFilename, Storage, extension, lower_extension, secure_filename
 
 from . import images
 from .validation import refusals_as_validation_errors
@@ -141,8 +141,8 @@ class FileReference:
         ``ValidationError`` for this field, and nothing is stored.
         """
         storage = self._storage()
-        target = self._target_name(file_or_wfs, filename, storage)
         with refusals_as_validation_errors(self.name):
+            target = self._target_name(file_or_wfs, filename, storage)
             stored = storage.save(
                 file_or_wfs, target, prefix=_per_document(self.upload_to, self.instance), overwrite=overwrite
             )
@@ -158,6 +158,8 @@ class FileReference:
         if self.basename is None:
             return None
         base = _per_document(self.basename, self.instance)
+        if not isinstance(base, str) or not base:
+            raise InvalidFilename(f"the basename of field {self.name!r} gave {base!r}, not a name")
         client = getattr(file, "filename", None)
         ascii_only = storage.config.get_bool("ascii_names")
         ext = extension(secure_filename(client, ascii_only=ascii_only)) if isinstance(client, str) else ""
@@ -168,6 +170,15 @@ class FileReference:
             field = f"field {self.name!r}" if self.name else "this reference"
             raise TypeError(f"{field} has no storage: declare the field with fs=Storage(...)")
         return self.fs
+
+
+def _box(bbox: Sequence[float] | None) -> tuple[float, ...] | None:
+    if bbox is None:
+        return None
+    try:
+        return tuple(float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise images.bbox_errors()[0](f"bbox must be (left, upper, right, lower), not {bbox!r}") from None
 
 
 def _storage_name(storage: Storage | None) -> str | None:
@@ -286,12 +297,12 @@ class ImageReference(FileReference):
         """
         storage = self._storage()
         images.require_plugin(storage)
-        target = self._target_name(file_or_wfs, filename, storage)
-        if target and filename:
-            target = lower_extension(target)  # as Flask-FS named images
-        box = tuple(float(v) for v in bbox) if bbox is not None else None
         settings = self._settings(storage)
         with refusals_as_validation_errors(self.name, also=images.bbox_errors()):
+            target = self._target_name(file_or_wfs, filename, storage)
+            if target and filename:
+                target = lower_extension(target)  # as Flask-FS named images
+            box = _box(bbox)
             rendered = images.store(
                 storage,
                 file_or_wfs,
