@@ -332,6 +332,9 @@ class ImageReference(FileReference):
         self._record(rendered)
         return self._filename
 
+    #: Flask-FS's documentation called it ``render`` (its code had only ``rerender``).
+    render = rerender
+
     def _settings(self, storage: Storage) -> images.FieldSettings:
         return images.field_settings(
             storage, max_size=self.max_size, thumbnails=self.thumbnail_sizes or None, optimize=self.optimize
