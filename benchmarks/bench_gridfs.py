@@ -38,8 +38,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _common import peak_rss_kib, serve_through_view, table
-from bench_s3 import Sink, Variant, compare
+from _common import Sink, Variant, compare, peak_rss_kib, serve_through_view, table
 
 MiB = 1 << 20
 
@@ -265,8 +264,18 @@ def main() -> None:
     note = "" if where.real else " (mongomock: the code path, not a server)"
     table(
         f"fs-gridfs against plain GridFSBucket, same database, same run{note} "
-        f"(median of {args.runs}; MiB/s; ratio = fs-gridfs / GridFSBucket throughput)",
-        ["target", "files", "direction", "fs-gridfs", "fs-gridfs MiB/s", "GridFSBucket MiB/s", "ratio"],
+        f"(MiB/s: median of {args.runs} runs; ratio = fs-gridfs / GridFSBucket throughput, "
+        "median and range of the per-run ratios)",
+        [
+            "target",
+            "files",
+            "direction",
+            "fs-gridfs",
+            "fs-gridfs MiB/s",
+            "GridFSBucket MiB/s",
+            "ratio",
+            "ratio range",
+        ],
         rows,
     )
     if rss_rows:
