@@ -126,6 +126,16 @@ def compare(service: str, label: str, nbytes: int, runs: int, variants: list[Var
     return rows
 
 
+def rss_row(where: str, what: str, size_mib: int, peaks: dict[str, int]) -> list[object]:
+    """A row of a peak-RSS table from a child's VmHWM figures (KiB: ``baseline`` after its
+    warm-up, after ``save``, after ``serve``), in MiB; the growth is also printed."""
+    row: list[object] = [where, what, f"{size_mib:,} MiB"]
+    row += [peaks["baseline"] / 1024, peaks["save"] / 1024, peaks["serve"] / 1024]
+    row.append((peaks["serve"] - peaks["baseline"]) / 1024)
+    print(f"  rss {what} {size_mib} MiB: {row[-1]:.1f} MiB growth", file=sys.stderr, flush=True)
+    return row
+
+
 def table(title: str, header: list[str], rows: list[list[object]]) -> None:
     """Print a Markdown table."""
     print(f"\n### {title}\n")

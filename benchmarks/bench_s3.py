@@ -35,7 +35,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _common import Sink, Variant, compare, peak_rss_kib, serve_through_view, table
+from _common import Sink, Variant, compare, peak_rss_kib, rss_row, serve_through_view, table
 
 MiB = 1 << 20
 
@@ -234,18 +234,7 @@ def peak_rss(server: Any, sizes: list[int]) -> list[list[object]]:
             ).stdout
             peaks = json.loads(out)
             what = "save + serve (fs.get_file)" if mode == "fs-s3" else "upload_fileobj + download_fileobj"
-            rows.append(
-                [
-                    server.name,
-                    f"{mode}: {what}",
-                    f"{size:,} MiB",
-                    peaks["baseline"] / 1024,
-                    peaks["save"] / 1024,
-                    peaks["serve"] / 1024,
-                    (peaks["serve"] - peaks["baseline"]) / 1024,
-                ]
-            )
-            print(f"  rss {mode} {size} MiB: {rows[-1][-1]:.1f} MiB growth", file=sys.stderr, flush=True)
+            rows.append(rss_row(server.name, f"{mode}: {what}", size, peaks))
     return rows
 
 
