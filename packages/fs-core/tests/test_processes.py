@@ -22,7 +22,8 @@ def test_the_child_is_killed_once_ready(tmp_path):
     )
     kill_9_when(child, marker.exists, "the marker")
     assert child.returncode == -9
-    assert child.stdout.closed and child.stderr.closed
+    assert child.stdout.closed
+    assert child.stderr.closed
 
 
 def test_a_child_that_ends_first_fails_the_test_with_its_stderr():
