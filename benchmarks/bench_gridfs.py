@@ -38,8 +38,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _common import peak_rss_kib, serve_through_view, table
-from bench_s3 import Sink, Variant, compare
+from _common import Sink, Variant, compare, peak_rss_kib, rss_row, serve_through_view, table
 
 MiB = 1 << 20
 
@@ -224,18 +223,7 @@ def peak_rss(sizes: list[int]) -> list[list[object]]:
             ).stdout
             peaks = json.loads(out)
             what = "save + serve (fs.get_file)" if mode == "fs-gridfs" else "upload + download_to_stream"
-            rows.append(
-                [
-                    target().name,
-                    f"{mode}: {what}",
-                    f"{size:,} MiB",
-                    peaks["baseline"] / 1024,
-                    peaks["save"] / 1024,
-                    peaks["serve"] / 1024,
-                    (peaks["serve"] - peaks["baseline"]) / 1024,
-                ]
-            )
-            print(f"  rss {mode} {size} MiB: {rows[-1][-1]:.1f} MiB growth", file=sys.stderr, flush=True)
+            rows.append(rss_row(target().name, f"{mode}: {what}", size, peaks))
     return rows
 
 
@@ -265,8 +253,18 @@ def main() -> None:
     note = "" if where.real else " (mongomock: the code path, not a server)"
     table(
         f"fs-gridfs against plain GridFSBucket, same database, same run{note} "
-        f"(median of {args.runs}; MiB/s; ratio = fs-gridfs / GridFSBucket throughput)",
-        ["target", "files", "direction", "fs-gridfs", "fs-gridfs MiB/s", "GridFSBucket MiB/s", "ratio"],
+        f"(MiB/s: median of {args.runs} runs; ratio = fs-gridfs / GridFSBucket throughput, "
+        "median and range of the per-run ratios)",
+        [
+            "target",
+            "files",
+            "direction",
+            "fs-gridfs",
+            "fs-gridfs MiB/s",
+            "GridFSBucket MiB/s",
+            "ratio",
+            "ratio range",
+        ],
         rows,
     )
     if rss_rows:

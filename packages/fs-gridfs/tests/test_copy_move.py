@@ -1,5 +1,5 @@
-"""Copies make a new version (copied by the server where it can); moves re-point the name
-and copy nothing."""
+"""Copies make a new version (copied by the server where it can); moves point the target at
+the source's version and copy nothing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from fs_core.backend import SERVER_SIDE_COPY
 from fs_core.errors import FileExists, FileNotFound
 from fs_core.testing import PatternStream
-from fs_gridfs import versions
+from fs_gridfs import names, versions
 
 
 @pytest.fixture
@@ -120,3 +120,60 @@ def test_move_and_copy_of_missing_files(backend):
     assert backend.move("same.txt", "same.txt") == "same.txt"
     assert backend.copy("same.txt", "same.txt") == "same.txt"
     assert backend.read("same.txt") == b"x"
+
+
+@pytest.mark.parametrize("meanwhile", ["overwrite", "delete"])
+def test_a_move_whose_source_changes_under_it(backend, make_backend, counts, monkeypatch, meanwhile):
+    """Another process replaces or deletes the source between the move's two writes: the
+    target never keeps a version that operation took away, and nothing is left behind."""
+    other = make_backend(backend.name)
+    backend.write("src.txt", b"first")
+    real = names.unlink
+    interfered: list[str] = []
+
+    def unlink(bucket, name, version_id=None):
+        if name == "src.txt" and not interfered:
+            interfered.append(name)
+            if meanwhile == "overwrite":
+                other.write("src.txt", b"second", overwrite=True)
+            else:
+                other.delete("src.txt")
+        return real(bucket, name, version_id)
+
+    monkeypatch.setattr(names, "unlink", unlink)
+    if meanwhile == "overwrite":
+        backend.move("src.txt", "dst.txt")  # tried again: moves what the source shows now
+        assert set(backend.list_files()) == {"dst.txt"}
+        assert backend.read("dst.txt") == b"second"
+        assert counts(backend) == (1, 1, 1)
+    else:
+        with pytest.raises(FileNotFound):
+            backend.move("src.txt", "dst.txt")
+        assert set(backend.list_files()) == set()
+        assert counts(backend) == (0, 0, 0)
+    assert list(backend.leftovers(0)) == []
+
+
+def test_deleting_one_of_two_names_of_a_version_keeps_it_for_the_other(backend, counts, monkeypatch):
+    """A move killed between its two writes leaves one version under both names: deleting or
+    replacing either name leaves the other whole."""
+    backend.write("a.bin", b"content")
+
+    class Killed(BaseException):
+        """The process died between linking the target and unlinking the source."""
+
+    def die(*args, **kwargs):
+        raise Killed
+
+    monkeypatch.setattr(names, "unlink", die)
+    with pytest.raises(Killed):
+        backend.move("a.bin", "b.bin")
+    monkeypatch.undo()
+    assert (backend.read("a.bin"), backend.read("b.bin")) == (b"content", b"content")
+    assert counts(backend) == (1, 1, 2)
+    backend.delete("a.bin")
+    assert backend.read("b.bin") == b"content"
+    backend.write("b.bin", b"new", overwrite=True)
+    assert backend.read("b.bin") == b"new"
+    assert counts(backend) == (1, 1, 1)
+    assert list(backend.leftovers(0)) == []

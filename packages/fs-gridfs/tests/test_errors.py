@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +13,7 @@ from fs_core.errors import BackendError, FileNotFound
 from fs_gridfs.backend import GridFSBackend
 from fs_gridfs.errors import translate
 from fs_gridfs.settings import GridFSSettings
+from fs_testservers import silent_port
 
 SETTINGS = GridFSSettings.from_config(
     "avatars", Config(mongo_url="mongodb://app:s3cret@db.example:27017", mongo_db="app")
@@ -23,29 +22,9 @@ SETTINGS = GridFSSettings.from_config(
 
 @pytest.fixture
 def silent_server() -> Iterator[str]:
-    """A TCP server on loopback that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"mongodb://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
+    """A server on loopback that accepts connections and never answers."""
+    with silent_port() as port:
+        yield f"mongodb://127.0.0.1:{port}"
 
 
 def one_clear_line(error: BackendError) -> str:

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 from flask import Flask
 
 import fs_core
-from fs_core.testing import bind_backend, child_env
+from fs_core.testing import bind_backend, child_env, kill_9_when
 from fs_gridfs import names
 
 
@@ -171,19 +168,7 @@ def test_kill_9_mid_save_leaves_the_previous_file_and_a_leftover(make_backend, m
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(spec)], stderr=subprocess.PIPE, env=child_env()
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not list(backend.leftovers(0)):
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, "the child never sent a chunk"
-            time.sleep(0.1)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
+    kill_9_when(child, lambda: list(backend.leftovers(0)), "sending a chunk")
     if overwrite:
         assert backend.read("big.bin") == b"previous content"
     else:

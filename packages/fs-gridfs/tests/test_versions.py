@@ -135,6 +135,40 @@ def test_a_creator_that_loses_the_race_removes_its_version(small_chunks, make_ba
     assert counts(small_chunks) == (1, 1, 1)
 
 
+def test_concurrent_creators_one_wins_and_the_losers_leave_nothing(small_chunks, counts):
+    """Creators that all pass the early check (each upload spans several batches) race to
+    publish: one wins, the others get FileExists, and none of their chunks stay."""
+    writers = 8
+    barrier = threading.Barrier(writers)
+    results: list[Any] = [None] * writers
+
+    class Slow(io.BytesIO):
+        def read(self, size=-1):
+            if self.tell() == 0:
+                barrier.wait()  # every creator has passed nothing yet: all start together
+            return super().read(size)
+
+    def create(i: int) -> None:
+        try:
+            small_chunks.save(Slow(bytes([65 + i]) * 9000), "race.bin")
+            results[i] = "won"
+        except FileExists:
+            results[i] = "lost"
+        except BaseException as exc:  # pragma: no cover - reported below
+            results[i] = exc
+
+    threads = [threading.Thread(target=create, args=(i,)) for i in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=str) == ["lost"] * (writers - 1) + ["won"], results
+    (winner,) = [i for i, r in enumerate(results) if r == "won"]
+    assert small_chunks.read("race.bin") == bytes([65 + winner]) * 9000
+    assert counts(small_chunks) == (1, 9, 1)
+    assert list(small_chunks.leftovers(0)) == []
+
+
 def test_concurrent_overwrites_leave_one_whole_version(small_chunks, counts):
     writers, rounds = 6, 3
     small_chunks.save(io.BytesIO(b"start"), "hot.bin")

@@ -18,7 +18,8 @@ before the first operation: the client is made then, one per app and URL
   lookup of the name.
 * ``delete(name)`` unlinks the name and every name under ``name/`` (whole segments, by a
   range of ``_id``: no pattern, so ``a.b`` or ``(x)`` stay literal) and removes their versions.
-* ``move`` re-points names (no byte is copied); ``copy`` has the server copy the chunks
+* ``move`` points the target at the source's version, then unlinks the source (no byte is
+  copied; a version is removed only once no name shows it); ``copy`` has the server copy the chunks
   (``$merge``, MongoDB >= 4.4) and streams them through the app where it cannot.
 * MongoDB has no signed URLs: ``signed_url`` answers ``None`` and fs-core signs URLs of its
   own view, which this backend serves.
@@ -60,6 +61,8 @@ logger = logging.getLogger("fs_gridfs")
 READ_BUFFER = 64 * 1024
 #: MongoDB's "Unauthorized": the user may not create indexes (they may exist already).
 _UNAUTHORIZED = 13
+#: Tries of a move whose source keeps being replaced under it.
+_MOVE_ATTEMPTS = 3
 
 
 class GridFSBackend(BaseBackend):
@@ -298,11 +301,14 @@ class GridFSBackend(BaseBackend):
             return None
 
     def _retire(self, bucket: Bucket, name: str, old: Version, *, quiet: bool) -> None:
-        """Remove a version no name shows any more (and, for an adopted name, the older
-        versions Flask-FS kept). ``quiet``: a failure is logged (the operation that unlinked it
-        succeeded; what stays is a leftover), else raised."""
+        """Remove the version ``name`` showed until now, unless another name shows it (a
+        move in progress, or one a killed process left under both names), and for an
+        adopted name the older versions Flask-FS kept. ``quiet``: a failure is logged (the
+        operation that unlinked it succeeded; what stays is a leftover), else raised."""
         try:
             with self._translated(f"remove the previous version of {name!r}"):
+                if names.shown(bucket, old.id):
+                    return
                 doomed = [old.id, *(legacy.older_versions(bucket, name, old) if old.legacy else ())]
                 for version_id in doomed:
                     versions.remove(bucket, version_id)
@@ -354,11 +360,13 @@ class GridFSBackend(BaseBackend):
             self._refuse_existing(bucket, target)
 
     def move(self, filename: str, target: str, overwrite: bool = False) -> str:
-        """Re-point the version of ``filename`` to ``target``: no byte is copied.
+        """Point ``target`` at the version of ``filename``, then unlink ``filename``: no
+        byte is copied.
 
-        Between unlinking the source and linking the target the file is under neither name
-        for a moment (each name, alone, goes from one state to the other). If ``target`` is
-        taken meanwhile, the source is put back and :class:`FileExists` raised.
+        A process killed between the two writes leaves the file under both names, never
+        under none. If ``filename`` changed meanwhile (another operation replaced or deleted
+        it, and may be removing its version), the target is put back as it was and the move
+        is tried again; a taken ``target`` raises :class:`FileExists` and changes nothing.
         """
         bucket = self._ready()
         if filename == target:
@@ -366,26 +374,20 @@ class GridFSBackend(BaseBackend):
             return target
         if not overwrite:
             self._check_free(bucket, target)
-        with self._translated(f"move {filename!r}"):
-            version = names.unlink(bucket, filename)
-        if version is None:
-            raise FileNotFound(filename)
-        moved = dataclasses.replace(version, legacy=False)
-
-        def put_back() -> None:
-            try:
-                names.create(bucket, filename, version)
-            except (FileExists, *SERVICE_ERRORS) as exc:
-                logger.warning(
-                    "fs-gridfs: storage %r: %r could not be put back after a failed move (%s); its "
-                    "version %s is left for `flask fs clean`",
-                    self.name,
-                    filename,
-                    exc,
-                    version.id,
-                )
-
-        old = self._link(bucket, target, moved, overwrite, undo=put_back)
+        for _ in range(_MOVE_ATTEMPTS):
+            version = self._live(bucket, filename)
+            moved = dataclasses.replace(version, legacy=False)
+            old = self._link(bucket, target, moved, overwrite, undo=lambda: None)
+            with self._translated(f"move {filename!r}"):
+                if names.unlink(bucket, filename, version.id) is not None:
+                    break
+                # The operation that took the source skipped removing its version while the
+                # target showed it: with the target put back, removing it is this move's.
+                names.put_back(bucket, target, moved, old)
+                if not names.shown(bucket, version.id):
+                    versions.remove_quietly(bucket, version.id)
+        else:
+            raise BackendError(f"Storage {self.name!r}: {filename!r} kept changing while it was moved")
         try:
             with self._translated(f"rename version {version.id}"):
                 bucket.files.update_one({"_id": version.id}, {"$set": {"filename": target}})

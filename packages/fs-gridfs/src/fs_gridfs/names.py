@@ -14,8 +14,11 @@ applies atomically:
 * **unlink** (delete, the source of a move): ``find_one_and_delete``; the version it returns
   is the caller's to remove.
 
-Each version is pointed to by at most one name, and only the operation that unlinked it
-removes it, so two operations never remove a version the other one still shows.
+A version is removed only by the operation that unlinked or replaced it from a name, and only
+if no other name shows it. Two names show one version only during a move (the target is
+linked before the source is unlinked, so a process killed in between leaves the file under
+both names rather than none); a move whose source changed under it (another operation
+unlinked it, and may be removing the version) puts its target back.
 """
 
 from __future__ import annotations
@@ -30,7 +33,18 @@ from fs_core.errors import FileExists
 
 from .bucket import Bucket, Version
 
-__all__ = ["ADOPTED", "create", "folder", "lookup", "names_under", "points_to", "replace", "unlink"]
+__all__ = [
+    "ADOPTED",
+    "create",
+    "folder",
+    "lookup",
+    "names_under",
+    "points_to",
+    "put_back",
+    "replace",
+    "shown",
+    "unlink",
+]
 
 #: ``_id`` of the document that says the bucket's files written before fs-gridfs were adopted
 #: (a document, not a string: it never matches a name or a range of names).
@@ -80,10 +94,28 @@ def replace(bucket: Bucket, name: str, version: Version) -> Version | None:
     return None if old is None else Version.from_document(old)
 
 
-def unlink(bucket: Bucket, name: str) -> Version | None:
-    """Remove ``name``; the version it showed (now the caller's to remove), if any."""
-    doc = bucket.names.find_one_and_delete({"_id": name})
+def unlink(bucket: Bucket, name: str, version_id: Any = None) -> Version | None:
+    """Remove ``name`` (only while it shows ``version_id``, if given); the version it
+    showed, if any, which the caller removes unless another name shows it."""
+    query = {"_id": name} if version_id is None else {"_id": name, "file": version_id}
+    doc = bucket.names.find_one_and_delete(query)
     return None if doc is None else Version.from_document(doc)
+
+
+def put_back(bucket: Bucket, name: str, version: Version, previous: Version | None) -> None:
+    """Undo pointing ``name`` at ``version``: show ``previous`` again, or nothing (only while
+    ``name`` still shows ``version``: a later write to it stays)."""
+    query = {"_id": name, "file": version.id}
+    if previous is None:
+        bucket.names.delete_one(query)
+    else:
+        body = {k: v for k, v in previous.document(name).items() if k != "_id"}
+        bucket.names.replace_one(query, body)
+
+
+def shown(bucket: Bucket, version_id: Any) -> bool:
+    """Whether any name shows the version ``version_id`` (on the index of ``names.file``)."""
+    return bucket.names.find_one({"file": version_id}, {"_id": 1}) is not None
 
 
 def points_to(bucket: Bucket, name: str, version_id: Any) -> bool:

@@ -16,18 +16,18 @@ raises a :class:`~fs_core.errors.BackendError` that says so.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any
 
 from fs_core.errors import BackendError
+from fs_core.streams import SeekableReader
 
 from .errors import SERVICE_ERRORS
 
 __all__ = ["ChunkReader"]
 
 
-class ChunkReader(io.RawIOBase):
+class ChunkReader(SeekableReader):
     """A seekable, read-only raw stream over the chunks of one GridFS file.
 
     Each ``read`` makes at most one query, and returns what that window holds (a raw stream
@@ -55,41 +55,18 @@ class ChunkReader(io.RawIOBase):
         name: str,
         stop: int | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(length)
         self._chunks = chunks
         self._file_id = file_id
-        self.size = length
         self._chunk_size = chunk_size
         self._count = -(-length // chunk_size) if length else 0
         self._max = max(1, max_chunks)
         self._on_error = on_error
         self._name = name
         self._stop = stop
-        self._pos = 0
         self._first = 0  # chunk number of _window[0]
         self._window: list[bytes] = []
         self._next_count = 1  # chunks the next sequential query asks for
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if self.closed:
-            raise ValueError("seek on a closed file")
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
-        if base is None:
-            raise ValueError(f"invalid whence ({whence})")
-        position = base + offset
-        if position < 0:
-            raise ValueError(f"negative seek position {position}")
-        self._pos = position
-        return position
 
     def _ensure(self, n: int, wanted: int) -> None:
         """Have chunk ``n`` in the window: a query for it and those after it if it is not.

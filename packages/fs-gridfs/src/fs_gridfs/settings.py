@@ -90,7 +90,7 @@ class GridFSSettings:
                 f"Storage {name!r}: {bucket!r} is not a valid GridFS bucket name (no '$', no NUL, "
                 f"not starting with 'system.'); set BUCKET ({name.upper()}_FS_BUCKET)"
             )
-        chunk_size = _size(config, "chunk_size", DEFAULT_CHUNK_SIZE)
+        chunk_size = config.get_size("chunk_size", DEFAULT_CHUNK_SIZE)
         if chunk_size > MAX_CHUNK_SIZE:
             raise ConfigurationError(
                 f"CHUNK_SIZE must be at most 15 MiB (a chunk is one BSON document), not {chunk_size}"
@@ -106,9 +106,9 @@ class GridFSSettings:
             database=database,
             bucket=bucket,
             chunk_size=chunk_size,
-            write_buffer=_size(config, "write_buffer", 4 * MiB),
-            read_ahead=_size(config, "read_ahead", 4 * MiB),
-            server_selection_timeout=_seconds(config, "server_selection_timeout", 10.0),
+            write_buffer=config.get_size("write_buffer", 4 * MiB),
+            read_ahead=config.get_size("read_ahead", 4 * MiB),
+            server_selection_timeout=config.get_seconds("server_selection_timeout", 10.0),
             client_options=dict(client_options),
             client_class=config.get("client_class") or None,
         )
@@ -143,33 +143,3 @@ def _str(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
-
-
-def _seconds(config: Config, key: str, default: float) -> float:
-    value = config.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{key.upper()} must be a number of seconds, not {value!r}") from None
-    if number <= 0:
-        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
-    return number
-
-
-_UNITS = {"": 1, "b": 1, "k": KiB, "kb": KiB, "kib": KiB, "m": MiB, "mb": MiB, "mib": MiB}
-
-
-def _size(config: Config, key: str, default: int) -> int:
-    """A byte size: an integer, or a string such as ``'255KiB'`` or ``'4 MB'`` (binary units)."""
-    value = config.get(key, default)
-    if isinstance(value, int) and not isinstance(value, bool):
-        size = value
-    else:
-        match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
-        unit = match.group(2).lower() if match else None
-        if match is None or unit not in _UNITS:
-            raise ConfigurationError(f"{key.upper()} must be a size in bytes (or like '4MiB'), not {value!r}")
-        size = int(match.group(1)) * _UNITS[unit]
-    if size < 1:
-        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
-    return size

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .mongo import MONGO_URL_VARIABLE, MongoTarget, mongo_target, mongomock_client_class
 from .nginx import NGINX_APT_PACKAGES, Nginx
-from .process import ServiceUnavailable, free_ports
+from .process import ServiceUnavailable, free_ports, silent_port
 from .s3 import CallRecorder, empty_bucket, fail_requests, lose_responses, unique_name
 from .servers import SWIFT_APT_PACKAGES, MotoServer, S3Server, SwiftServer
 
@@ -31,5 +31,6 @@ __all__ = [
     "lose_responses",
     "mongo_target",
     "mongomock_client_class",
+    "silent_port",
     "unique_name",
 ]
