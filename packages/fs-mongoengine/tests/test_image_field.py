@@ -6,6 +6,7 @@ import io
 
 import mongoengine as me
 import pytest
+from mongoengine.errors import ValidationError
 from werkzeug.datastructures import FileStorage
 
 import fs_core as fs
@@ -301,3 +302,56 @@ def test_query_by_image_names(app, pictures):
     assert [d.id for d in Photo.objects(image__filename="q.png")] == [doc.id]
     assert [d.id for d in Photo.objects(image__original="q-original.png")] == [doc.id]
     assert [d.id for d in Photo.objects(image__thumbnails__32="q-32.png")] == [doc.id]
+
+
+class Probe:
+    """A plugin that looks at each file as soon as it is stored, before any processor."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, bytes] = {}
+
+    @fs.hookimpl(tryfirst=True)
+    def after_save(self, storage, filename):
+        self.stored[filename] = storage.read(filename)
+
+
+def _gps_jpeg(pictures) -> bytes:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker"
+    exif.get_ifd(0x8825)[2] = (48.0, 51.0, 24.0)  # GPSLatitude
+    out = io.BytesIO()
+    pictures.quadrants((400, 300)).save(out, "JPEG", quality=90, exif=exif)
+    return out.getvalue()
+
+
+def test_a_photos_gps_position_is_never_stored(make_app, pictures):
+    storage = fs.Storage("gps", fs.IMAGES)
+
+    class Snap(me.Document):
+        image = ImageField(fs=storage, max_size=200, thumbnails=[50])
+
+    probe = Probe()
+    app = make_app(storage, plugins=("mongoengine", "images", probe))
+    with app.app_context():
+        doc = Snap()
+        doc.image.save(io.BytesIO(_gps_jpeg(pictures)), "snap.jpg")
+        assert set(probe.stored) == {"snap.jpg"}  # what was first stored, before processing
+        first = pictures.opened(probe.stored["snap.jpg"])
+        assert not first.getexif().get_ifd(0x8825)
+        assert first.size == (400, 300)
+        for name in storage.list_files():
+            assert not pictures.opened(storage.read(name)).getexif().get_ifd(0x8825), name
+        assert pictures.opened(storage.read("snap.jpg")).size == (200, 150)
+
+
+def test_a_bad_image_is_refused_before_anything_is_stored(make_app):
+    probe = Probe()
+    app = make_app(images, plugins=("mongoengine", "images", probe))
+    with app.app_context():
+        doc = Photo()
+        with pytest.raises(ValidationError, match="not a PNG image"):
+            doc.image.save(io.BytesIO(b"\x89PNG but not really"), "bad.png")
+        assert probe.stored == {}
+        assert list(images.list_files()) == []

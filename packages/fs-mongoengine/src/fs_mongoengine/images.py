@@ -10,6 +10,9 @@ The upload is stored with :meth:`fs_core.Storage.save` while an :class:`ImageSav
 in this context: fs-mongoengine's plugin (``plugin.py``) then takes part in that save as
 fs-images' own plugin does in a storage that processes images, with the field's settings:
 
+- ``file_allowed``: a file that is not a sound image is refused before anything is stored;
+- ``prepare_upload``: the image is stored with its metadata removed (a photo's GPS position
+  is never stored, not even while the image is processed);
 - ``check_target``: a new image whose variant names (``-original``, thumbnails, ``.webp``…)
   are other files' is refused with ``FileExists`` (``ON_CONFLICT = 'rename'`` picks the next
   name), so that its thumbnails never overwrite another document's file;
@@ -52,6 +55,8 @@ __all__ = [
     "bbox_errors",
     "check_target",
     "field_settings",
+    "file_allowed",
+    "prepare_upload",
     "require_fs_images",
     "require_plugin",
     "rerender",
@@ -137,6 +142,24 @@ _active: ContextVar[ImageSave | None] = ContextVar("fs_mongoengine_image_save", 
 def _current(storage: Storage) -> ImageSave | None:
     state = _active.get()
     return state if state is not None and state.storage is storage else None
+
+
+def file_allowed(storage: Storage, file: Any, filename: str) -> None:
+    """The plugin's ``file_allowed``: refuse a file that is not a sound image before anything
+    is stored (``fs_images.InvalidImage``); otherwise abstain."""
+    state = _current(storage)
+    if state is not None:
+        require_fs_images().check_upload(file, filename, state.settings)
+
+
+def prepare_upload(storage: Storage, filename: str, file: Any) -> Any:
+    """The plugin's ``prepare_upload``: what is first stored is the image with its metadata
+    removed (a photo's GPS position), as fs-images does in a storage that processes images;
+    ``None`` where there is nothing to clean."""
+    state = _current(storage)
+    if state is None:
+        return None
+    return require_fs_images().prepare_upload(file, filename, state.settings)
 
 
 def check_target(storage: Storage, filename: str, replace: bool) -> None:

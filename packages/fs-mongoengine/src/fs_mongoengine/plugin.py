@@ -7,9 +7,23 @@ untouched.
 
 from __future__ import annotations
 
+from typing import BinaryIO
+
 from fs_core import Storage, hookimpl
 
 from . import images
+
+
+# Before the storage's own policy; refuses by raising, else abstains.
+@hookimpl(tryfirst=True)
+def file_allowed(storage: Storage, file: BinaryIO, filename: str) -> bool | None:
+    images.file_allowed(storage, file, filename)
+    return None
+
+
+@hookimpl
+def prepare_upload(storage: Storage, filename: str, file: BinaryIO) -> BinaryIO | None:
+    return images.prepare_upload(storage, filename, file)  # type: ignore[no-any-return]
 
 
 @hookimpl
