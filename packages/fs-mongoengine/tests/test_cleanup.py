@@ -306,3 +306,17 @@ def test_content_addressed_storage_shares_one_file(make_app, pictures):
         assert storage.exists(thumb)
         second.delete()
         assert list(storage.list_files()) == []
+
+
+def test_a_field_of_an_abstract_document(app, raw):
+    class Base(me.Document):
+        meta = {"abstract": True}
+        file = FileField(fs=files, delete_files=True)
+
+    class Concrete(Base):
+        pass
+
+    raw.concrete.insert_one({"file": {"filename": "abstract.txt"}})
+    files.write("abstract.txt", b"x")
+    assert Concrete.objects.delete() == 1
+    assert not files.exists("abstract.txt")
