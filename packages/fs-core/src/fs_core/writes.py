@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -300,8 +299,7 @@ def _save_hashed(
         hasher = hashlib.new(algorithm)
     except ValueError:
         raise ConfigurationError(f"HASH_ALGORITHM {algorithm!r} is not a hashlib algorithm") from None
-    with tempfile.SpooledTemporaryFile(max_size=streams.SPOOL_SIZE) as spool:
-        streams.copy_stream(streams.HashingReader(stream, hasher), spool.write)
+    with streams.spooled(stream, hasher) as spool:
         address = naming.hashed_name(
             hasher.hexdigest(),
             extension(basename),
@@ -311,7 +309,6 @@ def _save_hashed(
         name = naming.join_name(folder, address)
         if bound.backend.exists(name):
             return name, False
-        spool.seek(0)
         try:
             bound.backend.save(spool, name, overwrite=False, content_type=content_type_for(name, declared))
         except FileExists:
