@@ -10,9 +10,16 @@ A Flask-HashFS application migrates by changing ``flask_hashfs`` to ``fs_hashfs`
 from __future__ import annotations
 
 from .address import HashAddress
-from .errors import AddressNotFound, HashFSConfigError
+from .errors import AddressNotFound, HashFSConfigError, UnreadableSource
 from .extension import FlaskHashFS
 from .store import HashFS
 
 __version__ = "0.1.0"
-__all__ = ["AddressNotFound", "FlaskHashFS", "HashAddress", "HashFS", "HashFSConfigError"]
+__all__ = [
+    "AddressNotFound",
+    "FlaskHashFS",
+    "HashAddress",
+    "HashFS",
+    "HashFSConfigError",
+    "UnreadableSource",
+]

@@ -2,8 +2,9 @@
 
 HashFS lays a file out by its hex digest: the first ``depth`` x ``width`` characters become
 ``depth`` folders and the rest the file name, with the extension given at ``put``:
-``a/b/c/d/ef01…9.jpg`` for sha256, depth 4, width 1. :class:`Layout` holds those three
-settings and does that arithmetic; :class:`HashAddress` is what the store returns.
+``a/b/c/d/ef01…9.jpg`` for sha256, depth 4, width 1 (fs-core's
+:func:`~fs_core.naming.hashed_name`, which ``NAMING = 'hash'`` storages use too).
+:class:`Layout` holds those three settings; :class:`HashAddress` is what the store returns.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from fs_core.naming import validate_name
+from fs_core import InvalidFilename
+from fs_core.naming import hashed_name, validate_name
 
 from .errors import HashFSConfigError
 
@@ -49,7 +51,9 @@ class Layout:
         try:
             digest = hashlib.new(self.algorithm)
         except (TypeError, ValueError):
-            raise HashFSConfigError(f"HASHFS_ALGORITHM {self.algorithm!r} is not a hashlib algorithm") from None
+            raise HashFSConfigError(
+                f"HASHFS_ALGORITHM {self.algorithm!r} is not a hashlib algorithm"
+            ) from None
         if digest.digest_size == 0 or self.algorithm.lower().startswith("shake"):
             raise HashFSConfigError(
                 f"HASHFS_ALGORITHM {self.algorithm!r} has no fixed digest size: choose one such as sha256"
@@ -75,21 +79,22 @@ class Layout:
         """Whether ``value`` is an id of this layout (a hex digest of the right length)."""
         return len(value) == self.id_length and _HEX.fullmatch(value) is not None
 
+    def relpath(self, id: str, extension: str | None = None) -> str:
+        """The name of ``id`` with ``extension`` (``'jpg'`` or ``'.jpg'``) in the storage.
+
+        An extension that would add a folder or leave one (``'x/y'``, ``'/../z'``), or that is
+        not a valid name, is :class:`~fs_core.InvalidFilename`; so is an ``id`` that is not a
+        digest of this layout."""
+        if not self.is_id(id):
+            raise InvalidFilename(f"{id!r} is not a {self.algorithm} hex digest")
+        ext = (extension or "").lstrip(".")
+        if "/" in ext or "\\" in ext:
+            raise InvalidFilename(f"The extension {extension!r} must not contain a path separator")
+        return validate_name(hashed_name(id, ext, depth=self.depth, width=self.width))
+
     def shard(self, id: str) -> list[str]:
         """HashFS's ``shard``: the folders of ``id``, then the rest of it."""
-        cut = self.depth * self.width
-        folders = [id[i * self.width : (i + 1) * self.width] for i in range(self.depth)]
-        return [*folders, id[cut:]]
-
-    def relpath(self, id: str, extension: str | None = None) -> str:
-        """The name of ``id`` with ``extension`` (``'jpg'`` or ``'.jpg'``) in the storage,
-        validated (an extension with ``/`` or ``..`` in it is :class:`InvalidFilename`)."""
-        if not self.is_id(id):
-            raise ValueError(f"{id!r} is not a {self.algorithm} hex digest")
-        suffix = ""
-        if extension:
-            suffix = extension if extension.startswith(".") else f".{extension}"
-        return validate_name("/".join(self.shard(id)) + suffix)
+        return self.relpath(id).split("/")
 
     def unshard(self, relpath: str) -> str:
         """The id a name stands for: its folders and its base name up to the first dot."""
@@ -99,4 +104,5 @@ class Layout:
     def route_pattern(self) -> str:
         """A regular expression matching exactly the names of this layout (for the route)."""
         rest = self.id_length - self.depth * self.width
-        return "".join(f"[0-9a-f]{{{self.width}}}/" for _ in range(self.depth)) + f"[0-9a-f]{{{rest}}}(?:\\.[^/]+)?"
+        folders = "".join(f"[0-9a-f]{{{self.width}}}/" for _ in range(self.depth))
+        return folders + f"[0-9a-f]{{{rest}}}(?:\\.[^/]+)?"

@@ -10,12 +10,10 @@ year of ``MAX_AGE`` (``HASHFS_FS_MAX_AGE``), unless those keys are set.
 from __future__ import annotations
 
 import os
-import weakref
 from typing import IO, Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, has_app_context, url_for
-from werkzeug.routing import BuildError
+from flask import Flask, current_app, has_app_context, has_request_context, request
 
 import fs_core
 from fs_core import Storage
@@ -26,7 +24,7 @@ from .address import HashAddress
 from .errors import HashFSConfigError
 from .store import HashFS
 
-__all__ = ["DEFAULT_STORAGE", "EXTENSION", "IMMUTABLE_MAX_AGE", "FlaskHashFS"]
+__all__ = ["DEFAULT_STORAGE", "EXTENSION", "IMMUTABLE_MAX_AGE", "FlaskHashFS", "urljoin"]
 
 #: The key of the extension's state in ``app.extensions`` (Flask-HashFS's).
 EXTENSION = "hashfs"
@@ -46,16 +44,19 @@ class FlaskHashFS:
     * ``HASHFS_PATH_PREFIX``: the URL path of the route (default ``''``; must start with ``/``);
     * ``HASHFS_ROOT_FOLDER``: the directory of the store on the local backend (default: the
       storage's, ``<FS_ROOT>/hashfs``);
-    * ``HASHFS_DEPTH`` (4), ``HASHFS_WIDTH`` (1), ``HASHFS_ALGORITHM`` (``'sha256'``).
+    * ``HASHFS_DEPTH`` (4), ``HASHFS_WIDTH`` (1; ``HASHFS_LENGTH``, its name in Flask-HashFS
+      before 0.3, is read when ``HASHFS_WIDTH`` is not set), ``HASHFS_ALGORITHM``
+      (``'sha256'``).
 
     :param storage: the :class:`fs_core.Storage` to keep the files in, or its name (default:
         a storage named ``hashfs`` accepting every extension).
     """
 
     def __init__(self, app: Flask | None = None, *, storage: Storage | str | None = None) -> None:
-        self.storage = storage if isinstance(storage, Storage) else Storage(storage or DEFAULT_STORAGE, fs_core.ALL)
+        if not isinstance(storage, Storage):
+            storage = Storage(storage or DEFAULT_STORAGE, fs_core.ALL)
+        self.storage = storage
         self.app = app
-        self._apps: weakref.WeakSet[Flask] = weakref.WeakSet()
         if app is not None:
             self.init_app(app)
 
@@ -66,14 +67,17 @@ class FlaskHashFS:
         config.setdefault("HASHFS_PATH_PREFIX", "")
         config.setdefault("HASHFS_ROOT_FOLDER", None)
         config.setdefault("HASHFS_DEPTH", 4)
-        config.setdefault("HASHFS_WIDTH", 1)
+        config.setdefault("HASHFS_WIDTH", config.get("HASHFS_LENGTH", 1))
         config.setdefault("HASHFS_ALGORITHM", "sha256")
         prefix = config["HASHFS_PATH_PREFIX"]
         if prefix is None:
-            raise HashFSConfigError('Missing configuration value for fs-hashfs: "HASHFS_PATH_PREFIX" must be set')
+            raise HashFSConfigError(
+                'Missing configuration value for fs-hashfs: "HASHFS_PATH_PREFIX" must be set'
+            )
         if prefix and not str(prefix).startswith("/"):
             raise HashFSConfigError(
-                'Invalid configuration value for fs-hashfs: "HASHFS_PATH_PREFIX" must start with a leading slash'
+                'Invalid configuration value for fs-hashfs: "HASHFS_PATH_PREFIX" must start with '
+                "a leading slash"
             )
         keys = f"{self.storage.name.upper()}_FS_"
         if config["HASHFS_ROOT_FOLDER"]:
@@ -88,15 +92,16 @@ class FlaskHashFS:
         fs_core.init_app(app, self.storage)
         app.extensions[EXTENSION] = {"client": client}
         views.register(app, client.layout, str(prefix).rstrip("/"))
-        self._apps.add(app)
 
     def _app(self) -> Flask:
+        """The current app, else the app given to the constructor (Flask's usual pattern)."""
         if has_app_context():
             return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
-        apps = list(self._apps)
-        if len(apps) == 1:
-            return apps[0]
-        raise RuntimeError("FlaskHashFS is used outside an application context: use `with app.app_context():`")
+        if self.app is not None:
+            return self.app
+        raise RuntimeError(
+            "FlaskHashFS is used outside an application context: use `with app.app_context():`"
+        )
 
     @property
     def config(self) -> Any:
@@ -113,25 +118,22 @@ class FlaskHashFS:
         return state["client"]  # type: ignore[no-any-return]
 
     def url_for(self, relpath: HashAddress | str, external: bool = True) -> str:
-        """The URL of a :class:`HashAddress` or a path relative to the store (not checked for
-        existence): ``HASHFS_HOST`` + ``HASHFS_PATH_PREFIX`` + the path when a host is set,
-        else the app's route (absolute if ``external``; outside a request that needs
-        ``SERVER_NAME``)."""
-        path = relpath.relpath if isinstance(relpath, HashAddress) else validate_name(str(relpath).lstrip("/"))
+        """The URL of a :class:`HashAddress` or of a path relative to the store (not checked
+        for existence), as Flask-HashFS built it: ``HASHFS_HOST`` (else this app's root URL,
+        when ``external``) + ``HASHFS_PATH_PREFIX`` + the path. The app's route serves the
+        addresses under that prefix. Outside a request, an external URL without
+        ``HASHFS_HOST`` needs ``SERVER_NAME``."""
+        if isinstance(relpath, HashAddress):
+            name = relpath.relpath
+        else:
+            name = validate_name(str(relpath).lstrip("/"))
         config = self.config
-        host = config.get("HASHFS_HOST")
         prefix = config.get("HASHFS_PATH_PREFIX") or ""
-        if host and external:
-            return urljoin(host, "/", prefix, quote(path))
-        try:
-            return url_for(views.ENDPOINT, relpath=path, _external=external)
-        except (BuildError, RuntimeError) as exc:
-            if not external:
-                return urljoin("/", prefix, quote(path))
-            raise HashFSConfigError(
-                f"Cannot build an absolute URL for {path!r} here: set HASHFS_HOST, or SERVER_NAME "
-                f"to build it outside a request ({exc})"
-            ) from exc
+        path = quote(name)
+        if not external:
+            root = request.script_root if has_request_context() else config.get("APPLICATION_ROOT") or "/"
+            return urljoin(root, "/", prefix, path)
+        return urljoin(config.get("HASHFS_HOST") or _app_url(config), "/", prefix, path)
 
     # -- the store's API, on the current app's client ------------------------------------
 
@@ -174,6 +176,19 @@ class FlaskHashFS:
     def repair(self, extensions: bool = True) -> list[tuple[str, HashAddress]]:
         """:meth:`HashFS.repair <fs_hashfs.HashFS.repair>`."""
         return self.client.repair(extensions=extensions)
+
+
+def _app_url(config: Any) -> str:
+    """This app's root URL: the request's, else from ``SERVER_NAME``."""
+    if has_request_context():
+        return str(request.url_root)
+    server = config.get("SERVER_NAME")
+    if not server:
+        raise HashFSConfigError(
+            "Cannot build an absolute URL outside a request: set HASHFS_HOST, or SERVER_NAME"
+        )
+    scheme = config.get("PREFERRED_URL_SCHEME") or "http"
+    return urljoin(f"{scheme}://{server}", config.get("APPLICATION_ROOT") or "/")
 
 
 def _integer(config: Any, key: str) -> int:

@@ -2,15 +2,17 @@
 
 Every operation goes through the storage's public API, so the store works on any backend
 (local, S3, Swift, GridFS, memory) and inherits the core's guarantees: names are validated
-before a backend sees them, writes are atomic, create-only writes race-free.
+before a backend sees them, writes are atomic, create-only writes race-free where the backend
+says so (``fs_core.ATOMIC_CREATE``).
 
 What HashFS did that this does not:
 
-* read a file twice (once to hash it, once to copy it) and keep it whole in memory: here the
-  content is read once, hashed on the way into a spool (memory up to 8 MiB, then a temporary
-  file), and the spool is uploaded only if the address is not taken yet;
+* read a file twice (once to hash it, once to copy it), each time whole into memory: here
+  the content is read once, hashed on its way into a spool (memory up to 8 MiB, then an
+  anonymous temporary file), and the spool is uploaded only if the address is not taken;
 * open, resolve or delete any absolute path on the machine: here an absolute path counts
   only if it lies inside the store, and the rest of it must be a valid storage name;
+* open stored files for writing (which breaks their address): only ``'rb'`` and ``'r'``;
 * lose data in ``repair`` when two files hold each other's content (it deleted one of them).
 """
 
@@ -18,23 +20,20 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
 from typing import IO, Any
 
-from fs_core import FileExists, InvalidFilename, Storage, file_uploaded
+from fs_core import FileExists, InvalidFilename, OperationNotSupported, Storage, file_uploaded
 from fs_core.content_types import content_type_for
 from fs_core.naming import validate_name
-from fs_core.streams import HashingReader, LimitedReader, as_stream, copy_stream
+from fs_core.streams import HashingReader, LimitedReader, as_stream, copy_stream, spooled
 
 from .address import HashAddress, Layout
-from .errors import AddressNotFound
+from .errors import AddressNotFound, UnreadableSource
 
-__all__ = ["REMOTE_SCHEME", "SPOOL_BYTES", "HashFS"]
+__all__ = ["READ_MODES", "REMOTE_SCHEME", "HashFS"]
 
-#: A put keeps up to this many bytes of the content in memory, the rest in a temporary file.
-SPOOL_BYTES = 8 << 20
 #: ``abspath`` on backends without local files: ``hashfs://<storage name>/<relpath>``.
 REMOTE_SCHEME = "hashfs://"
 #: Modes :meth:`HashFS.open` accepts: files are named by their content, so never written.
@@ -55,7 +54,7 @@ class HashFS:
         self.layout = Layout(depth, width, algorithm)
 
     def __repr__(self) -> str:
-        return f"<HashFS on {self.storage!r} {self.layout.algorithm} {self.depth}x{self.width}>"
+        return f"<HashFS on {self.storage!r} {self.algorithm} {self.depth}x{self.width}>"
 
     @property
     def depth(self) -> int:
@@ -78,23 +77,27 @@ class HashFS:
     # -- writing ------------------------------------------------------------------------
 
     def put(self, file: Any, extension: str | None = None) -> HashAddress:
-        """Store the content of ``file`` (a readable object, or the path of a local file) under
-        its hash, with ``extension``; return its :class:`HashAddress`.
+        """Store the content of ``file`` (a readable object, a werkzeug ``FileStorage``, or
+        the path of a local file) under its hash, with ``extension``; return its
+        :class:`HashAddress`.
 
         The content is read once, from the start of a seekable object (whose position is
         then put back, as HashFS did), hashed on its way into a spool, and stored only if no
         file has that address yet: ``is_duplicate`` says it was there already. Two puts of the
-        same content at once, from threads, processes or machines, store it once where the
-        backend has atomic create-only writes (``fs_core.ATOMIC_CREATE``); elsewhere both may
-        write the same bytes to the same name. The storage's ``MAX_SIZE`` applies. A put runs
-        no upload hook (a processor that changed the bytes would break the address); the
-        ``file_uploaded`` signal is sent when a file is stored.
+        same content at once, from threads, processes or machines, store it once: where the
+        backend has atomic create-only writes (``fs_core.ATOMIC_CREATE``) exactly one of them
+        writes; elsewhere (Swift) both may write the same bytes to the same name. The
+        storage's ``MAX_SIZE`` applies (:class:`fs_core.FileTooLarge`, nothing stored). A put
+        runs no upload hook (a processor that changed the bytes would break the address);
+        the ``file_uploaded`` signal is sent when a file is stored.
         """
         self.layout.relpath("0" * self.layout.id_length, extension)  # a bad extension fails first
-        with _source(file) as stream, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
-            hasher = self.layout.hasher()
-            limit = self.storage.config.get_int("max_size")
-            copy_stream(HashingReader(LimitedReader(stream, limit) if limit else stream, hasher), spool.write)
+        limit = self.storage.config.get_int("max_size")
+        hasher = self.layout.hasher()
+        with (
+            _source(file) as source,
+            spooled(LimitedReader(source, limit) if limit else source, hasher) as spool,
+        ):
             id = hasher.hexdigest()
             name = self.layout.relpath(id, extension)
             stored = self._store(spool, name)
@@ -104,7 +107,6 @@ class HashFS:
         """Upload ``spool`` as ``name`` unless a file has that name; whether it was stored."""
         if self.storage.exists(name):
             return False
-        spool.seek(0)
         try:
             self.storage.backend.save(spool, name, overwrite=False, content_type=content_type_for(name))
         except FileExists:  # another put of the same content won the race
@@ -133,10 +135,12 @@ class HashFS:
         """A stream of the file an id or path names (``'rb'``, or ``'r'`` for text);
         :class:`AddressNotFound` (an ``IOError``, as in HashFS) if there is none."""
         if mode not in READ_MODES:
-            raise ValueError(f"Content-addressed files are read-only: open them with 'rb' or 'r', not {mode!r}")
+            raise OperationNotSupported(
+                f"Content-addressed files are read-only: open them with 'rb' or 'r', not {mode!r}"
+            )
         name = self._name(file)
         if name is None:
-            raise AddressNotFound(f"Could not locate file: {file!r}")
+            raise AddressNotFound(file)
         return self.storage.open(name, mode)
 
     def delete(self, file: Any) -> None:
@@ -159,7 +163,7 @@ class HashFS:
         ``relpath``); ``ValueError`` for a path outside it."""
         name = self._inside(path)
         if name is None:
-            raise ValueError(f"{path!r} is not inside the store {self.root!r}")
+            raise InvalidFilename(f"{path!r} is not inside the store {self.root!r}")
         return name
 
     def idpath(self, id: str, extension: str | None = None) -> str:
@@ -172,9 +176,7 @@ class HashFS:
 
     def unshard(self, path: str) -> str:
         """The id of an absolute path inside the store, or of a relative path."""
-        name = self._inside(path) if _is_absolute(path) else validate_name(path)
-        if name is None:
-            raise ValueError(f"{path!r} is not inside the store {self.root!r}")
+        name = self.relpath(path) if _is_absolute(path) else validate_name(path)
         return self.layout.unshard(name)
 
     def realpath(self, file: Any) -> str | None:
@@ -211,14 +213,20 @@ class HashFS:
         return self._find_id(file) if self.layout.is_id(file) else None
 
     def _inside(self, path: str) -> str | None:
-        """The valid storage name below the store's root that ``path`` spells, or ``None``."""
-        root = self.root
-        local = self.storage.root is not None
-        start = root.rstrip(os.sep if local else "/") + (os.sep if local else "/")
-        if not path.startswith(start):
-            return None
-        rest = path[len(start) :]
-        return _valid(rest.replace(os.sep, "/") if local and os.sep != "/" else rest)
+        """The valid storage name below the store's root that ``path`` spells, or ``None``.
+
+        Only the text is compared (the path is never opened or resolved): the root as the
+        backend has it, or with its links resolved, then a name the core accepts."""
+        root = self.storage.root
+        if root is None:
+            roots = [f"{REMOTE_SCHEME}{self.storage.name}/"]
+        else:
+            roots = [os.path.join(root, ""), os.path.join(os.path.realpath(root), "")]
+        for start in roots:
+            if path.startswith(start):
+                rest = path[len(start) :]
+                return _valid(rest.replace(os.sep, "/") if root is not None and os.sep != "/" else rest)
+        return None
 
     def _find_id(self, id: str) -> str | None:
         """The file of ``id``: without an extension, else the first with one (HashFS's glob)."""
@@ -305,7 +313,7 @@ class HashFS:
                 repaired.append((former, address))
                 progress = True
             if not progress:  # files holding each other's content: set one aside
-                name, entry = next(iter(pending.items()))
+                name = next(iter(pending))
                 aside = validate_name(f"{name}.repair-{uuid.uuid4().hex[:12]}")
                 backend.move(name, aside, overwrite=False)
                 pending[aside] = pending.pop(name)
@@ -340,11 +348,17 @@ def _source(file: Any) -> Iterator[Any]:
     """A binary stream of ``file``: a path is opened (and closed); a seekable object is read
     from its start and its position put back afterwards, as HashFS's ``Stream`` did."""
     if isinstance(file, (str, os.PathLike)):
-        with open(file, "rb") as opened:
+        try:
+            opened = open(file, "rb")  # noqa: SIM115  (closed below)
+        except OSError as exc:
+            raise UnreadableSource(f"Cannot read {os.fspath(file)!r}: {exc.strerror or exc}") from exc
+        with opened:
             yield opened
         return
     if not (hasattr(file, "read") or hasattr(getattr(file, "stream", None), "read")):
-        raise ValueError(f"put() takes a readable object or the path of a file, not {type(file).__name__}")
+        raise UnreadableSource(
+            f"put() takes a readable object or the path of a file, not {type(file).__name__}"
+        )
     stream = as_stream(file)
     start = None
     with contextlib.suppress(AttributeError, OSError, ValueError):

@@ -2,16 +2,24 @@
 
 The route matches the addresses of the app's layout only (``a/b/c/d/<rest of the digest>``
 and an extension), so it can sit at the root of the site without catching other URLs. It
-answers through ``Storage.serve``, with the core's HTTP semantics (a strong ``ETag``,
-``304``, ``206`` ranges, one safe ``Content-Type``, ``nosniff``, a sandboxing policy, a
-backend's redirect or offload), and marks what it serves ``immutable``: a name is its content.
+answers through ``Storage.serve``, with the core's HTTP semantics (``304``, ``206`` ranges,
+one safe ``Content-Type``, ``nosniff``, a sandboxing policy, a backend's redirect or
+offload), and, since a name is its content:
+
+* ``Cache-Control: public, max-age=<a year>, immutable`` (the storage's ``MAX_AGE``, which
+  ``FlaskHashFS.init_app`` sets to a year unless configured);
+* a strong ``ETag`` that is the content's id, the same on every backend and every server
+  (a CDN in front of several replicas sees one ETag per file), answered with ``304``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app
+from flask import Blueprint, Flask, abort, current_app, request
+from werkzeug.http import quote_etag
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
+
+from fs_core.config import serve_enabled
 
 from .address import Layout
 
@@ -40,24 +48,31 @@ def register(app: Flask, layout: Layout, prefix: str) -> None:
     app.register_blueprint(bp, url_prefix=prefix or None)
 
 
-def _serve_enabled(value: object) -> bool:
-    """The storage's ``SERVE`` key: on unless set to a false value (a mode such as
-    ``'redirect'`` means on)."""
-    if value is None or value is True:
-        return True
-    return str(value).strip().lower() not in ("", "0", "false", "no", "off")
-
-
 @bp.get(f"/<{CONVERTER}:relpath>")
 def file(relpath: str) -> Response:
     client = current_app.extensions["hashfs"]["client"]
     storage = client.storage
-    if not _serve_enabled(storage.config.get("serve", True)):
+    if not serve_enabled(storage.config.get("serve", True)):
         abort(404)
     if storage.private:  # reached through signed URLs of the fs view only
         abort(403)
-    rv = storage.serve(relpath)
+    etag = client.layout.unshard(relpath)
+    environ = request.environ
+    if request.if_none_match.contains(etag):
+        if not storage.exists(relpath):
+            abort(404)
+        rv = Response(status=304)
+    else:
+        # A range of this ETag is a range of this content, whatever the backend's own tag.
+        if request.if_range.etag == etag:
+            environ.pop("HTTP_IF_RANGE", None)
+        rv = storage.serve(relpath)
     if rv.status_code in (200, 206, 304):
+        rv.headers["ETag"] = quote_etag(etag)
         rv.cache_control.public = True
         rv.cache_control.immutable = True
+        max_age = storage.config.get_int("max_age")
+        if max_age is not None:
+            rv.cache_control.max_age = max_age
+            rv.cache_control.no_cache = None
     return rv
