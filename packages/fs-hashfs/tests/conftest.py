@@ -3,7 +3,8 @@
 ``backend`` runs a test once per backend: ``memory``, ``local`` (fs-local, in a temporary
 folder) and ``s3`` on moto in server mode (a real S3 API on loopback, from
 tools/fs-testservers); ``swift`` (OpenStack Swift's s3api, which has no atomic create-only
-write) is added where a test says so with ``@pytest.mark.parametrize("backend", ALL, indirect=True)``.
+write) is added where a test says so with
+``@pytest.mark.parametrize("backend", [..., "swift"], indirect=True)``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from fs_testservers.fixtures import moto_server, swift_server  # noqa: F401  (fi
 
 #: The backends every test runs on.
 BACKENDS = ["memory", "local", "moto"]
-#: With OpenStack Swift (S3 API), for the tests that say so.
-ALL_BACKENDS = [*BACKENDS, "swift"]
 
 
 @pytest.fixture(params=BACKENDS)

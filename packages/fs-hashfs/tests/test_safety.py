@@ -115,7 +115,7 @@ def test_hostile_names_only_raise_the_cores_errors_and_change_nothing_outside(ha
             hashfs.get(reference)
             hashfs.exists(reference)
             hashfs.delete(reference)
-        except Exception as exc:  # noqa: BLE001  (the finding)
+        except Exception as exc:
             raise AssertionError(f"{reference!r}: {type(exc).__name__}: {exc}") from exc
         for call in (
             lambda: hashfs.open(reference).close(),

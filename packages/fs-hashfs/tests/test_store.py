@@ -110,7 +110,8 @@ def test_extension_with_or_without_a_dot_and_none(hashfs):
     b = hashfs.put(io.BytesIO(b"x"), extension="txt")
     c = hashfs.put(io.BytesIO(b"x"))
     assert a.relpath == b.relpath == c.relpath + ".txt"
-    assert b.is_duplicate and not c.is_duplicate  # same id, another name: HashFS stores both
+    assert b.is_duplicate
+    assert not c.is_duplicate
     assert hashfs.count() == 2
     assert hashfs.get(a.id).relpath == c.relpath  # the bare address first, as HashFS's realpath
 
@@ -158,7 +159,7 @@ def test_seekable_source_is_read_from_its_start_and_its_position_put_back(hashfs
 def test_unreadable_sources_are_refused(hashfs, tmp_path):
     with pytest.raises(UnreadableSource, match="readable object"):
         hashfs.put(42)
-    with pytest.raises(UnreadableSource, match="missing.bin") as raised:
+    with pytest.raises(UnreadableSource, match=r"missing\.bin") as raised:
         hashfs.put(str(tmp_path / "missing.bin"))
     assert isinstance(raised.value, (fs_core.FSError, ValueError))
     assert hashfs.count() == 0
@@ -207,7 +208,8 @@ def test_delete_by_id_path_and_address_and_missing_is_not_an_error(hashfs):
         assert not hashfs.exists(address.id)
     hashfs.delete("0" * 64)
     hashfs.delete("not/a/file")
-    assert hashfs.count() == 1 and hashfs.exists(kept.id)
+    assert hashfs.count() == 1
+    assert hashfs.exists(kept.id)
 
 
 def test_delete_never_removes_a_folder(hashfs):
@@ -256,7 +258,8 @@ def test_repair_moves_misplaced_files_to_their_address(hashfs):
     after = hashlib.sha256(b"after").hexdigest()
     assert hashfs.get(after).relpath.endswith(".txt")
     assert stored_digest(hashfs, hashfs.get(after)) == after
-    assert not storage.exists("stray.txt") and storage.read(good.relpath) == b"good"
+    assert not storage.exists("stray.txt")
+    assert storage.read(good.relpath) == b"good"
     assert list(hashfs.client.corrupted()) == []
     assert hashfs.count() == 2
 
@@ -269,8 +272,10 @@ def test_repair_swaps_files_that_hold_each_others_content(hashfs):
     storage.write(one.relpath, b"two", overwrite=True)
     storage.write(two.relpath, b"one", overwrite=True)
     assert len(hashfs.repair()) == 2
-    assert storage.read(one.relpath) == b"one" and storage.read(two.relpath) == b"two"
-    assert hashfs.count() == 2 and list(hashfs.client.corrupted()) == []
+    assert storage.read(one.relpath) == b"one"
+    assert storage.read(two.relpath) == b"two"
+    assert hashfs.count() == 2
+    assert list(hashfs.client.corrupted()) == []
 
 
 def test_repair_without_extensions_drops_them(hashfs):
@@ -290,9 +295,11 @@ def test_the_store_stays_on_its_own_storage(make_app):
     with app.app_context():
         other.write("a.txt", b"elsewhere")
         address = fs.put(io.BytesIO(b"elsewhere"), extension=".txt")
-        assert fs.count() == 1 and list(other.list_files()) == ["a.txt"]
+        assert fs.count() == 1
+        assert list(other.list_files()) == ["a.txt"]
         assert fs.get("a.txt") is None
-        assert other.exists("a.txt") and not other.exists(address.relpath)
+        assert other.exists("a.txt")
+        assert not other.exists(address.relpath)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ offload), and, since a name is its content:
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Flask, abort, current_app, request
 from werkzeug.http import quote_etag
 from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
@@ -23,33 +23,39 @@ from fs_core.config import serve_enabled
 
 from .address import Layout
 
-__all__ = ["CONVERTER", "ENDPOINT", "bp", "register"]
+__all__ = ["CONVERTERS", "ENDPOINT", "register"]
 
-#: The endpoint of the route (``flask.url_for(ENDPOINT, relpath=...)``).
+#: The endpoint of the route.
 ENDPOINT = "hashfs.file"
-#: The name of the URL converter of the app's layout.
-CONVERTER = "hashfs_address"
-
-bp = Blueprint("hashfs", __name__)
+#: The URL converters of the app's layout: a folder (``width`` hex characters), a base name.
+CONVERTERS = ("hashfs_folder", "hashfs_base")
 
 
 def register(app: Flask, layout: Layout, prefix: str) -> None:
-    """Add the route to ``app``, under ``prefix`` (``''``: the root), for ``layout``'s names."""
-    if bp.name in app.blueprints:
+    """Add the route to ``app``, under ``prefix`` (``''``: the root), for ``layout``'s names.
+
+    One converter per path segment, lighter than werkzeug's own: under a prefix, the
+    prefix's static segment is matched first; at the site's root, an address is tried before
+    the ``fs`` blueprint's ``/<storage>/<path>``, and anything else falls through to it."""
+    if ENDPOINT in app.view_functions:
         return
+    rest = layout.id_length - layout.depth * layout.width
 
-    class AddressConverter(BaseConverter):
-        """The names of this app's layout: ``depth`` folders, the rest of the digest, an extension."""
+    class Folder(BaseConverter):
+        regex = f"[0-9a-f]{{{layout.width}}}"
+        weight = 50
 
-        regex = layout.route_pattern()
-        part_isolating = False  # the pattern spans several path segments
+    class Base(BaseConverter):
+        regex = f"[0-9a-f]{{{rest}}}(?:\\.[^/]+)?"
+        weight = 50
 
-    app.url_map.converters[CONVERTER] = AddressConverter
-    app.register_blueprint(bp, url_prefix=prefix or None)
+    app.url_map.converters.update(dict(zip(CONVERTERS, (Folder, Base), strict=True)))
+    folders = "".join(f"/<{CONVERTERS[0]}:f{i}>" for i in range(layout.depth))
+    app.add_url_rule(f"{prefix}{folders}/<{CONVERTERS[1]}:base>", ENDPOINT, _file, methods=["GET"])
 
 
-@bp.get(f"/<{CONVERTER}:relpath>")
-def file(relpath: str) -> Response:
+def _file(base: str, **folders: str) -> Response:
+    relpath = "/".join([*(folders[f"f{i}"] for i in range(len(folders))), base])
     client = current_app.extensions["hashfs"]["client"]
     storage = client.storage
     if not serve_enabled(storage.config.get("serve", True)):
