@@ -1,0 +1,22 @@
+"""Names of stored files: Flask-Store's short unique suffix for a name that is taken."""
+
+from __future__ import annotations
+
+import secrets
+
+__all__ = ["suffixed", "unique_suffix"]
+
+
+def unique_suffix() -> str:
+    """A short URL-safe random token (11 characters, 64 bits)."""
+    return secrets.token_urlsafe(8)
+
+
+def suffixed(filename: str) -> str:
+    """``a/photo.jpg`` → ``a/photo_<unique_suffix()>.jpg``: the folder and extension kept."""
+    folder, _, base = filename.rpartition("/")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        stem, ext = base, ""
+    name = f"{stem}_{unique_suffix()}{'.' + ext if ext else ''}"
+    return f"{folder}/{name}" if folder else name
