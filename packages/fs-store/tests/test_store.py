@@ -353,3 +353,75 @@ def test_fs_keys_set_by_the_app_win(make_app, backend):
         with pytest.raises(fs_core.UnauthorizedFileType):
             provider.save(upload(b"MZ", "tool.exe"))
         assert list(store.storage.list_files()) == []
+
+
+def test_hostile_names_stay_inside_and_raise_only_the_cores_errors(make_app, tmp_path):
+    """fs-core's generated hostile names as client names, explicit names, destinations,
+    file names and URLs: a name inside the store or an ``FSError``, never a 500, and
+    nothing outside the store changes."""
+    from urllib.parse import quote
+
+    from hypothesis import HealthCheck, given, settings
+
+    from fs_core.testing import HOSTILE_NAMES
+
+    (tmp_path / "outside.txt").write_bytes(b"not yours")
+    app, store = make_app()
+    routed = app.extensions["store"].provider_class.register_route
+    client = app.test_client()
+
+    def snapshot() -> dict[str, bytes]:
+        root = str(tmp_path / "uploads")
+        return {
+            str(p): p.read_bytes()
+            for p in tmp_path.rglob("*")
+            if p.is_file() and not str(p).startswith(root) and "spool" not in str(p)
+        }
+
+    before = snapshot()
+
+    @settings(max_examples=120, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(name=HOSTILE_NAMES)
+    def attempt(name: str) -> None:
+        with app.test_request_context():
+            provider = store.Provider()
+            try:
+                saved = provider.save(upload(b"payload", name))  # a client's name: made safe
+            except fs_core.InvalidFilename:  # nothing usable in it ('')
+                assert not name.strip()
+            else:
+                assert "/" not in saved
+                assert store.storage.read(str(saved)) == b"payload"
+            for call in (
+                lambda: provider.save(upload(b"p", "x.txt"), filename=name),
+                lambda: provider.exists(name),
+                lambda: provider.open(name).close(),
+                lambda: provider.delete(name),
+                lambda: StoreFile(name).url(),
+                lambda: store.Provider(destination=name).save(upload(b"d", "d.txt")),
+            ):
+                try:
+                    call()
+                except fs_core.FSError:
+                    pass
+        if routed:
+            prefix = app.config["STORE_URL_PREFIX"]
+            answer = client.get(f"{prefix}/" + quote(name, safe="/", errors="surrogatepass"))
+            assert answer.status_code in (200, 308, 403, 404), (name, answer.status_code)
+
+    attempt()
+    assert snapshot() == before
+
+
+def test_suffixed_names_stay_within_a_segment():
+    from fs_store.naming import suffixed
+
+    long = "é" * 120 + ".jpeg"  # 245 bytes
+    for name in (long, "a" * 255, "dir/" + "b" * 250 + ".tar"):
+        new = suffixed(name)
+        base = new.rpartition("/")[2]
+        assert len(base.encode()) <= 255
+        assert fs_core.naming.validate_name(new) == new
+        assert new.rpartition("/")[0] == name.rpartition("/")[0]
+    assert suffixed(long).endswith(".jpeg")
+    assert suffixed("noext").startswith("noext_")

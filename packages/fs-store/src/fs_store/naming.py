@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from fs_core.naming import MAX_SEGMENT_BYTES
+
 __all__ = ["suffixed", "unique_suffix"]
 
 
@@ -13,10 +15,13 @@ def unique_suffix() -> str:
 
 
 def suffixed(filename: str) -> str:
-    """``a/photo.jpg`` → ``a/photo_<unique_suffix()>.jpg``: the folder and extension kept."""
+    """``a/photo.jpg`` → ``a/photo_<unique_suffix()>.jpg``: the folder and extension kept,
+    the stem shortened if the name would be longer than a segment may be."""
     folder, _, base = filename.rpartition("/")
     stem, dot, ext = base.rpartition(".")
     if not dot or not stem:
         stem, ext = base, ""
-    name = f"{stem}_{unique_suffix()}{'.' + ext if ext else ''}"
+    suffix = f"_{unique_suffix()}{'.' + ext if ext else ''}"
+    room = max(0, MAX_SEGMENT_BYTES - len(suffix.encode("utf-8")))
+    name = stem.encode("utf-8")[:room].decode("utf-8", "ignore") + suffix
     return f"{folder}/{name}" if folder else name
