@@ -7,9 +7,14 @@ In each, tests/pick_and_mix_app.py saves, reads and serves a file through the in
 backend, and checks that every backend whose package is not installed fails with an error
 naming that package; ``flask fs plugins`` must list exactly the installed plugins.
 
+Libraries built on fs-core's API that are not plugins (fs-hashfs, fs-store) are installed
+with fs-core alone too, and the app then runs their own check (``check_libraries``: put,
+save, serve on the memory backend; a backend whose package is missing named by the error).
+
 Adding a package: a backend gets one line in ``BACKENDS`` (its name and the configuration a
 storage needs, or a function of the test's ``request`` that builds it from fixtures, for a
-backend that needs a server); any other plugin goes in ``OTHER_PLUGINS``.
+backend that needs a server); any other plugin goes in ``OTHER_PLUGINS``; a library in
+``LIBRARIES``, with its check in pick_and_mix_app.py.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ BACKENDS: dict[str, Backend] = {
 }
 #: Plugins that are not backends (fs-images): installed together with everything else.
 OTHER_PLUGINS: set[str] = {"fs-images"}
+#: Libraries on fs-core's public API (no plugin): each alone with fs-core, and in everything.
+LIBRARIES: set[str] = {"fs-hashfs", "fs-store"}
 
 CORE = "fs-core"
 
@@ -79,6 +86,7 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
     everything = tuple(sorted(released()))
     combos = [("fs-core", (CORE,), "memory", ())]
     combos += [(f"fs-core+{name}", (CORE, name), backend.name, ()) for name, backend in BACKENDS.items()]
+    combos += [(f"fs-core+{name}", (CORE, name), "memory", ()) for name in sorted(LIBRARIES)]
     # The floor it declares must really work: conditional writes need a recent botocore.
     boto3 = _lowest("fs-s3", "boto3")
     combos.append((f"fs-core+fs-s3+{boto3}", (CORE, "fs-s3"), "s3", (boto3,)))
@@ -89,7 +97,9 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
 
 def test_every_package_is_in_the_pick_and_mix():
     plugins = set(released()) - {CORE}
-    assert plugins == set(BACKENDS) | OTHER_PLUGINS, "add the new package to BACKENDS or OTHER_PLUGINS"
+    assert plugins == set(BACKENDS) | OTHER_PLUGINS | LIBRARIES, (
+        "add the new package to BACKENDS, OTHER_PLUGINS or LIBRARIES"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +152,8 @@ def test_install(packages, backend, pinned, wheels, tmp_path, request):
     app_dir = tmp_path / "app"
     app_dir.mkdir()
     shutil.copy(Path(__file__).with_name("pick_and_mix_app.py"), app_dir)
-    spec = {"backend": backend, "config": config, "missing": missing}
+    libraries = sorted(LIBRARIES & set(packages))
+    spec = {"backend": backend, "config": config, "missing": missing, "libraries": libraries}
     env = _clean_env(PICK_AND_MIX=json.dumps(spec), PICK_AND_MIX_INSTANCE=str(tmp_path / "instance"))
 
     run = subprocess.run(
@@ -150,6 +161,8 @@ def test_install(packages, backend, pinned, wheels, tmp_path, request):
     )
     assert run.returncode == 0, run.stderr
     assert "ok: fs-core" in run.stderr
+    for library in libraries:
+        assert f"ok: {library}" in run.stderr, run.stderr
 
     listing = subprocess.run(
         [str(venv / "bin" / "flask"), "--app", "pick_and_mix_app", "fs", "plugins"],
