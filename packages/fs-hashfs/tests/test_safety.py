@@ -136,3 +136,10 @@ def test_hostile_names_only_raise_the_cores_errors_and_change_nothing_outside(ha
     for path, content in before.items():
         if not path.startswith(os.path.join(root, "")):
             assert after[path] == content
+
+
+def test_names_a_backend_reserves_are_no_file_of_the_store(hashfs):
+    for name in (".fs-s3-probe", ".fs-s3-probe/x", ".fs-tmp-x", ".fs-previous-1"):
+        assert hashfs.get(name) is None
+        assert not hashfs.exists(name)
+        hashfs.delete(name)

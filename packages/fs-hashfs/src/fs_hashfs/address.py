@@ -9,6 +9,7 @@ HashFS lays a file out by its hex digest: the first ``depth`` x ``width`` charac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -19,9 +20,22 @@ from fs_core.naming import hashed_name, validate_name
 
 from .errors import HashFSConfigError
 
-__all__ = ["HashAddress", "Layout"]
+__all__ = ["HashAddress", "Layout", "checked_extension"]
 
 _HEX = re.compile(r"[0-9a-f]+")
+
+
+@functools.lru_cache(maxsize=256)
+def checked_extension(extension: str | None) -> str:
+    """``extension`` without its leading dot, if it can end a stored name: no path separator,
+    and valid for the core after a 128-character digest; else :class:`~fs_core.InvalidFilename`.
+    (Cached: a store sees a handful of extensions.)"""
+    ext = (extension or "").lstrip(".")
+    if "/" in ext or "\\" in ext:
+        raise InvalidFilename(f"The extension {extension!r} must not contain a path separator")
+    if ext:
+        validate_name(f"{'0' * 128}.{ext}", what="Extension")
+    return ext
 
 
 class HashAddress(NamedTuple):
@@ -84,13 +98,11 @@ class Layout:
 
         An extension that would add a folder or leave one (``'x/y'``, ``'/../z'``), or that is
         not a valid name, is :class:`~fs_core.InvalidFilename`; so is an ``id`` that is not a
-        digest of this layout."""
+        digest of this layout. (Folders and base name are hex digits, so the name needs no
+        other check.)"""
         if not self.is_id(id):
             raise InvalidFilename(f"{id!r} is not a {self.algorithm} hex digest")
-        ext = (extension or "").lstrip(".")
-        if "/" in ext or "\\" in ext:
-            raise InvalidFilename(f"The extension {extension!r} must not contain a path separator")
-        return validate_name(hashed_name(id, ext, depth=self.depth, width=self.width))
+        return hashed_name(id, checked_extension(extension), depth=self.depth, width=self.width)
 
     def shard(self, id: str) -> list[str]:
         """HashFS's ``shard``: the folders of ``id``, then the rest of it."""

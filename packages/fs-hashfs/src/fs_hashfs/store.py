@@ -29,7 +29,7 @@ from fs_core.content_types import content_type_for
 from fs_core.naming import validate_name
 from fs_core.streams import HashingReader, LimitedReader, as_stream, copy_stream, spooled
 
-from .address import HashAddress, Layout
+from .address import HashAddress, Layout, checked_extension
 from .errors import AddressNotFound, UnreadableSource
 
 __all__ = ["READ_MODES", "REMOTE_SCHEME", "HashFS"]
@@ -91,7 +91,7 @@ class HashFS:
         runs no upload hook (a processor that changed the bytes would break the address);
         the ``file_uploaded`` signal is sent when a file is stored.
         """
-        self.layout.relpath("0" * self.layout.id_length, extension)  # a bad extension fails first
+        checked_extension(extension)  # a bad extension fails before anything is read
         limit = self.storage.config.get_int("max_size")
         hasher = self.layout.hasher()
         with (
@@ -104,11 +104,13 @@ class HashFS:
         return HashAddress(id, name, self.abspath(name), not stored)
 
     def _store(self, spool: IO[bytes], name: str) -> bool:
-        """Upload ``spool`` as ``name`` unless a file has that name; whether it was stored."""
-        if self.storage.exists(name):
+        """Upload ``spool`` as ``name`` unless a file has that name; whether it was stored.
+        (``name`` is an address of the layout: the backend is called directly.)"""
+        backend = self.storage.backend
+        if backend.exists(name):
             return False
         try:
-            self.storage.backend.save(spool, name, overwrite=False, content_type=content_type_for(name))
+            backend.save(spool, name, overwrite=False, content_type=content_type_for(name))
         except FileExists:  # another put of the same content won the race
             return False
         file_uploaded.send(self.storage, filename=name)
@@ -154,9 +156,11 @@ class HashFS:
         """The absolute path of a name: local on the local backend, ``hashfs://`` elsewhere."""
         if not relpath:
             return self.root
-        if self.storage.root is not None:
-            return self.storage.path(relpath)
-        return f"{self.root}/{validate_name(relpath)}"
+        backend = self.storage.backend
+        name = validate_name(relpath)
+        if backend.root is not None:
+            return backend.path(name)
+        return f"{REMOTE_SCHEME}{self.storage.name}/{name}"
 
     def relpath(self, path: str) -> str:
         """The name in the storage of an absolute path inside the store (HashFS's
@@ -206,11 +210,19 @@ class HashFS:
             return None
         if _is_absolute(file):
             name = self._inside(file)
-            return name if name is not None and self.storage.exists(name) else None
+            return name if name is not None and self._exists(name) else None
         name = _valid(file)
-        if name is not None and self.storage.exists(name):
+        if name is not None and self._exists(name):
             return name
         return self._find_id(file) if self.layout.is_id(file) else None
+
+    def _exists(self, name: str) -> bool:
+        """Whether the storage holds ``name``; a name the backend reserves for itself
+        (fs-s3's probe) names no file of the store."""
+        try:
+            return self.storage.exists(name)
+        except InvalidFilename:
+            return False
 
     def _inside(self, path: str) -> str | None:
         """The valid storage name below the store's root that ``path`` spells, or ``None``.
