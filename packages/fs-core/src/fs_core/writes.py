@@ -35,6 +35,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from . import naming, signals, streams
+from .backend import ATOMIC_CREATE
 from .config import Config
 from .content_types import content_type_for
 from .errors import (
@@ -261,11 +262,14 @@ def _store(bound: BoundStorage, stream: Any, name: str, mode: str, content_type:
         _check_target(bound, name, replace=mode == "overwrite")
         return backend.save(stream, name, overwrite=mode == "overwrite", content_type=content_type) or name
     start = stream.tell() if streams.is_seekable(stream) else None
+    # Where creates are atomic and the upload can be read again, the create itself says
+    # whether the name is free: no exists() before it (on S3, a HEAD per save).
+    trust_create = start is not None and ATOMIC_CREATE in backend.capabilities
     folder, basename = naming.split_parent(name)
-    taken: set[str] = set()  # names a plugin's check_target refused
+    taken: set[str] = set()  # names a plugin's check_target refused, or found stored
     candidate = name
     for _ in range(100):
-        if candidate in taken or backend.exists(candidate):
+        if candidate in taken or (not trust_create and backend.exists(candidate)):
             candidate = _free_name(bound, folder, basename, taken)
         try:
             _check_target(bound, candidate, replace=False)
@@ -278,6 +282,7 @@ def _store(bound: BoundStorage, stream: Any, name: str, mode: str, content_type:
             if start is None:
                 raise
             stream.seek(start)
+            taken.add(candidate)
     raise FileExists(name, message=f"No free name for {name!r}: the first 100 tried were taken")
 
 

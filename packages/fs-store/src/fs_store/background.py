@@ -181,7 +181,9 @@ class BackgroundUploads:
         upload of this spool reserved; reserved for upload ``id``."""
         candidate = suffixed(name) if self.unique_names else name
         for _ in range(100):
-            if not self.storage.exists(candidate):
+            # A random suffix is not asked about (no round trip to the service in the
+            # request): a clash of 64 random bits would be caught by the create-only write.
+            if self.unique_names or not self.storage.exists(candidate):
                 try:
                     fd = os.open(self._reservation(candidate), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
                 except FileExistsError:
