@@ -27,15 +27,12 @@ import io
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from typing import Any
 
-from _common import peak_rss_kib, table
+from _common import paired, peak_rss_kib, ratio_row, table
 
 MiB = 1 << 20
 
@@ -85,19 +82,6 @@ def make_hashfs(root: str) -> tuple[Any, Any]:
     return app, FlaskHashFS(app)
 
 
-def paired(runs: int, contenders: dict[str, Callable[[], object]], before: Callable[[], object]) -> dict:
-    times: dict[str, list[float]] = {key: [] for key in contenders}
-    keys = list(contenders)
-    for run in range(runs):
-        shift = run % len(keys)
-        for key in keys[shift:] + keys[:shift]:
-            before()
-            start = time.perf_counter()
-            contenders[key]()
-            times[key].append(time.perf_counter() - start)
-    return times
-
-
 def throughput(runs: int, large_mib: int, base: str) -> list[list[object]]:
     naive_root, ours_root = os.path.join(base, "hashfs"), os.path.join(base, "fs-hashfs")
     naive = NaiveHashFS(naive_root)
@@ -135,26 +119,14 @@ def throughput(runs: int, large_mib: int, base: str) -> list[list[object]]:
                     fs.put(source(item), ".bin")
 
             first = paired(runs, {"HashFS": put_naive, "fs-hashfs": put_ours}, reset)
-            rows.append(_row(label, "put (new)", nbytes, first))
+            rows.append(ratio_row(label, "put (new)", nbytes / MiB, first["HashFS"], first["fs-hashfs"]))
             put_naive()
             put_ours()
             again = paired(runs, {"HashFS": put_naive, "fs-hashfs": put_ours}, lambda: None)
-            rows.append(_row(label, "put (duplicate)", nbytes, again))
+            rows.append(
+                ratio_row(label, "put (duplicate)", nbytes / MiB, again["HashFS"], again["fs-hashfs"])
+            )
     return rows
-
-
-def _row(label: str, operation: str, nbytes: int, times: dict[str, list[float]]) -> list[object]:
-    ratios = [n / o for n, o in zip(times["HashFS"], times["fs-hashfs"], strict=True)]
-    naive, ours = statistics.median(times["HashFS"]), statistics.median(times["fs-hashfs"])
-    print(f"  {label:22s} {operation:16s} {statistics.median(ratios):.2f}", file=sys.stderr)
-    return [
-        label,
-        operation,
-        nbytes / naive / MiB,
-        nbytes / ours / MiB,
-        statistics.median(ratios),
-        f"{min(ratios):.2f}-{max(ratios):.2f}",
-    ]
 
 
 def child(which: str, size_mib: int, root: str) -> None:

@@ -22,13 +22,11 @@ import argparse
 import io
 import os
 import shutil
-import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 
-from _common import table
+from _common import paired, ratio_row, table
 from werkzeug.datastructures import FileStorage
 
 MiB = 1 << 20
@@ -38,30 +36,6 @@ def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-
-def rotate(runs: int, contenders: dict[str, Callable[[], object]], before: Callable[[], object]) -> dict:
-    times: dict[str, list[float]] = {key: [] for key in contenders}
-    keys = list(contenders)
-    for run in range(runs):
-        shift = run % len(keys)
-        for key in keys[shift:] + keys[:shift]:
-            before()
-            times[key].append(timed(contenders[key]))
-    return times
-
-
-def ratio_row(label: str, what: str, count: int, base: list[float], ours: list[float]) -> list[object]:
-    ratios = [b / o for b, o in zip(base, ours, strict=True)]
-    print(f"  {label:18s} {what:40s} {statistics.median(ratios):.2f}", file=sys.stderr)
-    return [
-        label,
-        what,
-        count / statistics.median(base),
-        count / statistics.median(ours),
-        statistics.median(ratios),
-        f"{min(ratios):.2f}-{max(ratios):.2f}",
-    ]
 
 
 def local(runs: int, base: str) -> list[list[object]]:
@@ -94,7 +68,7 @@ def local(runs: int, base: str) -> list[list[object]]:
                 for i in range(count):
                     provider.save(FileStorage(io.BytesIO(data), filename=f"f{i}.bin"))
 
-        times = rotate(runs, {"Flask-Store": flask_store, "fs-store": fs_store}, reset)
+        times = paired(runs, {"Flask-Store": flask_store, "fs-store": fs_store}, reset)
         rows.append(
             ratio_row(label, "save / FileStorage.save", count, times["Flask-Store"], times["fs-store"])
         )
@@ -160,7 +134,7 @@ def s3(runs: int, base: str) -> list[list[object]]:
                             if name != "warm-up.txt":
                                 store.storage.delete(name)
 
-            times = rotate(
+            times = paired(
                 runs,
                 {"boto3": raw, "S3Store": saver("S3Store"), "S3GeventStore": saver("S3GeventStore")},
                 reset,
