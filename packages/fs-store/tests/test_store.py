@@ -335,6 +335,7 @@ def test_s3_store_has_no_route_and_urls_under_its_bucket_path(make_app, backend)
         pytest.skip("S3Store only")
     app, store = make_app(STORE_PATH="/media/", STORE_DOMAIN="https://bucket.s3.amazonaws.com")
     assert "flask.store.file" not in app.view_functions
+    assert app.config["STORE_FS_SERVE"] is False  # nor through the fs view (/store/<name>)
     assert app.config["STORE_URL_PREFIX"] == "/media/"
     assert app.config["STORE_FS_KEY_PREFIX"] == "media"
     with app.test_request_context():
@@ -342,6 +343,7 @@ def test_s3_store_has_no_route_and_urls_under_its_bucket_path(make_app, backend)
         assert name.absolute_path() == "media/k.txt"  # the object's key
         assert name.url() == "https://bucket.s3.amazonaws.com/media/k.txt"
         assert store.storage.read("k.txt") == b"k"
+    assert app.test_client().get("/store/k.txt").status_code == 404
 
 
 def test_fs_keys_set_by_the_app_win(make_app, backend):

@@ -73,7 +73,9 @@ class Store:
         state.provider_class, state.backend_name = provider_class(app.config["STORE_PROVIDER"])
         self.set_provider_defaults(app)
         self.check_config(app)
-        for key, value in fs_keys(app.config, state.backend_name, f"{STORAGE_NAME.upper()}_FS_").items():
+        served = state.provider_class.register_route
+        prefix = f"{STORAGE_NAME.upper()}_FS_"
+        for key, value in fs_keys(app.config, state.backend_name, prefix, served).items():
             app.config.setdefault(key, value)
         fs_core.init_app(app, self.storage)
         state.background_enabled = state.provider_class.background or as_bool(

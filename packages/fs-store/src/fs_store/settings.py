@@ -70,9 +70,13 @@ def _import(path: str) -> type[BaseStore]:
     return found
 
 
-def fs_keys(config: Mapping[str, Any], backend: str, prefix: str) -> dict[str, Any]:
-    """The fs keys (``{prefix}KEY``) the ``STORE_*`` keys stand for on ``backend``."""
+def fs_keys(config: Mapping[str, Any], backend: str, prefix: str, served: bool) -> dict[str, Any]:
+    """The fs keys (``{prefix}KEY``) the ``STORE_*`` keys stand for on ``backend``. A
+    provider without a route (``served`` false: Flask-Store's S3 stores, whose files the
+    bucket serves) is not served by the app at all, the ``fs`` view included."""
     keys: dict[str, Any] = {f"{prefix}BACKEND": backend, f"{prefix}ON_CONFLICT": "rename"}
+    if not served:
+        keys[f"{prefix}SERVE"] = False
     path = config.get("STORE_PATH")
     if backend == "local" and path:
         keys[f"{prefix}ROOT"] = path
