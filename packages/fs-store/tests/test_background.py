@@ -321,3 +321,11 @@ def test_flask_store_commands(background):
         assert store.storage.read("cli.txt") == b"cli"
     assert runner.invoke(args=["store", "uploads"]).output == ""
     assert runner.invoke(args=["store", "resume"]).exit_code == 0
+
+
+def test_a_spool_that_cannot_be_written_is_a_backend_error(make_app, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_bytes(b"")
+    app, store = make_app(STORE_BACKGROUND=True, STORE_BACKGROUND_SPOOL=str(blocker / "spool"))
+    with app.test_request_context(), pytest.raises(fs_core.BackendError, match="Cannot spool"):
+        store.Provider().save(upload(b"x", "x.txt"))

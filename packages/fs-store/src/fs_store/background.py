@@ -125,8 +125,12 @@ class BackgroundUploads:
         the name, ``MAX_SIZE`` (while spooling), and the storage's policy
         (``Storage.file_allowed``: ``DENY``, the extensions, the plugins' checks).
         """
-        self._pool()  # first: starting it takes over what dead processes left
         name = self._name(file, filename, destination)
+        with _spool_errors(self.spool):
+            return self._submit(file, name)
+
+    def _submit(self, file: Any, name: str) -> str:
+        self._pool()  # first: starting it takes over what dead processes left
         basename = name.rpartition("/")[2]
         declared = getattr(file, "mimetype", None) or getattr(file, "content_type", None)
         os.makedirs(os.path.join(self.spool, "names"), exist_ok=True)
@@ -417,6 +421,16 @@ class BackgroundUploads:
     def _read(self, id: str) -> Upload:
         with open(self._path(id, ".json")) as record:
             return Upload(**json.load(record))
+
+
+@contextlib.contextmanager
+def _spool_errors(spool: str) -> Iterator[None]:
+    """The spool's disk failing (full, read-only, missing rights) is the service failing:
+    a ``BackendError`` for the request, not a bare ``OSError``."""
+    try:
+        yield
+    except OSError as exc:
+        raise BackendError(f"Cannot spool the upload in {spool!r}: {exc}", exc) from exc
 
 
 def _describe(exc: BaseException) -> str:
