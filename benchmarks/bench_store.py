@@ -7,8 +7,10 @@
 * **S3 (moto in server mode)**: how long the request waits in ``save``. Flask-Store's
   ``S3Store`` uploaded in the request; its ``S3GeventStore`` handed the upload to a greenlet.
   Here: ``S3Store`` (fs-s3, in the request), ``S3GeventStore`` (spooled to disk, fsynced,
-  transferred by a pool of 4 threads), against plain ``boto3.upload_fileobj`` in the request.
-  Then the time until every background transfer is stored.
+  transferred by a pool of 4 threads; by default the name is checked against the bucket in
+  the request, with ``STORE_BACKGROUND_UNIQUE_NAMES`` it is not), against plain
+  ``boto3.upload_fileobj`` in the request: how long the saves take to return, and until the
+  last background transfer is stored.
 
 Ratios are the baseline's time / fs-store's (1.0: as fast; above: faster); each run measures
 every contender in a rotating order, and the table shows the median and range of the ratios.
@@ -88,41 +90,46 @@ def s3(runs: int, base: str) -> list[list[object]]:
         plain = boto3.client("s3", **server.client_kwargs())
         plain.create_bucket(Bucket="bench-raw")
         apps = {}
-        for provider in ("S3Store", "S3GeventStore"):
-            app = Flask(f"bench_{provider}", instance_path=os.path.join(base, provider))
+        variants = {
+            "S3Store": ("S3Store", {}),
+            "S3GeventStore": ("S3GeventStore", {}),
+            "S3GeventStore, unique names": ("S3GeventStore", {"STORE_BACKGROUND_UNIQUE_NAMES": True}),
+        }
+        for key, (provider, extra) in variants.items():
+            app = Flask(f"bench_{len(apps)}", instance_path=os.path.join(base, str(len(apps))))
             app.config.update(
                 STORE_PROVIDER=f"flask_store.stores.s3.{provider}",
-                STORE_S3_BUCKET=f"bench-{provider.lower()}",
+                STORE_S3_BUCKET=f"bench-{len(apps)}",
                 STORE_S3_REGION=server.region,
                 STORE_S3_ACCESS_KEY=server.access_key,
                 STORE_S3_SECRET_KEY=server.secret_key,
                 STORE_FS_ENDPOINT=server.endpoint,
+                **extra,
             )
-            apps[provider] = (app, Store(app))
+            apps[key] = (app, Store(app))
             with app.test_request_context():
-                apps[provider][1].storage.write("warm-up.txt", b"x")
+                apps[key][1].storage.write("warm-up.txt", b"x")
         rows = []
-        for label, size, count in (("64 KiB x 200", 64 * 1024, 200), ("4 MiB x 20", 4 * MiB, 20)):
+        for label, size, count in (("64 KiB x 200", 64 * 1024, 200), ("32 MiB x 4", 32 * MiB, 4)):
             data = os.urandom(size)
-            background: list[float] = []
+            waited: dict[str, list[float]] = {key: [] for key in apps}
 
             def raw(data: bytes = data, count: int = count) -> None:
                 for i in range(count):
                     plain.upload_fileobj(io.BytesIO(data), "bench-raw", f"f{i}.bin")
 
             def saver(
-                provider: str, data: bytes = data, count: int = count, background: list[float] = background
+                key: str, data: bytes = data, count: int = count, waited: dict = waited
             ) -> Callable[[], None]:
-                app, store = apps[provider]
+                app, store = apps[key]
 
                 def save() -> None:
                     with app.test_request_context():
                         p = store.Provider()
                         for i in range(count):
                             p.save(FileStorage(io.BytesIO(data), filename=f"f{i}.bin"))
-                    if provider == "S3GeventStore":  # then: until every transfer is stored
-                        with app.app_context():
-                            background.append(timed(store.background.wait))
+                    with app.app_context():  # then until every transfer is stored (timed apart)
+                        waited[key].append(timed(store.background.wait))
 
                 return save
 
@@ -134,21 +141,13 @@ def s3(runs: int, base: str) -> list[list[object]]:
                             if name != "warm-up.txt":
                                 store.storage.delete(name)
 
-            times = paired(
-                runs,
-                {"boto3": raw, "S3Store": saver("S3Store"), "S3GeventStore": saver("S3GeventStore")},
-                reset,
-            )
-            rows.append(ratio_row(label, "S3Store.save / boto3", count, times["boto3"], times["S3Store"]))
-            rows.append(
-                ratio_row(
-                    label, "S3GeventStore.save returns / boto3", count, times["boto3"], times["S3GeventStore"]
-                )
-            )
-            until_stored = [t + b for t, b in zip(times["S3GeventStore"], background, strict=True)]
-            rows.append(
-                ratio_row(label, "S3GeventStore, until stored / boto3", count, times["boto3"], until_stored)
-            )
+            times = paired(runs, {"boto3": raw, **{key: saver(key) for key in apps}}, reset)
+            base_times = times["boto3"]
+            rows.append(ratio_row(label, "S3Store.save", count, base_times, times["S3Store"]))
+            for key in list(apps)[1:]:
+                returned = [t - w for t, w in zip(times[key], waited[key], strict=True)]
+                rows.append(ratio_row(label, f"{key}: save returns", count, base_times, returned))
+                rows.append(ratio_row(label, f"{key}: all stored", count, base_times, times[key]))
         return rows
     finally:
         server.stop()
