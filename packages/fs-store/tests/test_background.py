@@ -222,8 +222,9 @@ def test_refusals_are_raised_in_the_request_and_nothing_is_spooled(make_app):
             provider.save(upload(b"x" * 101, "big.txt"))
         with pytest.raises(fs_core.InvalidFilename, match="filename is required"):
             provider.save(io.BytesIO(b"no name"))
-        with pytest.raises(fs_core.InvalidFilename):
-            provider.save(upload(b"x", "a.txt"), filename="../escape.txt")
+        for explicit in ("../escape.txt", "/absolute.txt"):
+            with pytest.raises(fs_core.InvalidFilename):
+                provider.save(upload(b"x", "a.txt"), filename=explicit)
         assert store.background.uploads() == []
         assert [n for n in os.listdir(store.background.spool) if n != "names"] == []
         assert os.listdir(os.path.join(store.background.spool, "names")) == []

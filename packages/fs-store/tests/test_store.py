@@ -427,3 +427,18 @@ def test_suffixed_names_stay_within_a_segment():
         assert new.rpartition("/")[0] == name.rpartition("/")[0]
     assert suffixed(long).endswith(".jpeg")
     assert suffixed("noext").startswith("noext_")
+
+
+def test_names_that_are_not_safe_are_refused_not_rewritten(store):
+    provider = store.Provider(destination="d")
+    for name in ("/etc/passwd", "a//b.txt", "../x.txt", "./x.txt"):
+        for call in (
+            lambda name=name: provider.exists(name),
+            lambda name=name: provider.open(name),
+            lambda name=name: provider.delete(name),
+            lambda name=name: StoreFile(name, destination="d"),
+            lambda name=name: provider.save(upload(b"x", "x.txt"), filename=name),
+        ):
+            with pytest.raises(fs_core.InvalidFilename):
+                call()
+    assert list(store.storage.list_files()) == []

@@ -48,12 +48,11 @@ from flask import Flask
 from werkzeug.datastructures import FileStorage
 
 from fs_core import BackendError, FileExists, InvalidFilename, Storage, UnauthorizedFileType
-from fs_core.naming import secure_filename, validate_name
+from fs_core.naming import secure_filename
 from fs_core.streams import LimitedReader, as_stream, copy_stream
 
-from .naming import suffixed
+from .naming import store_name, suffixed
 from .signals import upload_completed, upload_failed
-from .utils import url_join
 
 __all__ = ["BackgroundUploads", "Upload"]
 
@@ -163,7 +162,7 @@ class BackgroundUploads:
             filename = secure_filename(client, ascii_only=ascii_only) if isinstance(client, str) else None
         if not filename:
             raise InvalidFilename("filename is required: the upload has no name (pass filename=)")
-        return validate_name(url_join(destination, filename))
+        return store_name(destination, filename)
 
     def _spool(self, stream: IO[bytes], path: str) -> None:
         """Copy the upload to ``path`` (``MAX_SIZE`` enforced), durably."""

@@ -13,9 +13,8 @@ from urllib.parse import quote
 
 from flask import current_app, has_request_context, request
 
-from fs_core.naming import validate_name
-
 from .exceptions import NotConfiguredError
+from .naming import store_name
 from .utils import path_to_uri, url_join
 
 __all__ = ["StoreFile"]
@@ -33,7 +32,7 @@ class StoreFile(str):
 
     def __new__(cls, filename: str, destination: str | None = None) -> StoreFile:
         destination = (destination or "").strip("/") or None
-        self = super().__new__(cls, validate_name(url_join(destination, filename)))
+        self = super().__new__(cls, store_name(destination, filename))
         self.filename = filename
         self.destination = destination
         return self

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import secrets
 
-from fs_core.naming import MAX_SEGMENT_BYTES
+from fs_core.naming import MAX_SEGMENT_BYTES, join_name, validate_name
 
-__all__ = ["suffixed", "unique_suffix"]
+__all__ = ["store_name", "suffixed", "unique_suffix"]
+
+
+def store_name(destination: str | None, filename: str) -> str:
+    """The storage name of ``filename`` in ``destination``: each validated as it is (a
+    leading ``/`` or a ``..`` is refused, never stripped), then joined."""
+    validate_name(filename)
+    return join_name(destination, filename)
 
 
 def unique_suffix() -> str:

@@ -20,7 +20,7 @@ from fs_core import Storage
 from fs_core.naming import validate_name
 
 from ..files import StoreFile
-from ..naming import suffixed
+from ..naming import store_name, suffixed
 from ..utils import url_join
 
 __all__ = ["BaseStore", "FSStore", "StoreStorage"]
@@ -66,7 +66,7 @@ class BaseStore:
 
     def name(self, filename: str) -> str:
         """The storage name of ``filename`` in this provider's destination (validated)."""
-        return validate_name(url_join(self.destination, filename))
+        return store_name(self.destination, filename)
 
     def join(self, *parts: str) -> str:
         """Join path parts (Flask-Store's ``join``): ``/``-separated, later parts' leading
