@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -243,3 +244,33 @@ def test_ranged_reader_reports_a_body_shorter_than_the_object():
     assert reader.read(5) == b"short"
     with pytest.raises(BackendError, match="ended at byte 5 of 10"):
         reader.read(5)
+
+
+def test_spooled_reads_once_hashes_and_spills_to_disk():
+    data = bytes(range(256)) * 64  # 16 KiB
+    reads = []
+
+    class Source(io.RawIOBase):
+        def __init__(self):
+            self.inner = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            n = self.inner.readinto(buffer)
+            reads.append(n)
+            return n
+
+    hasher = hashlib.sha256()
+    with streams.spooled(Source(), hasher, spool_size=1024) as spool:
+        assert hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+        assert spool.tell() == 0
+        assert spool._rolled  # past spool_size: on disk, not in memory
+        assert spool.read() == data
+    assert sum(reads) == len(data)  # the source was read once, to its end
+    with pytest.raises(ValueError):
+        spool.read()  # deleted with the block
+    with streams.spooled(io.BytesIO(b"small")) as small:
+        assert not small._rolled
+        assert small.read() == b"small"

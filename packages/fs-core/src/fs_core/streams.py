@@ -28,6 +28,7 @@ __all__ = [
     "as_stream",
     "copy_stream",
     "is_seekable",
+    "spooled",
     "text_wrapper",
 ]
 
@@ -191,6 +192,21 @@ def remaining(stream: Any) -> int | None:
     except (OSError, ValueError):
         return None
     return max(0, end - position)
+
+
+@contextlib.contextmanager
+def spooled(source: Any, hasher: Any = None, spool_size: int = SPOOL_SIZE) -> Iterator[BinaryIO]:
+    """Read ``source`` once, to its end, into a temporary spool (memory up to ``spool_size``,
+    then an anonymous temporary file), feeding ``hasher`` (a ``hashlib`` object) on the way;
+    yield the spool rewound to its start, and delete it after.
+
+    For writes whose name depends on the content (a content hash): the source is read once
+    in bounded memory, and the spool is uploaded only if that name is not stored yet.
+    """
+    with tempfile.SpooledTemporaryFile(max_size=spool_size) as spool:
+        copy_stream(HashingReader(source, hasher) if hasher is not None else source, spool.write)
+        spool.seek(0)
+        yield spool  # type: ignore[misc]
 
 
 class _ReaderWrapper(io.RawIOBase):
