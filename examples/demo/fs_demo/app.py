@@ -1,0 +1,139 @@
+"""The demo application: a photo and file sharing site on fs-core, fs-images and a backend
+chosen by configuration (local disk unless told otherwise).
+
+``create_app(config)`` is all there is: the backend is a matter of ``FS_BACKEND`` and its
+keys (``run.py`` starts a local S3 server and passes them), never of the code below.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+
+import fs_core as fs
+
+from .api import api, error_answer
+from .pages import area_pages, wants_json
+from .storages import ACCEPTED, MAX_FILES_PER_UPLOAD, MAX_UPLOAD, THUMBNAILS, private, shared, storage_config
+from .text import human_size, shown_name
+from .uploads import Refusal
+from .visitors import csrf_token
+
+__all__ = ["create_app"]
+
+# The pages' own policy: scripts and styles from the demo only. Images may come from the
+# storage's service (a presigned S3 URL in the private area); files themselves are served
+# with fs-core's sandboxing policy.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: http: https:; media-src 'self' http: https:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def _secret_key(app: Flask) -> str:
+    """``SECRET_KEY`` from the environment, else one kept in the instance folder: sessions
+    (the visitor's private folder) and signed links survive a restart of the demo."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    config = dict(config or {})
+    app.config.update(storage_config(config.get("FS_MAX_SIZE", MAX_UPLOAD)))
+    app.config.update(
+        DEMO_LINK_EXPIRES=600,  # seconds a private file's link works
+        DEMO_BACKEND_NOTE="",
+        TEMPLATES_AUTO_RELOAD=True,
+    )
+    if os.environ.get("FS_ROOT"):
+        app.config["FS_ROOT"] = os.environ["FS_ROOT"]
+    app.config.update(config)
+    # One request carries at most MAX_FILES_PER_UPLOAD files of the largest size: beyond, the
+    # request is refused as a whole (and says so), below, each file gets its own verdict.
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default: no limit
+        app.config["MAX_CONTENT_LENGTH"] = MAX_FILES_PER_UPLOAD * app.config["FS_MAX_SIZE"] + 1_000_000
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app)
+    fs.init_app(app, shared, private)
+
+    app.register_blueprint(area_pages, name="shared")
+    app.register_blueprint(area_pages, name="private", url_prefix="/private")
+    app.register_blueprint(api)
+
+    @app.context_processor
+    def globals_for_templates() -> dict[str, Any]:
+        return {
+            "csrf_token": csrf_token,
+            "human_size": human_size,
+            "shown_name": shown_name,
+            "max_upload": app.config["FS_MAX_SIZE"],
+            "accepted": ACCEPTED,
+            "thumbnails": THUMBNAILS,
+            "backend": shared.backend_name,
+            "backend_note": app.config["DEMO_BACKEND_NOTE"] or _where(shared),
+        }
+
+    @app.after_request
+    def page_headers(response):
+        # Files (and the answers of fs-core's view) carry fs-core's own policy already.
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_exc):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        sent = request.content_length or 0
+        found = Refusal(
+            "",
+            "request_too_large",
+            413,
+            f"the request is {sent} bytes; the limit is {limit}",
+            f"This upload is {human_size(sent)} in all: one upload takes at most "
+            f"{MAX_FILES_PER_UPLOAD} files and {human_size(limit)}. Send fewer files at a time.",
+        )
+        if request.path.startswith("/api/"):
+            return error_answer(found)
+        if wants_json():
+            return jsonify(files=[], errors=[found.as_json()]), 413
+        flash({"text": found.text}, "error")
+        return redirect(url_for(f"{request.blueprint or 'shared'}.gallery"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.code or 0, "http_error")
+            return error_answer(Refusal("", code, exc.code or 500, exc.description or exc.name, exc.name))
+        if (exc.code or 500) < 400:
+            return exc
+        if isinstance(exc, NotFound):
+            title = "Nothing here"
+            default = exc.description == NotFound.description
+            message = "This address leads to no page and no file." if default else exc.description
+        else:
+            title, message = exc.name, exc.description
+        return render_template("error.html", error=exc, title=title, message=message), exc.code
+
+    return app
+
+
+def _where(storage: fs.Storage) -> str:
+    """Where a local storage keeps its files (other backends' runner says where they are)."""
+    try:
+        return str(Path(storage.root).parent) if storage.root else ""
+    except fs.FSError:
+        return ""

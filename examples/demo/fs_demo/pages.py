@@ -1,0 +1,124 @@
+"""The pages: an area's gallery, a file's detail view, deleting with confirmation, uploading.
+
+One blueprint serves both areas: it is registered twice, as ``shared`` (at ``/``) and as
+``private`` (at ``/private/``), and each view asks :func:`current_area` which one it is.
+Uploads answer JSON to the page's uploader (one file per request, with its progress) and
+redirect with messages to a form posted without JavaScript.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+import fs_core as fs
+
+from .areas import Area, current_area
+from .catalogue import entries, entry, photo_facts
+from .storages import MAX_FILES_PER_UPLOAD
+from .text import shown_name
+from .uploads import Refusal, save_all
+from .visitors import csrf_ok
+
+__all__ = ["area_pages", "received_files", "upload_answer"]
+
+area_pages = Blueprint("area", __name__)
+
+EXPIRED = "Your session expired: reload the page and try again."
+
+
+def received_files() -> list:
+    """The files of an upload request (field ``file``, several allowed); empty parts skipped."""
+    return [upload for upload in request.files.getlist("file") if upload and upload.filename]
+
+
+def upload_answer(area: Area, verdicts: list) -> tuple[Response, int]:
+    """The JSON answer to an upload: what was saved and what was refused. 201 when every file
+    was saved, else the status of the first refusal (the files saved are listed all the same)."""
+    saved = [entry(area, name).as_json(area) for name in verdicts if isinstance(name, str)]
+    refused = [v for v in verdicts if isinstance(v, Refusal)]
+    status = refused[0].status if refused else 201
+    return jsonify(files=saved, errors=[r.as_json() for r in refused]), status
+
+
+def too_many(count: int) -> Refusal:
+    return Refusal(
+        "",
+        "too_many_files",
+        413,
+        f"{count} files in one request; the limit is {MAX_FILES_PER_UPLOAD}",
+        f"{count} files at once is too many: send at most {MAX_FILES_PER_UPLOAD} at a time.",
+    )
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@area_pages.get("/")
+def gallery():
+    area = current_area()
+    return render_template("gallery.html", area=area, files=entries(area))
+
+
+@area_pages.post("/upload")
+def upload():
+    area = current_area()
+    if not csrf_ok():
+        refusal = Refusal("", "session_expired", 403, "missing or wrong CSRF token", EXPIRED)
+        if wants_json():
+            return jsonify(files=[], errors=[refusal.as_json()]), 403
+        flash({"text": EXPIRED}, "error")
+        return redirect(url_for(".gallery"))
+    received = received_files()
+    if len(received) > MAX_FILES_PER_UPLOAD:
+        refusal = too_many(len(received))
+        if wants_json():
+            return jsonify(files=[], errors=[refusal.as_json()]), refusal.status
+        flash({"text": refusal.text}, "error")
+        return redirect(url_for(".gallery"))
+    verdicts = save_all(area, received)
+    if wants_json():
+        return upload_answer(area, verdicts)
+    if not received:
+        flash({"text": "Choose at least one file to upload."}, "error")
+    for verdict in verdicts:
+        if isinstance(verdict, Refusal):
+            flash({"name": verdict.filename, "text": verdict.text}, "error")
+        else:
+            flash({"name": verdict, "text": "Saved."}, "ok")
+    return redirect(url_for(".gallery"))
+
+
+@area_pages.get("/view/<path:name>")
+def view(name: str):
+    area = current_area()
+    try:
+        found = entry(area, name)
+    except (fs.FileNotFound, fs.InvalidFilename):
+        abort(404, description=f"There is no file named {name!r} here.")
+    facts = photo_facts(area, name) if found.photo else {}
+    original = photo_facts(area, found.original) if found.original else {}
+    return render_template("detail.html", area=area, file=found, facts=facts, original=original)
+
+
+@area_pages.route("/delete/<path:name>", methods=["GET", "POST"])
+def delete(name: str):
+    """GET: the confirmation (what the page's dialog shows without JavaScript); POST: delete."""
+    area = current_area()
+    try:
+        found = entry(area, name)
+    except (fs.FileNotFound, fs.InvalidFilename):
+        if request.method == "POST":
+            flash({"name": shown_name(name), "text": "Already gone."}, "error")
+            return redirect(url_for(".gallery"))
+        abort(404, description=f"There is no file named {name!r} here.")
+    if request.method == "GET":
+        return render_template("delete.html", area=area, file=found)
+    if not csrf_ok():
+        flash({"text": EXPIRED}, "error")
+        return redirect(url_for(".gallery"))
+    area.storage.delete(area.full_name(found.name))
+    current_app.logger.info("deleted %s from %s", found.name, area.key)
+    flash({"name": found.name, "text": "Deleted."}, "ok")
+    return redirect(url_for(".gallery"))
