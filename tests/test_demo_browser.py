@@ -44,8 +44,11 @@ def visit(browser, url: str) -> None:
 def screenshot(browser, name: str, width: int = 1280) -> Path:
     """The whole page at ``width`` CSS pixels, saved as an artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(width, min(max(height + 40, 600), 4000))
+    browser.set_window_size(width, 900)
+    height, chrome = browser.execute_script(
+        "return [document.documentElement.scrollHeight, window.outerHeight - window.innerHeight]"
+    )
+    browser.set_window_size(width, min(max(height + chrome, 600), 4000))
     time.sleep(0.3)
     path = ARTIFACTS / f"{name}.png"
     browser.save_screenshot(str(path))
@@ -292,3 +295,44 @@ def test_private_area_with_links_that_expire(make_demo_app, live_server, browser
     time.sleep(3.5)
     visit(browser, thumbnail["source"])  # the link the page gave, expired
     assert "Forbidden" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_readme_screenshot(make_demo_app, live_server, browser, tmp_path):
+    """The scene of the README's screenshot (examples/demo/screenshot.png is a copy of
+    build/test-artifacts/demo/readme.png): a gallery, a list of files, and an upload under
+    way with a refusal among it."""
+    app = make_demo_app()
+    client = app.test_client()
+    photos = {
+        "Morning mist.jpg": "mist",
+        "Lake at dawn.jpg": "dawn",
+        "Night by the water.jpg": "night",
+        "Dusk over the ridge.jpg": "dusk",
+    }
+    folder = tmp_path / "scene"
+    folder.mkdir()
+    write_photos(folder, {**photos, "Summer noon.jpg": "noon"})
+    others = {
+        "Trip budget.xlsx": b"PK\x03\x04" + bytes(48_200),
+        "Packing list.txt": b"tent, stove, maps\n" * 40,
+        "Campfire song.mp3": b"ID3" + bytes(3_412_000),
+        "Route.pdf": b"%PDF-1.7\n" + bytes(1_270_000),
+    }
+    for name, content in others.items():
+        assert client.post("/api/files", data={"file": (io.BytesIO(content), name)}).status_code == 201
+    for name in photos:
+        upload = (io.BytesIO((folder / name).read_bytes()), name)
+        assert client.post("/api/files", data={"file": upload}).status_code == 201
+    (folder / "install.exe").write_bytes(b"MZ" + bytes(600_000))
+    site = live_server(app)
+    browser.set_window_size(1280, 900)
+    visit(browser, site)
+    picker = browser.find_element(By.CSS_SELECTOR, "form.upload input[type=file]")
+    picker.send_keys(f"{folder / 'Summer noon.jpg'}\n{folder / 'install.exe'}")
+    assert [state for _, state, _ in uploads_finished(browser, 2)] == ["done", "failed"]
+    assert len(loaded_thumbnails(browser)) == 5
+    assert screenshot(browser, "readme").stat().st_size > 0
+    scroll, width = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll <= width

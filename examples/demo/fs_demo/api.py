@@ -7,12 +7,12 @@ API keeps no session: it is what ``curl`` sees.
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 import fs_core as fs
 
 from .areas import area_named
-from .catalogue import entries, entry
+from .catalogue import entries, entry, photo_facts
 from .pages import received_files, too_many, upload_answer
 from .storages import MAX_FILES_PER_UPLOAD
 from .uploads import Refusal, refusal, save_all
@@ -47,21 +47,26 @@ def upload():
     return upload_answer(area, save_all(area, received))
 
 
+@api.errorhandler(fs.FSError)
+def refused(exc: fs.FSError):
+    """An error of fs-core's family about the file of the URL, as JSON."""
+    return error_answer(refusal(exc, (request.view_args or {}).get("name", "")))
+
+
 @api.get("/files/<path:name>")
 def metadata(name: str):
+    """The file's description, and for a photo its size in pixels."""
     area = area_named("shared")
-    try:
-        return jsonify(entry(area, name).as_json(area))
-    except fs.FSError as exc:
-        return error_answer(refusal(exc, name))
+    found = entry(area, name)
+    data = found.as_json(area)
+    if found.photo:
+        facts = photo_facts(area, found.name)
+        data.update(width=facts.get("width"), height=facts.get("height"))
+    return jsonify(data)
 
 
 @api.delete("/files/<path:name>")
 def delete(name: str):
     area = area_named("shared")
-    try:
-        found = entry(area, name)
-    except fs.FSError as exc:
-        return error_answer(refusal(exc, name))
-    area.storage.delete(area.full_name(found.name))
+    area.storage.delete(area.full_name(entry(area, name).name))
     return "", 204

@@ -83,7 +83,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "accepted": ACCEPTED,
             "thumbnails": THUMBNAILS,
             "backend": shared.backend_name,
-            "backend_note": app.config["DEMO_BACKEND_NOTE"] or _where(shared),
+            "backend_note": app.config["DEMO_BACKEND_NOTE"],
+            "local_root": _where(shared),
         }
 
     @app.after_request
@@ -132,7 +133,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _where(storage: fs.Storage) -> str:
-    """Where a local storage keeps its files (other backends' runner says where they are)."""
+    """The folder of a local storage's files, shown as the header's tooltip (a remote
+    backend's runner says where its files are: ``DEMO_BACKEND_NOTE``)."""
     try:
         return str(Path(storage.root).parent) if storage.root else ""
     except fs.FSError:

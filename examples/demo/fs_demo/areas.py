@@ -38,14 +38,15 @@ class Area:
     def name_in_area(self, full_name: str) -> str:
         return full_name[len(self.folder) + 1 :] if self.folder else full_name
 
-    def link(self, name: str, *, download: bool = False) -> str:
+    def link(self, name: str, *, download: bool = False, external: bool = False) -> str:
         """Where the browser gets the file: the shared storage's URL, or a signed URL that
-        stops working after ``DEMO_LINK_EXPIRES`` seconds (a download when ``download``)."""
+        stops working after ``DEMO_LINK_EXPIRES`` seconds (a download when ``download``);
+        with the host when ``external`` (for the API's clients)."""
         full = self.full_name(name)
         if not self.storage.private:
-            return self.storage.url(full)
+            return self.storage.url(full, external=external)
         expires = current_app.config["DEMO_LINK_EXPIRES"]
-        return self.storage.signed_url(full, expires, as_attachment=download, external=False)
+        return self.storage.signed_url(full, expires, as_attachment=download, external=external)
 
 
 def area_named(key: str) -> Area:

@@ -66,7 +66,11 @@ class Entry:
         return found
 
     def as_json(self, area: Area) -> dict[str, Any]:
-        """The API's description of the file."""
+        """The API's description of the file (its links with the host)."""
+
+        def link(name: str) -> str:
+            return area.link(name, external=True)
+
         data: dict[str, Any] = {
             "name": self.name,
             "kind": self.kind,
@@ -75,12 +79,12 @@ class Entry:
             "size_text": self.size_text,
             "modified": self.modified.isoformat(),
             "checksum": self.checksum,
-            "url": area.link(self.name),
+            "url": link(self.name),
         }
         if self.photo:
-            data["thumbnails"] = {str(size): area.link(name) for size, name in self.thumbnails.items()}
-            data["webp"] = area.link(self.webp[self.name]) if self.name in self.webp else None
-            data["original"] = area.link(self.original) if self.original else None
+            data["thumbnails"] = {str(size): link(name) for size, name in self.thumbnails.items()}
+            data["webp"] = link(self.webp[self.name]) if self.name in self.webp else None
+            data["original"] = link(self.original) if self.original else None
         return data
 
 

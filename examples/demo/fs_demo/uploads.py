@@ -76,6 +76,10 @@ def _plain(code: str, exc: BaseException, filename: str, size: int | None) -> st
         return "This name belongs to another photo's thumbnail: rename the file and try again."
     if code == "invalid_name":
         return f"This name cannot be stored ({exc})."
+    if code == "not_found":
+        return "No such file: it may have been deleted."
+    if code == "exists":
+        return "A file of that name is there already."
     if code == "storage_unavailable":
         return "Not saved: the storage service did not answer. Try again in a moment."
     if code == "processing_failed":
