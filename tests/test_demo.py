@@ -428,3 +428,18 @@ def test_visitors_cannot_reach_outside_their_folder(local):
         )
         assert answer.status_code == 200
     assert "mine.txt" in local.get("/private/").get_data(as_text=True)
+
+
+def test_the_secret_key_is_kept_in_the_instance_folder(demo, tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    instance = tmp_path / "instance"
+    first = demo.create_app({"FS_ROOT": str(tmp_path / "fs")}, instance_path=str(instance))
+    key = instance / "secret_key"
+    assert first.config["SECRET_KEY"] == key.read_text().strip()
+    assert len(first.config["SECRET_KEY"]) == 64
+    assert key.stat().st_mode & 0o077 == 0  # readable by its owner only
+    again = demo.create_app({"FS_ROOT": str(tmp_path / "fs")}, instance_path=str(instance))
+    assert again.config["SECRET_KEY"] == first.config["SECRET_KEY"]  # a restart keeps sessions
+    assert sorted(p.name for p in instance.iterdir()) == ["secret_key"]  # no temporary left
+    monkeypatch.setenv("SECRET_KEY", "from the environment")
+    assert demo.create_app({}, instance_path=str(instance)).config["SECRET_KEY"] == "from the environment"

@@ -199,3 +199,16 @@ def test_a_port_in_use_is_said_plainly(run_demo, tmp_path):
     second = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert second.returncode != 0
     assert "in use" in second.stdout + second.stderr
+
+
+def test_flask_commands_work_on_the_demo(tmp_path):
+    """``flask --app examples/demo/app.py``: the demo on local disk, and fs-core's commands."""
+    env = dict(os.environ, FS_ROOT=str(tmp_path / "fs"), SECRET_KEY="test")
+    flask = [sys.executable, "-m", "flask", "--app", "examples/demo/app.py", "fs", "storages"]
+    run = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    storages = {s["name"]: s for s in json.loads(run.stdout)}
+    assert set(storages) == {"shared", "private"}
+    assert {s["backend"] for s in storages.values()} == {"local"}
+    assert storages["private"]["private"]
+    assert storages["shared"]["root"] == str(tmp_path / "fs" / "shared")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,20 +44,30 @@ def _secret_key(app: Flask) -> str:
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
+        # Written aside, then linked into place: two demos starting at once agree on one key.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return path.read_text().strip()
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """The demo, configured by ``config`` (see the README); ``instance_path`` is where it keeps
+    its secret key and, on local disk, its files (default: ``examples/demo/instance``)."""
+    app = Flask(__name__, instance_path=instance_path)
     config = dict(config or {})
     app.config.update(storage_config(config.get("FS_MAX_SIZE", MAX_UPLOAD)))
     app.config.update(
         DEMO_LINK_EXPIRES=600,  # seconds a private file's link works
         DEMO_BACKEND_NOTE="",
         TEMPLATES_AUTO_RELOAD=True,
+        SESSION_COOKIE_SAMESITE="Lax",
     )
     if os.environ.get("FS_ROOT"):
         app.config["FS_ROOT"] = os.environ["FS_ROOT"]

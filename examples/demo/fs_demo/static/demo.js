@@ -74,6 +74,10 @@
             item.querySelector("progress").value = Math.round((100 * event.loaded) / event.total);
           }
         });
+        request.upload.addEventListener("load", () => {
+          // Sent: the server checks it, and makes a photo's thumbnails, before it answers.
+          item.querySelector(".status").textContent = "Processing…";
+        });
         request.addEventListener("load", () => {
           const answer = request.response || {};
           const error = (answer.errors || [])[0];
