@@ -246,6 +246,21 @@ def test_pages_carry_a_content_security_policy(local):
     assert "'unsafe-inline'" not in policy
 
 
+def test_durations_read_as_people_say_them(demo):
+    from fs_demo.text import human_duration
+
+    assert [human_duration(n) for n in (1, 2, 59, 60, 90, 600, 3600, 7200)] == [
+        "1 second",
+        "2 seconds",
+        "59 seconds",
+        "1 minute",
+        "90 seconds",
+        "10 minutes",
+        "1 hour",
+        "2 hours",
+    ]
+
+
 def test_sizes_are_decimal(demo):
     from fs_demo.text import human_size
 
@@ -374,6 +389,7 @@ def test_private_files_are_each_visitors_own(client, make_demo_app):
     link = saved["url"]
     page = client.get("/private/").get_data(as_text=True)
     assert "diary.txt" in page
+    assert "stops\n     working 10 minutes after this page was made" in page
     assert "diary.txt" not in client.get("/").get_data(as_text=True)  # not shared
     assert client.get("/api/files").json["files"] == []
     other = client.application.test_client()  # another visitor, same site

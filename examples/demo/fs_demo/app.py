@@ -21,7 +21,7 @@ import fs_core as fs
 from .api import api, error_answer
 from .pages import area_pages, wants_json
 from .storages import ACCEPTED, MAX_FILES_PER_UPLOAD, MAX_UPLOAD, THUMBNAILS, private, shared, storage_config
-from .text import human_size, shown_name
+from .text import human_duration, human_size, shown_name
 from .uploads import Refusal
 from .visitors import csrf_token
 
@@ -89,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         return {
             "csrf_token": csrf_token,
             "human_size": human_size,
+            "link_lifetime": human_duration(app.config["DEMO_LINK_EXPIRES"]),
             "shown_name": shown_name,
             "max_upload": app.config["FS_MAX_SIZE"],
             "accepted": ACCEPTED,

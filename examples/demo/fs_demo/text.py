@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["human_size", "shown_name"]
+__all__ = ["human_duration", "human_size", "shown_name"]
 
 # Characters that change how the text around them is laid out (the bidi controls, which make
 # "invoice<U+202E>fdp.exe" read as "invoiceexe.pdf", and line breaks): shown as their code.
@@ -28,6 +28,15 @@ def human_size(size: int | None) -> str:
         if float(text) < 1000:
             return f"{text} {unit}"
     return f"{value:,.0f} TB"
+
+
+def human_duration(seconds: int) -> str:
+    """``600`` → ``'10 minutes'``; whole hours, minutes, or seconds."""
+    for unit, length in (("hour", 3600), ("minute", 60)):
+        if seconds >= length and seconds % length == 0:
+            count = seconds // length
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 def shown_name(name: str) -> str:
