@@ -92,6 +92,14 @@ def test_several_files_get_one_verdict_each(client):
     assert sorted(f["name"] for f in names) == ["holiday.jpg", "notes.txt"]
 
 
+def test_an_upload_without_files(local):
+    assert messages(form_upload(local)) == ["error: Choose at least one file to upload."]
+    token = csrf(local)
+    answer = local.post("/upload", data={"csrf": token}, headers={"Accept": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json["errors"][0]["code"] == "no_file"
+
+
 def test_files_below_the_limit_are_saved_whatever_their_total(local):
     # Three files of 0.9 MB: 2.7 MB in one request, each under the 1 MB limit.
     page = form_upload(local, *[(f"part{i}.txt", b"x" * 900_000) for i in range(3)])

@@ -13,7 +13,7 @@ import fs_core as fs
 
 from .areas import area_named
 from .catalogue import entries, entry, photo_facts
-from .pages import received_files, too_many, upload_answer
+from .pages import no_file, received_files, too_many, upload_answer
 from .storages import MAX_FILES_PER_UPLOAD
 from .uploads import Refusal, refusal, save_all
 
@@ -36,11 +36,7 @@ def list_files():
 def upload():
     received = received_files()
     if not received:
-        return error_answer(
-            Refusal(
-                "", "no_file", 400, "no file in the request", "Send the file in a form field named 'file'."
-            )
-        )
+        return error_answer(no_file("Send the file in a form field named 'file'."))
     if len(received) > MAX_FILES_PER_UPLOAD:
         return error_answer(too_many(len(received)))
     area = area_named("shared")

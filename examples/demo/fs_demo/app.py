@@ -13,15 +13,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 import fs_core as fs
 
 from .api import api, error_answer
-from .pages import area_pages, wants_json
-from .storages import ACCEPTED, MAX_FILES_PER_UPLOAD, MAX_UPLOAD, THUMBNAILS, private, shared, storage_config
-from .text import human_duration, human_size, shown_name
+from .pages import area_pages, refuse
+from .storages import MAX_FILES_PER_UPLOAD, MAX_UPLOAD, private, shared, storage_config
+from .text import human_duration, human_size
 from .uploads import Refusal
 from .visitors import csrf_token
 
@@ -90,10 +90,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             "csrf_token": csrf_token,
             "human_size": human_size,
             "link_lifetime": human_duration(app.config["DEMO_LINK_EXPIRES"]),
-            "shown_name": shown_name,
             "max_upload": app.config["FS_MAX_SIZE"],
-            "accepted": ACCEPTED,
-            "thumbnails": THUMBNAILS,
             "backend": shared.backend_name,
             "backend_note": app.config["DEMO_BACKEND_NOTE"],
             "local_root": _where(shared),
@@ -119,12 +116,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             f"This upload is {human_size(sent)} in all: one upload takes at most "
             f"{MAX_FILES_PER_UPLOAD} files and {human_size(limit)}. Send fewer files at a time.",
         )
-        if request.path.startswith("/api/"):
-            return error_answer(found)
-        if wants_json():
-            return jsonify(files=[], errors=[found.as_json()]), 413
-        flash({"text": found.text}, "error")
-        return redirect(url_for(f"{request.blueprint or 'shared'}.gallery"))
+        return error_answer(found) if request.path.startswith("/api/") else refuse(found)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -20,7 +20,7 @@ from .text import shown_name
 from .uploads import Refusal, save_all
 from .visitors import csrf_ok
 
-__all__ = ["area_pages", "received_files", "upload_answer"]
+__all__ = ["area_pages", "no_file", "received_files", "refuse", "too_many", "upload_answer", "wants_json"]
 
 area_pages = Blueprint("area", __name__)
 
@@ -41,6 +41,10 @@ def upload_answer(area: Area, verdicts: list) -> tuple[Response, int]:
     return jsonify(files=saved, errors=[r.as_json() for r in refused]), status
 
 
+def no_file(text: str) -> Refusal:
+    return Refusal("", "no_file", 400, "no file in the request", text)
+
+
 def too_many(count: int) -> Refusal:
     return Refusal(
         "",
@@ -52,7 +56,16 @@ def too_many(count: int) -> Refusal:
 
 
 def wants_json() -> bool:
+    """Whether the page's uploader (not a form) is asking."""
     return request.accept_mimetypes.best == "application/json"
+
+
+def refuse(found: Refusal):
+    """A refusal of a whole upload request: JSON for the uploader, a message for a form."""
+    if wants_json():
+        return jsonify(files=[], errors=[found.as_json()]), found.status
+    flash({"text": found.text}, "error")
+    return redirect(url_for(f"{request.blueprint or 'shared'}.gallery"))
 
 
 @area_pages.get("/")
@@ -65,23 +78,15 @@ def gallery():
 def upload():
     area = current_area()
     if not csrf_ok():
-        refusal = Refusal("", "session_expired", 403, "missing or wrong CSRF token", EXPIRED)
-        if wants_json():
-            return jsonify(files=[], errors=[refusal.as_json()]), 403
-        flash({"text": EXPIRED}, "error")
-        return redirect(url_for(".gallery"))
+        return refuse(Refusal("", "session_expired", 403, "missing or wrong CSRF token", EXPIRED))
     received = received_files()
+    if not received:
+        return refuse(no_file("Choose at least one file to upload."))
     if len(received) > MAX_FILES_PER_UPLOAD:
-        refusal = too_many(len(received))
-        if wants_json():
-            return jsonify(files=[], errors=[refusal.as_json()]), refusal.status
-        flash({"text": refusal.text}, "error")
-        return redirect(url_for(".gallery"))
+        return refuse(too_many(len(received)))
     verdicts = save_all(area, received)
     if wants_json():
         return upload_answer(area, verdicts)
-    if not received:
-        flash({"text": "Choose at least one file to upload."}, "error")
     for verdict in verdicts:
         if isinstance(verdict, Refusal):
             flash({"name": verdict.filename, "text": verdict.text}, "error")
