@@ -119,13 +119,17 @@ def _entry(area: Area, full_name: str, present: Any) -> Entry:
 
 
 def entries(area: Area) -> list[Entry]:
-    """The files of ``area``, newest first; variants are part of their image's entry."""
+    """The files of ``area``, newest first; variants are part of their image's entry. A file
+    deleted while the list is made (by another visitor) is left out."""
     names = set(area.storage.list_files(area.folder or None))
-    listed = [
-        _entry(area, name, names.__contains__)
-        for name in names
-        if not fs_images.is_variant(name, names) and not _is_webp_of(name, names)
-    ]
+    listed = []
+    for name in names:
+        if fs_images.is_variant(name, names) or _is_webp_of(name, names):
+            continue
+        try:
+            listed.append(_entry(area, name, names.__contains__))
+        except fs.FileNotFound:
+            continue
     return sorted(listed, key=lambda e: (e.modified, e.name), reverse=True)
 
 
