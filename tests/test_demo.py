@@ -358,6 +358,25 @@ def test_api_errors_carry_a_code_and_the_core_message(client, name, content, sta
     assert client.get("/api/files").json["files"] == []
 
 
+def test_an_image_with_too_many_pixels_is_refused_as_such(make_demo_app):
+    client = make_demo_app(SHARED_FS_IMAGES_MAX_PIXELS=100_000).test_client()
+    answer = client.post("/api/files", data={"file": (io.BytesIO(photo((400, 300))), "big.jpg")})
+    assert answer.status_code == 413
+    (error,) = answer.json["errors"]
+    assert error["code"] == "image_too_large"
+    assert error["text"] == "This image has too many pixels (or frames) to process."
+    assert client.get("/api/files").json["files"] == []
+
+
+def test_a_name_taken_by_a_thumbnail_is_renamed(client):
+    form_upload(client, ("lake.jpg", photo()))
+    page = form_upload(client, ("lake-240.jpg", photo(palette="night")))
+    assert messages(page) == ["ok: lake-240_1.jpg: Saved."]
+    names = sorted(f["name"] for f in client.get("/api/files").json["files"])
+    assert names == ["lake-240_1.jpg", "lake.jpg"]  # two photos, each with its thumbnails
+    assert client.get("/api/files/lake-240_1.jpg").json["thumbnails"]["240"].endswith("/lake-240_1-240.jpg")
+
+
 def test_api_answers_in_json_even_when_nothing_matches(local):
     assert local.post("/api/files").json == {
         "error": {
