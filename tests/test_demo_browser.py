@@ -10,6 +10,7 @@ import base64
 import io
 import os
 import time
+import wave
 from pathlib import Path
 
 import pytest
@@ -244,6 +245,28 @@ def test_detail_view_and_delete_with_confirmation(make_demo_app, live_server, br
     assert dialog.find_element(By.TAG_NAME, "h2").text == "Delete notes.txt?"
     dialog.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     until(browser, lambda d: "Nothing here yet" in d.page_source)
+
+
+def test_audio_plays_from_the_storage(make_demo_app, live_server, browser):
+    """The detail view of a sound has a player; the browser reads it through ranges."""
+    samples = io.BytesIO()
+    with wave.open(samples, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(8000)
+        sound.writeframes(bytes(2 * 8000 * 2))  # two seconds of silence
+    app = make_demo_app()
+    upload = {"file": (io.BytesIO(samples.getvalue()), "Campfire.wav")}
+    assert app.test_client().post("/api/files", data=upload).status_code == 201
+    visit(browser, live_server(app) + "/view/Campfire.wav")
+    duration = until(
+        browser,
+        lambda d: d.execute_script(
+            "const a = document.querySelector('.stage audio'); return a.readyState >= 1 && a.duration"
+        ),
+        what="the sound's metadata",
+    )
+    assert abs(duration - 2.0) < 0.01
 
 
 def test_long_names_stay_on_the_page(make_demo_app, live_server, browser, files):
