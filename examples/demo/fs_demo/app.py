@@ -83,6 +83,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(area_pages, name="shared")
     app.register_blueprint(area_pages, name="private", url_prefix="/private")
     app.register_blueprint(api)
+    # Browsers ask for it whatever the page says.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: app.send_static_file("favicon.svg"))
 
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:
