@@ -2,7 +2,8 @@
 
 Every package under packages/ is built into a wheel (``uv build``), then fresh virtualenvs get
 combinations of those wheels (their third-party requirements come from PyPI): fs-core alone,
-fs-core with each backend on its own, everything, and fs-s3 with the oldest boto3 it declares.
+fs-core with each backend on its own, everything, and fs-s3 and fs-gridfs with the oldest boto3 and
+pymongo they declare (fs-gridfs on mongomock).
 In each, tests/pick_and_mix_app.py saves, reads and serves a file through the installed
 backend, and checks that every backend whose package is not installed fails with an error
 naming that package; ``flask fs plugins`` must list exactly the installed plugins.
@@ -40,6 +41,8 @@ Config = dict[str, Any] | Callable[[pytest.FixtureRequest], dict[str, Any]]
 class Backend:
     name: str
     config: Config = field(default_factory=dict)
+    #: Third-party packages installed beside the wheels (a stand-in for the service).
+    extras: tuple[str, ...] = ()
 
 
 def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -53,6 +56,11 @@ def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
 BACKENDS: dict[str, Backend] = {
     "fs-local": Backend("local"),  # FS_ROOT defaults to the app's instance folder
     "fs-s3": Backend("s3", _s3_on_moto),
+    "fs-gridfs": Backend(  # on mongomock (no MongoDB server here): a client class, by config
+        "gridfs",
+        {"FS_GRIDFS_MONGO_URL": "mongodb://db/pick", "FS_GRIDFS_CLIENT_CLASS": "mongomock:MongoClient"},
+        ("mongomock",),
+    ),
 }
 #: Plugins that are not backends (fs-images): installed together with everything else.
 OTHER_PLUGINS: set[str] = {"fs-images"}
@@ -78,10 +86,12 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
     """(id, packages, backend to exercise, third-party requirements pinned on top)."""
     everything = tuple(sorted(released()))
     combos = [("fs-core", (CORE,), "memory", ())]
-    combos += [(f"fs-core+{name}", (CORE, name), backend.name, ()) for name, backend in BACKENDS.items()]
+    combos += [(f"fs-core+{name}", (CORE, name), b.name, b.extras) for name, b in BACKENDS.items()]
     # The floor it declares must really work: conditional writes need a recent botocore.
     boto3 = _lowest("fs-s3", "boto3")
     combos.append((f"fs-core+fs-s3+{boto3}", (CORE, "fs-s3"), "s3", (boto3,)))
+    pymongo = _lowest("fs-gridfs", "pymongo")
+    combos.append((f"fs-core+fs-gridfs+{pymongo}", (CORE, "fs-gridfs"), "gridfs", (pymongo, "mongomock")))
     default = "local" if "fs-local" in BACKENDS else "memory"
     combos.append(("everything", everything, default, ()))
     return combos

@@ -5,12 +5,9 @@
 from __future__ import annotations
 
 import io
-import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from PIL import Image
 import fs_core
 import fs_images
 from fs_core.errors import FileExists, FileTooLarge, UnauthorizedFileType
-from fs_core.testing import child_env
+from fs_core.testing import child_env, kill_9_when
 from fs_images import InvalidImage, ReservedName, pipeline, processing
 
 
@@ -392,21 +389,7 @@ def test_a_photo_stored_by_a_process_killed_while_processing_has_no_gps(make_app
         env=child_env(),
         stderr=subprocess.PIPE,
     )
-    try:
-        deadline = time.monotonic() + 120  # a bound on waiting, not a measure of anything
-        while not marker.exists():
-            if child.poll() is not None:
-                pytest.fail(f"the child ended before processing: {child.stderr.read().decode()}")
-            if time.monotonic() > deadline:
-                pytest.fail("the child never reached processing")
-            time.sleep(0.05)
-        os.kill(child.pid, signal.SIGKILL)  # as the OOM killer or a deploy would
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
+    kill_9_when(child, marker.exists, "processing", timeout=120)
 
     app = make_app(photos, FS_BACKEND="local", FS_ROOT=str(root), PHOTOS_FS_IMAGES_THUMBNAILS=[64])
     with app.app_context():
