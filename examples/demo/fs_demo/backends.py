@@ -13,12 +13,13 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_testservers import MotoServer
+from fs_testservers import MotoServer, mongo_target
 
 __all__ = ["BACKENDS", "Backend"]
 
 #: The bucket (container, database) the demo's storages share on a remote backend.
 PLACE = "fs-demo"
+IN_MEMORY = " (in memory: gone when the demo stops)"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ BACKENDS: dict[str, Backend] = {
         "s3",
         MotoServer,
         lambda moto, place: moto.fs_config(bucket=place),
-        lambda moto, place: f"moto at {moto.endpoint}, bucket {place} (in memory: gone when the demo stops)",
+        lambda moto, place: f"moto at {moto.endpoint}, bucket {place}{IN_MEMORY}",
+    ),
+    "gridfs": Backend(  # MongoDB at $FS_TEST_MONGO_URL, else mongomock in the demo's process
+        "gridfs",
+        lambda: nullcontext(mongo_target()),
+        lambda mongo, db: mongo.fs_config(db),
+        lambda mongo, db: f"{mongo.name} at {mongo.url}, database {db}{'' if mongo.real else IN_MEMORY}",
     ),
 }
