@@ -412,3 +412,22 @@ def test_a_variant_name_is_taken_in_error_mode(photo_app, photos, img):
         with pytest.raises(FileExists, match=r"'holiday-original.jpg' is the name of its -original"):
             photos.save(io.BytesIO(red(img)), "holiday-original.jpg")
         assert not photos.exists("holiday-original.jpg")
+
+
+def test_the_steps_before_storing_are_public(img):
+    """``check_upload`` and ``prepare_upload`` with settings of one's own: what a plugin that
+    processes images by its own settings (fs-mongoengine's ImageField) runs before storing."""
+    settings = fs_images.ImageSettings(thumbnails=(32,))
+    with pytest.raises(InvalidImage):
+        fs_images.check_upload(io.BytesIO(b"not an image"), "x.png", settings)
+    upload = io.BytesIO(img.jpeg(img.noisy(), exif=img.gps_exif()))
+    fs_images.check_upload(upload, "x.jpg", settings)
+    assert upload.tell() == 0  # put back where it was
+    cleaned = fs_images.prepare_upload(upload, "x.jpg", settings)
+    try:
+        stored = img.opened(cleaned.read())
+    finally:
+        cleaned.close()
+    assert stored.size == (640, 480)
+    assert not stored.getexif().get_ifd(0x8825)  # no GPS block
+    assert fs_images.prepare_upload(io.BytesIO(b"GIF89a"), "x.gif", settings) is None  # nothing to clean

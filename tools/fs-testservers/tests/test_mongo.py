@@ -26,6 +26,15 @@ def test_clients_of_one_url_share_one_server(mock):
     first.drop_database(database)
 
 
+def test_a_url_in_a_list_is_the_same_server(mock):
+    """mongoengine.connect(host=url, mongo_client_class=...) passes the URL in a list."""
+    database = mock.database_name()
+    listed = mock.client_class([mock.url])
+    listed[database]["c"].insert_one({"_id": 1})
+    assert mock.client()[database]["c"].find_one({"_id": 1}) == {"_id": 1}
+    listed.drop_database(database)
+
+
 def test_gridfsbucket_works_on_it(mock):
     """pymongo >= 4.2's GridFSBucket reads client.options.timeout and checks isinstance."""
     client = mock.client()

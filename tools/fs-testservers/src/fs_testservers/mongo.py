@@ -89,6 +89,8 @@ def mongomock_client_class() -> type:
 
                 def __init__(self, host: Any = None, *args: Any, **kwargs: Any) -> None:
                     kwargs.pop("_store", None)
+                    if isinstance(host, (list, tuple)) and len(host) == 1:
+                        host = host[0]  # mongoengine's connect() passes its URL in a list
                     with stores_lock:
                         store = stores.setdefault(str(host or MOCK_URL), ServerStore())
                     super().__init__(host, *args, _store=store, **kwargs)
