@@ -493,3 +493,60 @@ def test_the_secret_key_is_kept_in_the_instance_folder(demo, tmp_path, monkeypat
     assert sorted(p.name for p in instance.iterdir()) == ["secret_key"]  # no temporary left
     monkeypatch.setenv("SECRET_KEY", "from the environment")
     assert demo.create_app({}, instance_path=str(instance)).config["SECRET_KEY"] == "from the environment"
+
+
+# -- profiles (fs-mongoengine) ----------------------------------------------------------------
+
+
+def save_profile(client, name: str, picture: tuple[bytes, str] | None = None, token: str | None = None) -> str:
+    data = {"csrf": token or csrf(client, "/private/"), "name": name}
+    if picture:
+        data["avatar"] = (io.BytesIO(picture[0]), picture[1])
+    return client.post("/private/profile", data=data, follow_redirects=True).get_data(as_text=True)
+
+
+def header_profile(page: str) -> str:
+    found = re.search(r'<a class="me"[^>]*>(.*?)</a>', page, re.DOTALL)
+    return found.group(1) if found else ""
+
+
+def test_a_profile_with_a_picture(client):
+    assert header_profile(client.get("/").get_data(as_text=True)) == ""
+    page = save_profile(client, "Ann", (photo((800, 600), "dawn"), "me.jpg"))
+    assert messages(page) == ["ok: Profile saved."]
+    shown = header_profile(client.get("/").get_data(as_text=True))
+    assert '<img src="/media/avatars/me-32.jpg" width="32" height="32" alt="">' in shown
+    assert "<bdi>Ann</bdi>" in shown
+    with Image.open(io.BytesIO(client.get("/media/avatars/me-32.jpg").data)) as small:
+        assert small.size == (32, 32)
+    with Image.open(io.BytesIO(client.get("/media/avatars/me.jpg").data)) as picture:
+        assert picture.size == (512, 384)  # the field's max_size
+        assert not picture.getexif().get_ifd(GPS)
+    assert 'src="/media/avatars/me-96.jpg"' in client.get("/private/").get_data(as_text=True)
+
+    # A refused picture leaves the profile as it was.
+    page = save_profile(client, "Ann", (b"junk", "bad.png"))
+    assert messages(page) == ["error: bad.png: Not really a PNG image: its content is something else, or damaged."]
+    assert "me-32.jpg" in header_profile(page)
+    # A new picture replaces the old one, whose files go with it.
+    save_profile(client, "Ann B.", (photo((300, 300), "night"), "me.jpg"))
+    shown = header_profile(client.get("/").get_data(as_text=True))
+    assert "<bdi>Ann B.</bdi>" in shown
+    assert "me_1-32.jpg" in shown  # a fresh name: caches never show the old picture
+    for old in ("me.jpg", "me-32.jpg", "me-96.jpg", "me-original.jpg"):
+        assert client.get(f"/media/avatars/{old}").status_code == 404, old
+    assert client.get("/media/avatars/me_1-96.jpg").status_code == 200
+
+
+def test_profiles_are_each_visitors_own(local):
+    save_profile(local, "Ann")
+    assert "<bdi>Ann</bdi>" in header_profile(local.get("/").get_data(as_text=True))
+    other = local.application.test_client()
+    assert header_profile(other.get("/").get_data(as_text=True)) == ""
+    assert "Ann" not in other.get("/private/").get_data(as_text=True)
+    page = save_profile(other, "Eve", token="forged")
+    assert messages(page) == ["error: Your session expired: reload the page and try again."]
+    page = save_profile(local, "x" * 61)
+    assert messages(page) == ["error: Profile not saved: a name has 60 characters at most."]
+    assert "<bdi>Ann</bdi>" in header_profile(page)
+    assert local.post("/profile", data={"csrf": csrf(local), "name": "x"}).status_code == 404  # private only

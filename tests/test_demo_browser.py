@@ -309,6 +309,21 @@ def test_private_area_with_links_that_expire(make_demo_app, live_server, browser
     assert "/media/private/" in thumbnail["source"]
     assert "signature=" in thumbnail["source"]
     link = browser.find_element(By.CSS_SELECTOR, "#listing .grid a").get_attribute("href")
+    # A profile: a name and a picture (an fs-mongoengine ImageField), shown in the header.
+    profile = browser.find_element(By.CSS_SELECTOR, "form.profile")
+    profile.find_element(By.NAME, "name").send_keys("Ann")
+    profile.find_element(By.NAME, "avatar").send_keys(str(files / "Lake at dawn.jpg"))
+    profile.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    avatar = until(
+        browser,
+        lambda d: d.execute_script(
+            "const i = document.querySelector('.top .me img');"
+            "return i && i.complete && i.naturalWidth ? [i.naturalWidth, i.closest('a').textContent.trim()] : false"
+        ),
+        what="the profile picture in the header",
+    )
+    assert avatar == [32, "Ann"]
+    screenshot(browser, "private")
     visit(browser, site)  # the shared area does not show it
     assert "Summer_noon" not in browser.page_source
     unsigned = thumbnail["source"].split("?")[0]

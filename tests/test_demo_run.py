@@ -208,7 +208,7 @@ def test_flask_commands_work_on_the_demo(tmp_path):
     run = subprocess.run(flask, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     storages = {s["name"]: s for s in json.loads(run.stdout)}
-    assert set(storages) == {"shared", "private"}
+    assert set(storages) == {"shared", "private", "avatars"}
     assert {s["backend"] for s in storages.values()} == {"local"}
     assert storages["private"]["private"]
     assert storages["shared"]["root"] == str(tmp_path / "fs" / "shared")

@@ -13,13 +13,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, session
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 import fs_core as fs
 
+from . import profiles
 from .api import api, error_answer
 from .pages import area_pages, refuse
+from .profiles import avatars
 from .storages import MAX_FILES_PER_UPLOAD, MAX_UPLOAD, private, shared, storage_config
 from .text import human_duration, human_size
 from .uploads import Refusal
@@ -66,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.config.update(
         DEMO_LINK_EXPIRES=600,  # seconds a private file's link works
         DEMO_BACKEND_NOTE="",
+        DEMO_MONGO_URL=None,  # the profiles' MongoDB; None: mongomock, in the demo's process
         TEMPLATES_AUTO_RELOAD=True,
         SESSION_COOKIE_SAMESITE="Lax",
     )
@@ -78,7 +81,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         app.config["MAX_CONTENT_LENGTH"] = MAX_FILES_PER_UPLOAD * app.config["FS_MAX_SIZE"] + 1_000_000
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app)
-    fs.init_app(app, shared, private)
+    fs.init_app(app, shared, private, avatars)
+    profiles.connect(app)
 
     app.register_blueprint(area_pages, name="shared")
     app.register_blueprint(area_pages, name="private", url_prefix="/private")
@@ -94,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             "link_lifetime": human_duration(app.config["DEMO_LINK_EXPIRES"]),
             "max_upload": app.config["FS_MAX_SIZE"],
             "backend": shared.backend_name,
+            "profile_shown": profiles.shown_profile(session.get("visitor")),
             "backend_note": app.config["DEMO_BACKEND_NOTE"],
             "local_root": _where(shared),
         }

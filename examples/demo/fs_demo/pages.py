@@ -11,13 +11,16 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+import mongoengine as me
+
 import fs_core as fs
 
 from .areas import Area, current_area
 from .catalogue import entries, entry, photo_facts
+from .profiles import NAME_LENGTH, profile_of
 from .storages import MAX_FILES_PER_UPLOAD
 from .text import shown_name
-from .uploads import Refusal, save_all
+from .uploads import Refusal, refusal, save_all
 from .visitors import csrf_ok
 
 __all__ = ["area_pages", "no_file", "received_files", "refuse", "too_many", "upload_answer", "wants_json"]
@@ -71,7 +74,35 @@ def refuse(found: Refusal):
 @area_pages.get("/")
 def gallery():
     area = current_area()
-    return render_template("gallery.html", area=area, files=entries(area))
+    profile = profile_of(area.folder) if area.private else None
+    return render_template("gallery.html", area=area, files=entries(area), profile=profile)
+
+
+@area_pages.post("/profile")
+def profile():
+    """The private area's profile form: a name, and a picture (fs-mongoengine's ImageField)."""
+    area = current_area()
+    if not area.private:
+        abort(404)
+    if not csrf_ok():
+        return refuse(Refusal("", "session_expired", 403, "missing or wrong CSRF token", EXPIRED))
+    found = profile_of(area.folder)
+    found.name = request.form.get("name", "").strip()
+    picture = request.files.get("avatar")
+    if len(found.name) > NAME_LENGTH:
+        flash({"text": f"Profile not saved: a name has {NAME_LENGTH} characters at most."}, "error")
+        return redirect(url_for(".gallery"))
+    try:
+        if picture and picture.filename:
+            found.avatar.save(picture)
+        found.save()  # delete_files: a picture this one replaced goes now
+    except me.ValidationError as exc:  # the field's refusal; fs-core's error is its cause
+        cause = exc.__cause__
+        text = refusal(cause, picture.filename).text if isinstance(cause, fs.FSError) else str(exc)
+        flash({"name": shown_name(picture.filename or ""), "text": text}, "error")
+    else:
+        flash({"text": "Profile saved."}, "ok")
+    return redirect(url_for(".gallery"))
 
 
 @area_pages.post("/upload")
