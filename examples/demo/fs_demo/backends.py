@@ -8,18 +8,22 @@ own test tooling (``tools/fs-testservers``) starts and stops. Adding a backend i
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_testservers import MotoServer, mongo_target
+from fs_testservers import MotoServer, SwiftServer, mongo_target
 
 __all__ = ["BACKENDS", "Backend"]
 
 #: The bucket (container, database) the demo's storages share on a remote backend.
 PLACE = "fs-demo"
-IN_MEMORY = " (in memory: gone when the demo stops)"
+#: Said of a server the demo starts: it keeps files until it stops (moto and mongomock in memory).
+GONE = " (gone when the demo stops)"
+#: The key of Swift's TempURLs (the private area's links), stored on the container.
+URL_KEY = secrets.token_hex(16)
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,18 @@ BACKENDS: dict[str, Backend] = {
         "s3",
         MotoServer,
         lambda moto, place: moto.fs_config(bucket=place),
-        lambda moto, place: f"moto at {moto.endpoint}, bucket {place}{IN_MEMORY}",
+        lambda moto, place: f"moto at {moto.endpoint}, bucket {place}{GONE}",
+    ),
+    "swift": Backend(
+        "swift",
+        SwiftServer,
+        lambda swift, place: swift.swift_config(container=place, temp_url_key=URL_KEY, set_temp_url_key=True),
+        lambda swift, place: f"OpenStack Swift at {swift.endpoint}, container {place}{GONE}",
     ),
     "gridfs": Backend(  # MongoDB at $FS_TEST_MONGO_URL, else mongomock in the demo's process
         "gridfs",
         lambda: nullcontext(mongo_target()),
         lambda mongo, db: mongo.fs_config(db),
-        lambda mongo, db: f"{mongo.name} at {mongo.url}, database {db}{'' if mongo.real else IN_MEMORY}",
+        lambda mongo, db: f"{mongo.name} at {mongo.url}, database {db}{'' if mongo.real else GONE}",
     ),
 }
