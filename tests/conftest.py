@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
@@ -18,20 +17,59 @@ from fs_testservers.fixtures import moto_server, swift_server  # noqa: F401  (fi
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# The build scripts (build-support/*.py) import each other as top-level modules.
+# The build scripts (build-support/*.py) import each other as top-level modules, and so do
+# the tests' helpers (demo_pictures).
 sys.path.insert(0, str(ROOT / "build-support"))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+# The demo's package, fs_demo, lives in examples/demo (examples/ is no package).
+sys.path.insert(0, str(ROOT / "examples" / "demo"))
+
+from fs_demo.backends import BACKENDS as DEMO_BACKENDS  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def demo() -> Any:
+    """The demo's package, ``fs_demo``."""
+    import fs_demo
+
+    return fs_demo
+
+
+@pytest.fixture(scope="session", params=sorted(DEMO_BACKENDS))
+def demo_backend(request) -> Iterator[tuple[Any, Any]]:
+    """Each backend the demo runs on (``fs_demo.backends.BACKENDS``), its server started by
+    fs-testservers for the session: ``(backend, server)``."""
+    from fs_testservers import ServiceUnavailable
+    from fs_testservers.fixtures import require_service
+
+    backend = DEMO_BACKENDS[request.param]
+    service = backend.service()
+    try:
+        server = service.__enter__()
+    except ServiceUnavailable as exc:
+        require_service(str(exc))
+    try:
+        yield backend, server
+    finally:
+        service.__exit__(None, None, None)
 
 
 @pytest.fixture
-def demo_module():
-    """The demo app's module, imported from examples/ (it is not a package)."""
-    path = ROOT / "examples" / "demo" / "app.py"
-    spec = importlib.util.spec_from_file_location("fs_demo_app", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fs_demo_app"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("fs_demo_app", None)
+def make_demo_app(demo, tmp_path) -> Callable[..., Any]:
+    """``make_demo_app(backend=None, **config)``: the demo app on local disk in a scratch
+    folder, or on ``backend`` (a ``demo_backend`` pair) in a bucket of its own."""
+    from fs_testservers import unique_name
+
+    def make(backend: tuple[Any, Any] | None = None, **config: Any) -> Any:
+        settings: dict[str, Any] = {"FS_ROOT": str(tmp_path / "fs"), "SECRET_KEY": "test", "TESTING": True}
+        if backend is not None:
+            settings.update(backend[0].config(backend[1], unique_name("demo")))
+        settings.update(config)
+        return demo.create_app(settings)
+
+    return make
 
 
 @pytest.fixture

@@ -208,19 +208,16 @@ def test_generated_declared_types_never_run_script(browser, site, declared, name
     assert not state["ran"], (declared, state)
 
 
-def test_the_demo_shows_a_declared_list_as_text(browser, demo_module, live_server, tmp_path):
-    import re
-
-    app = demo_module.create_app({"FS_ROOT": str(tmp_path), "TESTING": True})
+def test_the_demo_shows_a_declared_list_as_text(browser, make_demo_app, live_server):
+    app = make_demo_app()
     hits: list[str] = []
     app.add_url_rule("/hit", "hit", lambda: hits.append("x") or "")
     url = live_server(app)
     client = app.test_client()
-    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
     payload = PAYLOAD.format(hit=f"{url}/hit").encode()
-    data = {"csrf": token, "files": [(io.BytesIO(payload), "notes.txt", "text/plain,text/html")]}
-    assert client.post("/upload", data=data).status_code == 302
-    browser.get(f"{url}/uploads/notes.txt")
+    data = {"file": (io.BytesIO(payload), "notes.txt", "text/plain,text/html")}
+    assert client.post("/api/files", data=data).status_code == 201
+    browser.get(f"{url}/media/shared/notes.txt")
     time.sleep(0.15)
     assert browser.execute_script("return document.contentType") == "text/plain"
     assert browser.title != "pwned"

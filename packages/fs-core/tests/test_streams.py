@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import io
 
 import pytest
@@ -102,6 +103,35 @@ def test_a_writer_dropped_without_close_is_discarded(mode):
     del writer
     gc.collect()
     assert not backend.exists("half.txt")
+
+
+class Letters(streams.SeekableReader):
+    """A SeekableReader over the alphabet, as a backend's reader is over its service."""
+
+    def readinto(self, buffer):
+        data = b"abcdefghijklmnopqrstuvwxyz"[self._pos : self._pos + len(buffer)]
+        memoryview(buffer)[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def test_seekable_reader_keeps_the_position():
+    reader = Letters(26)
+    assert (reader.readable(), reader.seekable(), reader.writable()) == (True, True, False)
+    assert reader.read(3) == b"abc"
+    assert (reader.tell(), reader.seek(2, io.SEEK_CUR), reader.read(2)) == (3, 5, b"fg")
+    assert (reader.seek(-2, io.SEEK_END), reader.read()) == (24, b"yz")
+    assert (reader.seek(100), reader.read()) == (100, b"")  # past the end, as files allow
+    with pytest.raises(ValueError, match="negative seek position -1"):
+        reader.seek(-1)
+    with pytest.raises(ValueError, match="invalid whence"):
+        reader.seek(0, 7)
+    buffered = io.BufferedReader(Letters(26), buffer_size=4)
+    buffered.seek(10)
+    assert buffered.read(5) == b"klmno"
+    reader.close()
+    with pytest.raises(ValueError, match="closed"):
+        reader.seek(0)
 
 
 class _Service:
@@ -214,3 +244,33 @@ def test_ranged_reader_reports_a_body_shorter_than_the_object():
     assert reader.read(5) == b"short"
     with pytest.raises(BackendError, match="ended at byte 5 of 10"):
         reader.read(5)
+
+
+def test_spooled_reads_once_hashes_and_spills_to_disk():
+    data = bytes(range(256)) * 64  # 16 KiB
+    reads = []
+
+    class Source(io.RawIOBase):
+        def __init__(self):
+            self.inner = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            n = self.inner.readinto(buffer)
+            reads.append(n)
+            return n
+
+    hasher = hashlib.sha256()
+    with streams.spooled(Source(), hasher, spool_size=1024) as spool:
+        assert hasher.hexdigest() == hashlib.sha256(data).hexdigest()
+        assert spool.tell() == 0
+        assert spool._rolled  # past spool_size: on disk, not in memory
+        assert spool.read() == data
+    assert sum(reads) == len(data)  # the source was read once, to its end
+    with pytest.raises(ValueError):
+        spool.read()  # deleted with the block
+    with streams.spooled(io.BytesIO(b"small")) as small:
+        assert not small._rolled
+        assert small.read() == b"small"

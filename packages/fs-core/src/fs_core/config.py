@@ -67,6 +67,10 @@ GLOBAL_KEYS = frozenset(
 #: service); each means the storage is served, as ``True`` does.
 SERVE_MODES = frozenset({"stream", "redirect"})
 
+_SIZE = re.compile(r"\s*(\d+)\s*([a-zA-Z]*)\s*")
+_SIZE_UNITS = {"": 1, "b": 1}
+_SIZE_UNITS.update({f"{p}{s}": 1 << (10 * (i + 1)) for i, p in enumerate("kmg") for s in ("", "b", "ib")})
+
 # Backend-level keys that are not passed through (Flask-FS's BACKEND_EXCLUDED_CONFIG).
 _BACKEND_EXCLUDED = frozenset({"BACKEND", "URL", "ROOT"})
 
@@ -120,20 +124,26 @@ class Config(dict):
             raise ConfigurationError(f"{key.upper()} must be a positive integer, not {value!r}")
         return value
 
-    def get_float(self, key: str, default: float) -> float:
-        """``key`` as a positive number (seconds, a ratio…); a bad value names the key."""
+    def get_float(self, key: str, default: float, what: str = "a number") -> float:
+        """``key`` as a positive, finite number (seconds, a ratio…); a bad value names the key."""
         value = self.get(key, default)
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ConfigurationError(f"{key.upper()} must be a number, not {value!r}") from None
-        if number <= 0:
+            raise ConfigurationError(f"{key.upper()} must be {what}, not {value!r}") from None
+        if not number > 0 or number == float("inf"):
             raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
         return number
 
+    def get_seconds(self, key: str, default: float) -> float:
+        """``key`` as a positive number of seconds (``10``, ``0.5``, ``'2.5'``); a bad value
+        names the key."""
+        return self.get_float(key, default, "a number of seconds")
+
     def get_size(self, key: str, default: int) -> int:
-        """``key`` as a positive byte size: an integer, or a string such as ``'16MiB'`` or
-        ``'64 MB'`` (binary units: K, M and G are powers of 1024), see :func:`parse_size`."""
+        """``key`` as a positive byte size: an integer, or a string such as ``'16MiB'``,
+        ``'4 MB'`` or ``'1g'`` (K, M and G are 1024-based whatever the spelling, as sizes come
+        from environment variables), see :func:`parse_size`. A bad value names the key."""
         return parse_size(self.get(key, default), key)
 
     def get_mapping(self, key: str) -> dict[str, Any]:
@@ -168,22 +178,16 @@ def as_bool(value: Any, key: str = "value") -> bool:
     raise ConfigurationError(f"{key.upper()} must be a boolean, not {value!r}")
 
 
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10}
-_SIZE_UNITS.update({"m": 1 << 20, "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30})
-
-
 def parse_size(value: Any, key: str = "size") -> int:
     """A positive byte size from an integer or a string such as ``'16MiB'``, ``'64 MB'`` or
     ``'1g'`` (binary units, as configuration values from the environment are written)."""
     if isinstance(value, int) and not isinstance(value, bool):
         size = value
     else:
-        match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
+        match = _SIZE.fullmatch(str(value))
         unit = match.group(2).lower() if match else None
         if match is None or unit not in _SIZE_UNITS:
-            raise ConfigurationError(
-                f"{key.upper()} must be a size in bytes (or like '16MiB'), not {value!r}"
-            )
+            raise ConfigurationError(f"{key.upper()} must be a size in bytes (or like '4MiB'), not {value!r}")
         size = int(match.group(1)) * _SIZE_UNITS[unit]
     if size < 1:
         raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")

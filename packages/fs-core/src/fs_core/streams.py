@@ -23,10 +23,12 @@ __all__ = [
     "HashingReader",
     "LimitedReader",
     "RangedReader",
+    "SeekableReader",
     "SpoolingWriter",
     "as_stream",
     "copy_stream",
     "is_seekable",
+    "spooled",
     "text_wrapper",
 ]
 
@@ -77,6 +79,44 @@ class _EncodingReader(io.RawIOBase):
 
 
 _local = threading.local()
+
+
+class SeekableReader(io.RawIOBase):
+    """Base of a read-only, seekable raw stream of a known ``size`` that a backend fetches
+    from its service piece by piece (fs-s3's ranges, fs-gridfs's chunks).
+
+    It keeps the position: ``seek`` only moves it (fetching nothing; past the end is allowed,
+    as for files, and reads there return ``b""``), ``tell`` reports it. A subclass reads from
+    ``self._pos`` in ``read`` or ``readinto`` and moves it on; wrap it in
+    :class:`io.BufferedReader` for small reads.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        #: The stream's length in bytes.
+        self.size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self.closed:
+            raise ValueError("seek on a closed file")
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
+        if base is None:
+            raise ValueError(f"invalid whence ({whence})")
+        position = base + offset
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        self._pos = position
+        return position
 
 
 @contextlib.contextmanager
@@ -152,6 +192,21 @@ def remaining(stream: Any) -> int | None:
     except (OSError, ValueError):
         return None
     return max(0, end - position)
+
+
+@contextlib.contextmanager
+def spooled(source: Any, hasher: Any = None, spool_size: int = SPOOL_SIZE) -> Iterator[BinaryIO]:
+    """Read ``source`` once, to its end, into a temporary spool (memory up to ``spool_size``,
+    then an anonymous temporary file), feeding ``hasher`` (a ``hashlib`` object) on the way;
+    yield the spool rewound to its start, and delete it after.
+
+    For writes whose name depends on the content (a content hash): the source is read once
+    in bounded memory, and the spool is uploaded only if that name is not stored yet.
+    """
+    with tempfile.SpooledTemporaryFile(max_size=spool_size) as spool:
+        copy_stream(HashingReader(source, hasher) if hasher is not None else source, spool.write)
+        spool.seek(0)
+        yield spool  # type: ignore[misc]
 
 
 class _ReaderWrapper(io.RawIOBase):
@@ -343,7 +398,7 @@ def text_wrapper(binary: Any, mode: str, encoding: str | None = None, **kwargs: 
     return wrapper
 
 
-class RangedReader(io.RawIOBase):
+class RangedReader(SeekableReader):
     """A seekable, read-only stream over one object of a service that reads byte ranges.
 
     It reads the body of one request while it is read in order, and starts a new ranged
@@ -373,36 +428,13 @@ class RangedReader(io.RawIOBase):
         transient: tuple[type[BaseException], ...] = (OSError,),
         retries: int = 2,
     ) -> None:
-        super().__init__()
+        super().__init__(size)
         self._fetch = fetch
-        self.size = size
         self._on_error = on_error
         self._transient = transient
         self._retries = retries
-        self._pos = 0
         self._body = body
         self._body_pos = 0 if body is not None else -1
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if self.closed:
-            raise ValueError("seek on a closed file")
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
-        if base is None:
-            raise ValueError(f"invalid whence ({whence})")
-        position = base + offset
-        if position < 0:
-            raise ValueError(f"negative seek position {position}")
-        self._pos = position
-        return position
 
     def _drop(self) -> None:
         body, self._body, self._body_pos = self._body, None, -1

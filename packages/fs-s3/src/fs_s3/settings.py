@@ -120,7 +120,7 @@ class S3Settings:
         atomic = config.get("atomic_create", "auto")
         atomic_create = None if str(atomic).strip().lower() == "auto" else as_bool(atomic, "atomic_create")
 
-        chunksize = _size(config, "multipart_chunksize", 6 * MiB)
+        chunksize = config.get_size("multipart_chunksize", 6 * MiB)
         if chunksize < MIN_PART_SIZE:
             raise ConfigurationError(
                 f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}"
@@ -131,7 +131,7 @@ class S3Settings:
                 f"REDIRECT_EXPIRES must be at most 7 days ({MAX_PRESIGN_EXPIRES} s), the longest a "
                 f"presigned URL can last, not {redirect_expires}"
             )
-        copy_chunksize = _size(config, "multipart_copy_chunksize", 256 * MiB)
+        copy_chunksize = config.get_size("multipart_copy_chunksize", 256 * MiB)
         if not MIN_PART_SIZE <= copy_chunksize <= 5 * GiB:
             raise ConfigurationError("MULTIPART_COPY_CHUNKSIZE must be between 5 MiB and 5 GiB")
 
@@ -149,16 +149,16 @@ class S3Settings:
             sse=sse,
             sse_kms_key_id=kms_key,
             acl=acl,
-            connect_timeout=_number(config, "connect_timeout", 10.0),
-            read_timeout=_number(config, "read_timeout", 60.0),
+            connect_timeout=config.get_seconds("connect_timeout", 10.0),
+            read_timeout=config.get_seconds("read_timeout", 60.0),
             max_attempts=config.get_positive_int("max_attempts", 3),
             retry_mode=retry_mode,
             client_options=_mapping(config, "client_options"),
             config_options=_mapping(config, "config_options"),
-            multipart_threshold=_size(config, "multipart_threshold", 6 * MiB),
+            multipart_threshold=config.get_size("multipart_threshold", 6 * MiB),
             multipart_chunksize=chunksize,
             max_concurrency=config.get_positive_int("max_concurrency", 2),
-            multipart_copy_threshold=_size(config, "multipart_copy_threshold", 5 * GiB),
+            multipart_copy_threshold=config.get_size("multipart_copy_threshold", 5 * GiB),
             multipart_copy_chunksize=copy_chunksize,
             serve=serve_mode(config.get("serve", True)),
             atomic_create=atomic_create,
@@ -181,15 +181,6 @@ class S3Settings:
 def _one_of(value: str, allowed: frozenset[str], key: str) -> None:
     if value not in allowed:
         raise ConfigurationError(f"{key} must be one of {', '.join(sorted(allowed))}, not {value!r}")
-
-
-def _number(config: Config, key: str, default: float) -> float:
-    return config.get_float(key, default)
-
-
-def _size(config: Config, key: str, default: int) -> int:
-    """A byte size: an integer, or a string such as ``'16MiB'`` or ``'64 MB'`` (binary units)."""
-    return config.get_size(key, default)
 
 
 def _mapping(config: Config, key: str) -> Mapping[str, Any]:

@@ -17,13 +17,14 @@ from typing import TypeVar
 import pytest
 
 from .keystone import KeystoneSwift
+from .mongo import MONGO_URL_VARIABLE, MongoTarget, mongo_target
 from .nginx import Nginx
 from .process import ServiceUnavailable
 from .servers import MotoServer, S3Server, Servers, SwiftServer
 
 _S = TypeVar("_S", bound=Servers)
 
-__all__ = ["keystone_swift", "moto_server", "nginx", "require_service", "running", "swift_server"]
+__all__ = ["keystone_swift", "mongo", "moto_server", "nginx", "require_service", "running", "swift_server"]
 
 
 def in_ci() -> bool:
@@ -85,3 +86,21 @@ def nginx() -> Iterator[Callable[[str], Nginx]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo() -> MongoTarget:
+    """Where MongoDB tests store: the server ``FS_TEST_MONGO_URL`` names (which must answer),
+    else mongomock in process (see :mod:`fs_testservers.mongo`)."""
+    target = mongo_target()
+    if target.real:
+        from pymongo.errors import PyMongoError
+
+        client = target.client(serverSelectionTimeoutMS=10_000)
+        try:
+            client.admin.command("ping")
+        except PyMongoError as exc:
+            require_service(f"{MONGO_URL_VARIABLE} is set but its server does not answer: {exc}")
+        finally:
+            client.close()
+    return target
