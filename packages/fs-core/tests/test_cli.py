@@ -43,6 +43,8 @@ def test_storages_and_ls(make_app):
     assert rows["images"]["private"] is True
     assert "atomic_create" in rows["files"]["capabilities"]
     result = runner.invoke(args=["fs", "ls", "files"])
+    assert result.stdout == "a.txt\nb/\n"
+    result = runner.invoke(args=["fs", "ls", "-r", "files"])
     assert result.stdout == "a.txt\nb/2.txt\n"
     result = runner.invoke(args=["fs", "ls", "-l", "files", "b"])
     assert result.stdout.split()[0] == "2"
