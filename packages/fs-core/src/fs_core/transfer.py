@@ -54,6 +54,13 @@ class WatchedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def report_rest(self, size: int) -> None:
+        """Report the bytes up to ``size`` that did not pass through :meth:`readinto` (a local
+        disk copied them in the kernel), once the copy is done."""
+        if self._on_bytes is not None and size > self.reported:
+            self._on_bytes(size - self.reported)
+        self.reported = max(self.reported, size)
+
     def readinto(self, buffer: Any) -> int:
         if self._stop is not None and self._stop.is_set():
             raise Cancelled("The transfer was stopped")
@@ -123,8 +130,8 @@ def copy_file(
         with source.open_read(filename) as stream:
             watched = WatchedReader(stream, on_bytes, stop)
             target_backend.save(watched, target, overwrite=overwrite, content_type=mime)
-        if on_bytes is not None and size is not None and size > watched.reported:
-            on_bytes(size - watched.reported)  # what the kernel copied past the reader
+        if size is not None:
+            watched.report_rest(size)
         return False
     if on_bytes is not None and size:
         on_bytes(size)

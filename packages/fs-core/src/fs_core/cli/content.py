@@ -157,7 +157,7 @@ def put(
     sizes = [0 if path == "-" else os.path.getsize(path) for path, _ in files]
     failures = []
     with Progress(f"Storing in {storage}", files=len(files), nbytes=sum(sizes)) as progress:
-        for path, default_name in files:
+        for (path, default_name), size in zip(files, sizes):
             target = name or default_name
             try:
                 with _local_input(path) as stream:
@@ -176,6 +176,8 @@ def put(
                     raise
                 failures.append((path, f"{exc} ({type(exc).__name__})"))
             else:
+                if path != "-":
+                    watched.report_rest(size)
                 click.echo(shown(stored))
             progress.add_file()
     stored_count = len(files) - len(failures)

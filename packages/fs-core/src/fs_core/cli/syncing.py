@@ -75,8 +75,10 @@ def sync_command(
         for name, reason in plan.invalid:
             click.echo(f"FAILED {shown(name)}: {shown(reason)}", err=True)
         if not as_json:
+            checks = sum(1 for change in plan.copies if change.action == "check")
+            compare = f", {checks:,} to compare" if checks else ""
             click.echo(
-                f"{len(plan.copies):,} file(s) to copy ({human_size(plan.bytes)}), "
+                f"{len(plan.copies) - checks:,} file(s) to copy{compare} ({human_size(plan.bytes)}), "
                 f"{len(plan.deletes):,} to delete, {plan.unchanged:,} unchanged.",
                 err=True,
             )
