@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import (
         Processed,
         delete_variants,
+        derived_files,
         is_variant,
         options,
         original_name,
@@ -36,6 +37,7 @@ _LAZY = {
         (
             "Processed",
             "delete_variants",
+            "derived_files",
             "is_variant",
             "options",
             "original_name",
@@ -74,6 +76,7 @@ __all__ = [
     "center_thumbnail",
     "crop_thumbnail",
     "delete_variants",
+    "derived_files",
     "is_variant",
     "make_thumbnail",
     "optimize",
