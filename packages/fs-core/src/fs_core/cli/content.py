@@ -51,10 +51,15 @@ def _skip(stream: BinaryIO, count: int) -> None:
         count -= len(chunk)
 
 
+def _binary(stream: Any) -> BinaryIO:
+    """The bytes under a text stream (``sys.stdout.buffer``)."""
+    return getattr(stream, "buffer", stream)  # type: ignore[no-any-return]
+
+
 @contextlib.contextmanager
 def _stdout() -> Iterator[BinaryIO]:
     """The binary stdout; a reader that went away (``| head``) ends the command quietly."""
-    out = click.get_binary_stream("stdout")
+    out = _binary(sys.stdout)
     try:
         yield out
         out.flush()
@@ -191,7 +196,7 @@ def put(
 @contextlib.contextmanager
 def _local_input(path: str) -> Iterator[BinaryIO]:
     if path == "-":
-        yield click.get_binary_stream("stdin")
+        yield _binary(sys.stdin)
         return
     with open(path, "rb") as stream:
         yield stream
