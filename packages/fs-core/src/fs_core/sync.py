@@ -339,6 +339,9 @@ def sync(
                 on_file(change, outcome or "failed", error)
 
         report.interrupted = run_parallel(found.deletes, delete, deleted, jobs=options.jobs, stop=stop)
+    report.failed.sort()
+    report.would_copy.sort()
+    report.would_delete.sort()
     report.seconds = time.monotonic() - started
     return report
 

@@ -170,6 +170,7 @@ def verify(
             on_file(info, problems)
 
     report.interrupted = run_parallel(files, check, checked, jobs=jobs, stop=stop)
+    report.problems.sort(key=lambda problem: problem.name)
     if against is not None:
         mine = {info.name for info in files}
         report.extra = sorted(name for name in theirs if name not in mine)
