@@ -15,7 +15,7 @@ from typing import Any
 from . import naming
 from .backend import BaseBackend
 from .config import Config
-from .errors import ConfigurationError, PluginError
+from .errors import BackendError, ConfigurationError, PluginError
 from .listing import FileInfo
 from .state import FSState
 
@@ -84,9 +84,16 @@ class Location:
     def scan(self) -> Iterator[FileInfo]:
         """The files here, named relative to the folder; never the core's reserved names
         (copies set aside while processors ran: leftovers, not files)."""
-        for info in self.backend.scan(self.prefix):
-            if not naming.is_reserved(info.name):
-                yield info.renamed(self.relative(info.name)) if self.prefix else info
+        try:
+            for info in self.backend.scan(self.prefix):
+                if not naming.is_reserved(info.name):
+                    yield info.renamed(self.relative(info.name)) if self.prefix else info
+        except BackendError as exc:
+            raise BackendError(
+                f"Cannot list {self.label} ({self.backend.backend_name or type(self.backend).__name__} "
+                f"backend): {exc}",
+                exc.original,
+            ) from exc
 
     def __str__(self) -> str:
         return self.label
