@@ -27,7 +27,7 @@ from flask import Flask
 import fs_core as fs
 from fs_core.testing import child_env
 from fs_testservers import CallRecorder, S3Server, empty_bucket, unique_name
-from fs_testservers.fixtures import moto_server, swift_server  # noqa: F401  (fixtures)
+from fs_testservers.fixtures import swift_server  # noqa: F401  (fixture; moto_server: conftest)
 
 APP = textwrap.dedent(
     """
@@ -79,7 +79,9 @@ class Site:
         return app
 
     def flask(self, *args: str, **kwargs) -> subprocess.Popen:
-        env = child_env(SYNC_TEST_APP=json.dumps(self.spec), PYTHONPATH=os.pathsep.join([str(self.tmp), *sys.path]))
+        env = child_env(
+            SYNC_TEST_APP=json.dumps(self.spec), PYTHONPATH=os.pathsep.join([str(self.tmp), *sys.path])
+        )
         return subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "siteapp", "fs", *args],
             cwd=self.tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
@@ -100,8 +102,8 @@ class Site:
         return found
 
     def cleanup(self) -> None:
-        from fs_s3.backend import S3Backend
         from fs_core.config import Config
+        from fs_s3.backend import S3Backend
 
         for bucket in self.buckets.values():
             client = S3Backend(bucket, Config(self.server.fs_config())).client  # Swift: Content-MD5 hook
@@ -157,16 +159,20 @@ def test_local_to_s3_killed_resumed_verified_and_back(site):
     # Run again: it copies the rest, skipping what is there.
     again = json.loads(ok(site.run("sync", "./data", "bucket", "--json")).stdout)
     assert again["copied"] == len(files) - len(stored)
-    assert again["skipped"] == len(stored) and again["failed"] == []
+    assert again["skipped"] == len(stored)
+    assert again["failed"] == []
     assert site.keys() == {name: len(body) for name, body in files.items()}
     verified = ok(site.run("verify", "./data", "--against", "bucket"))
-    assert f"Verified {len(files):,} file(s)" in verified.stderr and "0 problem(s)" in verified.stderr
+    assert f"Verified {len(files):,} file(s)" in verified.stderr
+    assert "0 problem(s)" in verified.stderr
 
     # And back to another local folder: byte for byte the original tree.
     ok(site.run("sync", "bucket", "./back"))
     ok(site.run("verify", "bucket", "--against", "./back"))
     compared = filecmp.dircmp(data, site.tmp / "back")
-    assert not compared.left_only and not compared.right_only and not compared.diff_files
+    assert not compared.left_only
+    assert not compared.right_only
+    assert not compared.diff_files
     for name in random.Random(0).sample(sorted(files), 50):
         assert (site.tmp / "back" / name).read_bytes() == files[name]
     nothing = json.loads(ok(site.run("sync", "bucket", "./back", "--json")).stdout)
@@ -189,7 +195,9 @@ def test_dry_run_and_delete_are_exact_on_s3(site):
         "delete stale.txt  (only in target)",
     ]
     assert len(site.keys()) == len(files) + 3  # untouched
-    report = json.loads(ok(site.run("sync", "./data", "bucket", "--delete", "--exclude", "keep/*", "--json")).stdout)
+    report = json.loads(
+        ok(site.run("sync", "./data", "bucket", "--delete", "--exclude", "keep/*", "--json")).stdout
+    )
     assert (report["copied"], report["deleted"], report["skipped"]) == (2, 2, 19)
     assert set(site.keys()) == {*files, "new.bin", "keep/me.log"}
 
@@ -219,7 +227,12 @@ def test_server_side_between_buckets_and_memory_through_the_runner(site):
 
 def test_a_service_that_is_down(tmp_path, site):
     with_port_closed = dict(site.spec)
-    config = dict(site.spec["config"], FS_S3_ENDPOINT="http://127.0.0.1:9", FS_S3_CONNECT_TIMEOUT=1, FS_S3_MAX_ATTEMPTS=1)
+    config = dict(
+        site.spec["config"],
+        FS_S3_ENDPOINT="http://127.0.0.1:9",
+        FS_S3_CONNECT_TIMEOUT=1,
+        FS_S3_MAX_ATTEMPTS=1,
+    )
     with_port_closed["config"] = config
     site.spec = with_port_closed
     (tmp_path / "data").mkdir()
@@ -267,7 +280,9 @@ def test_large_files_stream_in_bounded_memory(tmp_path, moto_site):
         with open(folder / "big.bin", "wb") as out:
             for _ in range(mib):
                 out.write(os.urandom(1 << 20))
-        env = child_env(SYNC_TEST_APP=json.dumps(site.spec), PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+        env = child_env(
+            SYNC_TEST_APP=json.dumps(site.spec), PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path])
+        )
         for args in ((f"./in{mib}", f"bucket:{mib}"), (f"bucket:{mib}", f"./out{mib}")):
             run = subprocess.run(
                 [sys.executable, "peak.py", "--app", "siteapp", "fs", "sync", *args],
@@ -309,10 +324,17 @@ def test_progress_on_a_terminal_and_quiet_elsewhere(tmp_path):
     os.close(primary)
     text = seen.decode(errors="replace")
     assert proc.returncode == 0, text
-    assert "./data -> disk" in text and "%" in text and "300/300 files" in text and "/s" in text
+    assert "./data -> disk" in text
+    assert "%" in text
+    assert "300/300 files" in text
+    assert "/s" in text
     assert "Copied 300 file(s)" in text
-    piped = subprocess.run(command[:-4] + ["./data", "disk:again"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    piped = subprocess.run(
+        [*command[:-4], "./data", "disk:again"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert piped.returncode == 0, piped.stderr
     lines = piped.stderr.splitlines()
-    assert len(lines) == 2 and "%" not in piped.stderr
-    assert lines[0].startswith("300 file(s) to copy (") and lines[1].startswith("Copied 300 file(s)")
+    assert len(lines) == 2
+    assert "%" not in piped.stderr
+    assert lines[0].startswith("300 file(s) to copy (")
+    assert lines[1].startswith("Copied 300 file(s)")

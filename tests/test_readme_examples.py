@@ -86,14 +86,21 @@ def run_console(rel: str, readme: Path, folder: Path) -> None:
         if lines and (last := EXIT.match(lines[-1])):
             status, lines = int(last["code"]), lines[:-1]
         run = subprocess.run(
-            ["bash", "-c", command], cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            ["bash", "-c", command],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         actual = "\n".join(out.rstrip() for out in run.stdout.rstrip("\n").splitlines())
         wanted = "\n".join(out.rstrip() for out in lines)
-        assert run.returncode == status and output_matches(wanted, actual), (
+        report = (
             f"{rel}:{line}: $ {command}\n-- expected (exit {status}):\n{wanted}\n"
             f"-- got (exit {run.returncode}):\n{actual}"
         )
+        assert run.returncode == status, report
+        assert output_matches(wanted, actual), report
 
 
 @pytest.mark.parametrize("readme", READMES, ids=[str(p.relative_to(ROOT)) for p in READMES])
@@ -140,14 +147,16 @@ def test_every_package_readme_has_examples():
 def test_console_blocks_are_run_and_compared(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(
-        "```console\n$ echo one; echo two >&2\none\ntwo\n$ printf 'a 1.5 s\\n'; exit 3\na ... s\n[exit 3]\n```\n"
+        "```console\n$ echo one; echo two >&2\none\ntwo\n"
+        "$ printf 'a 1.5 s\\n'; exit 3\na ... s\n[exit 3]\n```\n"
     )
     assert sessions(readme) == [
         (2, "echo one; echo two >&2", "one\ntwo\n"),
         (5, "printf 'a 1.5 s\\n'; exit 3", "a ... s\n[exit 3]\n"),
     ]
     run_console("README.md", readme, tmp_path)
-    assert output_matches("a ... s", "a 1.5 s") and not output_matches("a ... s", "b 1.5 s")
+    assert output_matches("a ... s", "a 1.5 s")
+    assert not output_matches("a ... s", "b 1.5 s")
     readme.write_text("```console\n$ echo three\nfour\n```\n")
-    with pytest.raises(AssertionError, match="README.md:2: \\$ echo three"):
+    with pytest.raises(AssertionError, match=r"README.md:2: \$ echo three"):
         run_console("README.md", readme, tmp_path)

@@ -121,22 +121,39 @@ def test_plugin_commands_get_the_core_helpers(make_app, fs_register_plugin):
         files.write("a.txt", b"a")
     run = app.test_cli_runner().invoke
     unknown = run(args=["fs", "reindex", "nope", "--yes"])
-    assert unknown.exit_code == ExitCode.USAGE and "Configured storages: files" in unknown.stderr
+    assert unknown.exit_code == ExitCode.USAGE
+    assert "Configured storages: files" in unknown.stderr
     asked = run(args=["fs", "reindex", "files"])
-    assert asked.exit_code == 1 and "Reindex 1 file(s)? Not asked: no terminal. Pass --yes" in asked.stderr
+    assert asked.exit_code == 1
+    assert "Reindex 1 file(s)? Not asked: no terminal. Pass --yes" in asked.stderr
     done = run(args=["fs", "reindex", "files", "--yes", "--json"])
     assert json.loads(done.stdout) == {"files": ["a.txt"]}
-    assert done.exit_code == 1 and "No file named 'missing' (FileNotFound)" in done.stderr
+    assert done.exit_code == 1
+    assert "No file named 'missing' (FileNotFound)" in done.stderr
     assert "Traceback" not in done.output
 
 
 def test_durations_and_sizes():
     from fs_core.cli import duration, human_size
 
-    assert [duration(v) for v in ("90", "90s", "30m", "12h", "7d", "2w", 5)] == [90, 90, 1800, 43200, 604800, 1209600, 5]
+    assert [duration(v) for v in ("90", "90s", "30m", "12h", "7d", "2w", 5)] == [
+        90,
+        90,
+        1800,
+        43200,
+        604800,
+        1209600,
+        5,
+    ]
     with pytest.raises(click.BadParameter):
         duration("1y")
-    assert [human_size(v) for v in (0, 1023, 1536, 5 << 20, 3 << 40)] == ["0 B", "1023 B", "1.5 KiB", "5.0 MiB", "3.0 TiB"]
+    assert [human_size(v) for v in (0, 1023, 1536, 5 << 20, 3 << 40)] == [
+        "0 B",
+        "1023 B",
+        "1.5 KiB",
+        "5.0 MiB",
+        "3.0 TiB",
+    ]
 
 
 def test_progress_counts_from_threads_and_hides_off_terminal(capsys):
@@ -145,7 +162,9 @@ def test_progress_counts_from_threads_and_hides_off_terminal(capsys):
     from fs_core.cli import Progress
 
     with Progress("Copying", files=4, nbytes=4000) as progress:
-        threads = [threading.Thread(target=lambda: [progress.add_bytes(10) for _ in range(100)]) for _ in range(4)]
+        threads = [
+            threading.Thread(target=lambda: [progress.add_bytes(10) for _ in range(100)]) for _ in range(4)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

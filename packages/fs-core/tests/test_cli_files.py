@@ -65,23 +65,32 @@ def test_ls_first_level_long_recursive_json(env):
     assert ok(env.run("ls", "files", "docs")).stdout == "docs/b.txt\ndocs/deep/\n"
     assert ok(env.run("ls", "-r", "files", "docs")).stdout == "docs/b.txt\ndocs/deep/c.bin\n"
     long = ok(env.run("ls", "-l", "files")).stdout.splitlines()
-    assert long[0].split()[0] == "5" and "text/plain" in long[0] and "sha256:" in long[0]
-    assert long[1].split()[0] == str(6 + 1024) and "2 file(s)" in long[1] and long[1].endswith("docs/")
+    assert long[0].split()[0] == "5"
+    assert "text/plain" in long[0]
+    assert "sha256:" in long[0]
+    assert long[1].split()[0] == str(6 + 1024)
+    assert "2 file(s)" in long[1]
+    assert long[1].endswith("docs/")
     rows = json.loads(ok(env.run("ls", "--json", "-r", "files")).stdout)
     assert [r["name"] for r in rows] == ["a.txt", "docs/b.txt", "docs/deep/c.bin"]
-    assert rows[2]["size"] == 1024 and rows[2]["checksum"].startswith("sha256:")
+    assert rows[2]["size"] == 1024
+    assert rows[2]["checksum"].startswith("sha256:")
     assert "3 file(s), 0 folder(s)" in env.run("ls", "-r", "files").stderr
 
 
 def test_stat_file_folder_and_missing(env):
     meta = json.loads(ok(env.run("stat", "--json", "files", "docs/b.txt")).stdout)
-    assert meta["size"] == 6 and meta["type"] == "file" and meta["url"] == "http://files.test/files/docs/b.txt"
+    assert meta["size"] == 6
+    assert meta["type"] == "file"
+    assert meta["url"] == "http://files.test/files/docs/b.txt"
     folder = json.loads(ok(env.run("stat", "--json", "files", "docs")).stdout)
     assert (folder["type"], folder["files"], folder["size"]) == ("folder", 2, 1030)
     text = ok(env.run("stat", "files", "a.txt")).stdout
-    assert "size:" in text and "UTC" in text
+    assert "size:" in text
+    assert "UTC" in text
     missing = env.run("stat", "files", "nope")
-    assert missing.exit_code == 1 and "No file or folder named 'nope'" in missing.stderr
+    assert missing.exit_code == 1
+    assert "No file or folder named 'nope'" in missing.stderr
 
 
 def test_du_totals_by_folder(env):
@@ -92,7 +101,8 @@ def test_du_totals_by_folder(env):
         {"folder": ".", "size": 1035, "files": 3},
     ]
     top = ok(env.run("du", "files", "docs", "-d", "0")).stdout.split()
-    assert top[:2] == ["1030", "2"] and top[-1] == "docs"
+    assert top[:2] == ["1030", "2"]
+    assert top[-1] == "docs"
 
 
 def test_cat_is_binary_safe_and_reads_ranges(env):
@@ -112,21 +122,26 @@ def test_put_follows_the_storage_policy_and_processors(env, tmp_path):
     assert result.stdout == "2024/cat.png\n"
     assert env.images.read("2024/cat-small.png") == b"small"  # the processor ran
     refused = env.run("put", "images", str(tmp_path / "notes.txt"))
-    assert refused.exit_code == 1 and "UnauthorizedFileType" in refused.stderr
+    assert refused.exit_code == 1
+    assert "UnauthorizedFileType" in refused.stderr
     assert not env.images.exists("notes.txt")
     raw = ok(env.run("put", "images", str(tmp_path / "notes.txt"), "--raw", "-n", "x/notes.txt"))
-    assert raw.stdout == "x/notes.txt\n" and env.images.read("x/notes.txt") == b"hi"
+    assert raw.stdout == "x/notes.txt\n"
+    assert env.images.read("x/notes.txt") == b"hi"
     assert ok(env.run("put", "archive", str(tmp_path / "notes.txt"))).stdout == "in/notes.txt\n"  # UPLOAD_TO
 
 
 def test_put_conflicts_stdin_and_folders(env, tmp_path):
     (tmp_path / "a.txt").write_text("new")
     taken = env.run("put", "files", str(tmp_path / "a.txt"))
-    assert taken.exit_code == 1 and "--overwrite" in taken.stderr
+    assert taken.exit_code == 1
+    assert "--overwrite" in taken.stderr
     assert env.files.read("a.txt") == b"alpha"
     ok(env.run("put", "files", str(tmp_path / "a.txt"), "--overwrite"))
     assert env.files.read("a.txt") == b"new"
-    assert ok(env.run("put", "files", "-", "-n", "in/stdin.bin", input=b"\x00\xff")).stdout == "in/stdin.bin\n"
+    assert (
+        ok(env.run("put", "files", "-", "-n", "in/stdin.bin", input=b"\x00\xff")).stdout == "in/stdin.bin\n"
+    )
     assert env.files.read("in/stdin.bin") == b"\x00\xff"
     assert env.run("put", "files", "-").exit_code == 2  # stdin needs a name
     tree = tmp_path / "tree"
@@ -155,7 +170,8 @@ def test_get_writes_atomically_and_refuses_to_replace(env, tmp_path, monkeypatch
     ok(env.run("get", "files", "a.txt", "b.txt", "--overwrite"))
     assert (tmp_path / "b.txt").read_bytes() == b"alpha"
     folder = env.run("get", "files", "docs")
-    assert folder.exit_code == 2 and "flask fs sync files:docs" in folder.stderr
+    assert folder.exit_code == 2
+    assert "flask fs sync files:docs" in folder.stderr
 
     class Broken(io.RawIOBase):
         def readable(self):
@@ -175,13 +191,15 @@ def test_rm_files_and_folders(env):
     assert ok(env.run("rm", "images", "p.png")).stdout == "deleted p.png\n"
     assert not env.images.exists("p-small.png")  # what was derived went with it
     asked = env.run("rm", "files", "docs")  # a folder: confirmation, and no terminal to ask
-    assert asked.exit_code == 1 and "--yes" in asked.stderr
+    assert asked.exit_code == 1
+    assert "--yes" in asked.stderr
     assert env.files.exists("docs/b.txt")
     assert "folder docs/ (2 file(s))" in ok(env.run("rm", "files", "docs", "-y")).stdout
     assert list(env.files.list_files()) == ["a.txt"]
     assert env.run("rm", "files", "nope").exit_code == 1
     partly = env.run("rm", "files", "a.txt", "nope")
-    assert partly.exit_code == 3 and "No file or folder named 'nope'" in partly.stderr
+    assert partly.exit_code == 3
+    assert "No file or folder named 'nope'" in partly.stderr
 
 
 def test_cp_and_mv_within_and_between_storages(env):
@@ -189,11 +207,14 @@ def test_cp_and_mv_within_and_between_storages(env):
     assert ok(env.run("cp", "images:p.png", "images:q.png")).stdout == "p.png -> images:q.png\n"
     assert env.images.read("q-small.png") == b"small"  # after_copy ran
     ok(env.run("mv", "images:q.png", "images:old/"))
-    assert env.images.exists("old/q.png") and not env.images.exists("q.png")
-    assert not env.images.exists("q-small.png") and env.images.exists("old/q-small.png")
+    assert env.images.exists("old/q.png")
+    assert not env.images.exists("q.png")
+    assert not env.images.exists("q-small.png")
+    assert env.images.exists("old/q-small.png")
     # Into another storage, as an upload: its policy applies...
     refused = env.run("cp", "files:a.txt", "images:a.txt")
-    assert refused.exit_code == 1 and "UnauthorizedFileType" in refused.stderr
+    assert refused.exit_code == 1
+    assert "UnauthorizedFileType" in refused.stderr
     # ... unless --raw, which copies the bytes as they are.
     ok(env.run("cp", "files:a.txt", "images:a.txt", "--raw"))
     assert env.images.read("a.txt") == b"alpha"
@@ -209,9 +230,11 @@ def test_cp_and_mv_within_and_between_storages(env):
 def test_url_and_sign(env):
     assert ok(env.run("url", "files", "docs/b.txt")).stdout == "http://files.test/files/docs/b.txt\n"
     private = env.run("url", "archive", "x.txt")
-    assert private.exit_code == 1 and "flask fs sign archive x.txt" in private.stderr
+    assert private.exit_code == 1
+    assert "flask fs sign archive x.txt" in private.stderr
     signed = ok(env.run("sign", "archive", "x.txt", "-e", "10m")).stdout.strip()
-    assert signed.startswith("http://files.test/archive/x.txt?") and "signature=" in signed
+    assert signed.startswith("http://files.test/archive/x.txt?")
+    assert "signature=" in signed
     client = env.app.test_client()
     env.archive.write("x.txt", b"secret")
     assert client.get(signed.removeprefix("http://files.test")).data == b"secret"
@@ -220,7 +243,12 @@ def test_url_and_sign(env):
 
 
 def test_unknown_storage_lists_the_configured_ones(env):
-    for args in (("ls", "nope"), ("put", "nope", "-", "-n", "x"), ("sync", "nope", "files"), ("cp", "nope:a", "files:b")):
+    for args in (
+        ("ls", "nope"),
+        ("put", "nope", "-", "-n", "x"),
+        ("sync", "nope", "files"),
+        ("cp", "nope:a", "files:b"),
+    ):
         result = env.run(*args, input=b"")
         assert result.exit_code == 2, (args, result.output)
         assert "Configured storages: archive, files, images" in result.stderr

@@ -48,24 +48,35 @@ def env(make_app, fs_register_plugin):
     fs_register_plugin(app, Derived(), name="thumbs")
     runner = app.test_cli_runner()
     with app.app_context():
-        for name in ("a.png", "a.small.png", "a.small.png.webp", "gone.small.png", "gone.small.png.webp", "doc.txt"):
+        for name in (
+            "a.png",
+            "a.small.png",
+            "a.small.png.webp",
+            "gone.small.png",
+            "gone.small.png.webp",
+            "doc.txt",
+        ):
             files.write(name, b"x" * 10)
         other.write("lonely.small.png", b"y")
         yield app, files, other, lambda *args, **kw: runner.invoke(args=["fs", *args], **kw)
 
 
 def test_derived_files_whose_source_is_gone(env):
-    app, files, other, run = env
+    _app, files, other, _run = env
     found = list(files.orphans(older_than=0))
-    assert [(o.kind, o.name) for o in found] == [("derived", "gone.small.png"), ("derived", "gone.small.png.webp")]
+    assert [(o.kind, o.name) for o in found] == [
+        ("derived", "gone.small.png"),
+        ("derived", "gone.small.png.webp"),
+    ]
     assert found[0].what == "gone.small.png: derived from 'gone.png', which is gone"
-    assert found[0].size == 10 and found[0].modified.tzinfo is not None
+    assert found[0].size == 10
+    assert found[0].modified.tzinfo is not None
     assert [o.name for o in other.orphans(older_than=0)] == ["lonely.small.png"]
     assert list(files.orphans()) == []  # a day old at least, by default
 
 
 def test_unreferenced_files_when_a_plugin_keeps_records(env, fs_register_plugin):
-    app, files, other, run = env
+    app, files, other, _run = env
     records = Records(["a.png", "not-stored.png"])
     fs_register_plugin(app, records, name="records")
     found = {o.name: o for o in files.orphans(older_than=0)}
@@ -77,7 +88,7 @@ def test_unreferenced_files_when_a_plugin_keeps_records(env, fs_register_plugin)
 
 
 def test_cli_lists_removes_after_confirmation_and_filters_kinds(env, fs_register_plugin):
-    app, files, other, run = env
+    app, files, _other, run = env
     fs_register_plugin(app, Records(["a.png"]), name="records")
     listed = run("orphans", "files", "--older-than", "0")
     assert listed.exit_code == 0, listed.output
@@ -86,7 +97,8 @@ def test_cli_lists_removes_after_confirmation_and_filters_kinds(env, fs_register
     only = json.loads(run("orphans", "files", "--older-than", "0", "--kind", "unreferenced", "--json").stdout)
     assert [o["name"] for o in only] == ["doc.txt"]
     refused = run("orphans", "files", "--older-than", "0", "--delete")  # no terminal to confirm on
-    assert refused.exit_code == 1 and "--yes" in refused.stderr
+    assert refused.exit_code == 1
+    assert "--yes" in refused.stderr
     assert len(list(files.list_files())) == 6
     removed = run("orphans", "files", "--older-than", "0", "--delete", "--yes", "--kind", "derived")
     assert removed.exit_code == 0, removed.output
@@ -95,7 +107,7 @@ def test_cli_lists_removes_after_confirmation_and_filters_kinds(env, fs_register
 
 
 def test_the_age_protects_work_in_progress(env):
-    app, files, other, run = env
+    _app, files, _other, run = env
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
     entry = files.backend._files["gone.small.png"]
     files.backend._files["gone.small.png"] = type(entry)(entry.data, entry.mime, old, entry.checksum)
@@ -105,15 +117,16 @@ def test_the_age_protects_work_in_progress(env):
 
 
 def test_removal_keeps_a_folder_of_the_same_name(env):
-    app, files, other, run = env
+    _app, files, _other, _run = env
     files.backend.write("gone.small.png/inside.txt", b"kept")
     failures = files.remove_orphans(list(files.orphans(older_than=0)))
     assert [(o.name, type(e).__name__) for o, e in failures] == [("gone.small.png", "FileExistsError")]
-    assert files.exists("gone.small.png/inside.txt") and not files.exists("gone.small.png.webp")
+    assert files.exists("gone.small.png/inside.txt")
+    assert not files.exists("gone.small.png.webp")
 
 
 def test_leftovers_are_orphans_too(env):
-    app, files, other, run = env
+    _app, files, _other, _run = env
     files.backend.write(".fs-previous-" + "0" * 32, b"set aside")
     found = [o for o in files.orphans(older_than=0) if o.kind == "leftover"]
     assert [o.name for o in found] == [".fs-previous-" + "0" * 32]

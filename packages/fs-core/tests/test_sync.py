@@ -121,7 +121,9 @@ def test_checksums_of_other_kinds_fall_back_to_dates_or_content(env):
     env.other.backend.write("a.txt", b"Z", overwrite=True)
     assert plan(src, other).copies == []
     checked = plan(src, other, SyncOptions(checksum=True))
-    assert [(c.action, c.name) for c in checked.copies] == [("check", n) for n in ("a.txt", "d/b.txt", "d/e/c.txt", "skip.log")]
+    assert [(c.action, c.name) for c in checked.copies] == [
+        ("check", n) for n in ("a.txt", "d/b.txt", "d/e/c.txt", "skip.log")
+    ]
     report = sync(src, other, SyncOptions(checksum=True))
     assert (report.copied, report.skipped) == (1, 3)
     assert env.other.read("a.txt") == b"a"
@@ -164,7 +166,8 @@ def test_include_and_folders(env):
 def test_delete_never_takes_a_folder_that_keeps_files(env):
     env.dst.backend.write("d", b"a file named like the folder")  # possible on S3 and in memory
     report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(delete=True))
-    assert env.dst.exists("d/b.txt") and env.dst.exists("d")
+    assert env.dst.exists("d/b.txt")
+    assert env.dst.exists("d")
     assert report.failed == [("d", "not deleted: a folder of the same name in the target keeps files")]
 
 
@@ -185,7 +188,8 @@ def test_names_that_cannot_be_written_are_failures(env):
     result = env.run("sync", "src", "dst")
     assert result.exit_code == 3
     assert "FAILED ../escape.txt: File name '../escape.txt' contains a '..' segment" in result.stderr
-    assert "\x1b" not in result.stderr and "ok\\x1b[2J.txt" in result.stderr
+    assert "\x1b" not in result.stderr
+    assert "ok\\x1b[2J.txt" in result.stderr
     assert set(env.dst.backend.list_files()) == {"a.txt", "d/b.txt", "d/e/c.txt", "skip.log"}
 
 
@@ -197,7 +201,8 @@ def test_server_side_between_memory_storages_and_jobs_bound(env):
         env.src.write(f"many/{i}.txt", b"x")
     Watched.delay = 0.02
     report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(jobs=3))
-    assert report.copied == 28 and report.server_side == 0
+    assert report.copied == 28
+    assert report.server_side == 0
     assert Watched.most == 3  # parallel, and never more than --jobs
 
 
@@ -222,7 +227,8 @@ def test_interrupted_sync_keeps_whole_files_and_resumes(env, monkeypatch):
     assert 0 < len(partial) < 34
     assert all(data == env.src.read(name) for name, data in partial.items())  # whole files only
     again = json.loads(env.run("sync", "src", "dst", "--json").stdout)
-    assert again["copied"] == 34 - len(partial) and again["skipped"] == len(partial)
+    assert again["copied"] == 34 - len(partial)
+    assert again["skipped"] == len(partial)
     assert files(env.dst) == files(env.src)
 
 
@@ -239,16 +245,21 @@ def test_a_stopped_transfer_stores_nothing(env):
         Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(jobs=1, include=("big.bin",)),
         on_bytes=on_bytes, stop=stop,
     )  # fmt: skip
-    assert report.interrupted and report.copied == 0 and not report.failed
-    assert seen and not env.dst.exists("big.bin")
+    assert report.interrupted
+    assert report.copied == 0
+    assert not report.failed
+    assert seen
+    assert not env.dst.exists("big.bin")
 
 
 def test_sync_report(env):
     report = sync(Location.of_storage(env.src), Location.of_storage(env.dst))
     data = report.as_dict()
     assert (data["copied"], data["copied_bytes"], data["failed"]) == (4, 9, [])
-    assert report.ok and "would_copy" not in data
+    assert report.ok
+    assert "would_copy" not in data
     env.src.write("fail.txt", b"f")
     report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(dry_run=True))
-    assert report.ok and report.would_copy == [("fail.txt", "missing in target")]
+    assert report.ok
+    assert report.would_copy == [("fail.txt", "missing in target")]
     assert not env.dst.exists("fail.txt")

@@ -62,33 +62,35 @@ def corrupt(storage, name, data):
 
 
 def test_clean_storage_and_copy(env):
-    files, copy, run = env
+    _files, copy, run = env
     result = run("verify", "files", "--against", "copy")
     assert result.exit_code == 0, result.output
-    assert "Verified 3 file(s)" in result.stderr and "0 problem(s)" in result.stderr
+    assert "Verified 3 file(s)" in result.stderr
+    assert "0 problem(s)" in result.stderr
     report = verify(Location.of_storage(copy))
     assert (report.checked, report.without_checksum, report.ok) == (3, 1, True)
 
 
 def test_changed_bytes_are_found(env):
-    files, copy, run = env
+    files, _copy, run = env
     corrupt(files, "a.txt", b"alphA")
     result = run("verify", "files")
     assert result.exit_code == 3
     assert result.stdout == "CHECKSUM   a.txt: the content does not match its sha256 checksum\n"
 
 
-
 def test_a_short_read_is_found(env, monkeypatch):
-    files, copy, run = env
+    files, _copy, run = env
     real = files.backend.open_read
     monkeypatch.setattr(files.backend, "open_read", lambda name: io.BytesIO(real(name).read()[:-1]))
     kinds = {p["name"]: p["kind"] for p in json.loads(run("verify", "files", "--json").stdout)["problems"]}
     assert kinds == {"a.txt": "checksum", "b/c.bin": "checksum", "d.raw": "checksum"}  # and the sizes:
     sizes = [p for p in verify(Location.of_storage(files)).problems if p.kind == "size"]
     assert [(p.name, p.detail) for p in sizes] == [
-        ("a.txt", "listed as 5 bytes, read 4"), ("b/c.bin", "listed as 3,000 bytes, read 2,999"), ("d.raw", "listed as 3 bytes, read 2")
-    ]  # fmt: skip
+        ("a.txt", "listed as 5 bytes, read 4"),
+        ("b/c.bin", "listed as 3,000 bytes, read 2,999"),
+        ("d.raw", "listed as 3 bytes, read 2"),
+    ]
 
 
 def test_a_copy_that_differs_or_lacks_files(env):
@@ -97,7 +99,10 @@ def test_a_copy_that_differs_or_lacks_files(env):
     copy.delete("d.raw")
     copy.write("extra.txt", b"e")
     report = json.loads(run("verify", "files", "--against", "copy", "--json").stdout)
-    assert {(p["name"], p["kind"]) for p in report["problems"]} == {("a.txt", "differs"), ("d.raw", "missing")}
+    assert {(p["name"], p["kind"]) for p in report["problems"]} == {
+        ("a.txt", "differs"),
+        ("d.raw", "missing"),
+    }
     assert report["extra"] == ["extra.txt"]
     # The copy's own bytes changing behind its checksum is found by verifying the copy.
     copy.write("d.raw", b"raw")
@@ -110,7 +115,7 @@ def test_a_copy_that_differs_or_lacks_files(env):
 
 
 def test_unreadable_files_are_reported_and_the_rest_checked(env, monkeypatch):
-    files, copy, run = env
+    files, _copy, run = env
     real = files.backend.open_read
 
     def failing(name):
@@ -121,12 +126,15 @@ def test_unreadable_files_are_reported_and_the_rest_checked(env, monkeypatch):
     monkeypatch.setattr(files.backend, "open_read", failing)
     result = run("verify", "files")
     assert result.exit_code == 3
-    assert "UNREADABLE b/c.bin: Storage 'files': the disk returned an I/O error (BackendError)" in result.stdout
+    assert (
+        "UNREADABLE b/c.bin: Storage 'files': the disk returned an I/O error (BackendError)" in result.stdout
+    )
     assert "Verified 3 file(s)" in result.stderr
 
 
 def test_folders_and_local_paths_need_fs_local_or_a_storage(env):
-    files, copy, run = env
+    _files, _copy, run = env
     assert run("verify", "files:b").exit_code == 0
     missing = run("verify", "nope")
-    assert missing.exit_code == 2 and "Configured storages: copy, files" in missing.stderr
+    assert missing.exit_code == 2
+    assert "Configured storages: copy, files" in missing.stderr

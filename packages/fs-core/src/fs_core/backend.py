@@ -88,7 +88,10 @@ class BaseBackend:
         """A binary stream of the file's content; :class:`FileNotFound` if missing.
 
         Return a seekable stream if the service can read ranges, so serving can answer
-        ``Range`` requests without reading the skipped bytes.
+        ``Range`` requests without reading the skipped bytes. Where the request that opened it
+        also told the file's stored type, set it as the stream's (or its ``raw`` reader's)
+        ``content_type`` attribute (``None`` for a generic one): a copy to another storage
+        then needs no metadata request.
         """
         raise NotImplementedError(f"{type(self).__qualname__} does not implement open_read()")
 

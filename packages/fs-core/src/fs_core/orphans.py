@@ -109,7 +109,13 @@ def find(bound: BoundStorage, older_than: float) -> Iterator[Orphan]:
     for name in sorted(names - kept - reported):
         info = files[name]
         if is_older(info.modified, older_than):
-            yield Orphan("unreferenced", f"{name}: no record refers to it (asked {asked})", name, info.size, info.modified)
+            yield Orphan(
+                "unreferenced",
+                f"{name}: no record refers to it (asked {asked})",
+                name,
+                info.size,
+                info.modified,
+            )
 
 
 def _folders(names: Iterable[str]) -> set[str]:

@@ -279,7 +279,8 @@ def sync(
             raise Cancelled("The transfer was stopped")
         target_name = target.name(change.name)
         if change.action == "check":
-            assert change.source is not None and change.target is not None
+            assert change.source is not None
+            assert change.target is not None
             if contents_same(
                 source, change.source_name, target, target_name, change.source, change.target, stop
             ):

@@ -97,6 +97,19 @@ class WatchedReader(io.RawIOBase):
         return int(fileno())
 
 
+_UNKNOWN = object()
+
+
+def _stored_type(stream: Any, source: BaseBackend, filename: str) -> str | None:
+    """The type ``filename`` is stored with: what the stream says (an S3 GET answers it as
+    ``content_type``, on the stream or its ``raw`` reader), else its metadata's."""
+    for holder in (stream, getattr(stream, "raw", None)):
+        declared = getattr(holder, "content_type", _UNKNOWN)
+        if declared is not _UNKNOWN:
+            return declared  # type: ignore[return-value]
+    return source.metadata(filename).get("mime")  # type: ignore[no-any-return]
+
+
 def copy_file(
     source: BaseBackend,
     filename: str,
@@ -113,8 +126,9 @@ def copy_file(
     ``source``'s); returns ``True`` if the service copied it itself (no byte through the app).
 
     ``size`` (if known) lets the progress reach the file's end when a disk copied it in the
-    kernel; ``mime`` is its content type (asked from ``source`` if not given, when the file is
-    streamed). Raises :class:`Cancelled` if ``stop`` was set before it finished, and
+    kernel; ``mime`` is its content type (when the file is streamed and it is not given: what
+    the opened stream says, as an S3 GET does, else ``source``'s metadata). Raises
+    :class:`Cancelled` if ``stop`` was set before it finished, and
     :class:`~fs_core.errors.FileExists` if ``target`` exists and ``overwrite`` is off.
     """
     if stop is not None and stop.is_set():
@@ -125,9 +139,9 @@ def copy_file(
     elif target_backend.copy_from(source, filename, target, overwrite=overwrite):
         server_side = True
     else:
-        if mime is None:
-            mime = source.metadata(filename).get("mime")
         with source.open_read(filename) as stream:
+            if mime is None:
+                mime = _stored_type(stream, source, filename)
             watched = WatchedReader(stream, on_bytes, stop)
             target_backend.save(watched, target, overwrite=overwrite, content_type=mime)
         if size is not None:

@@ -153,7 +153,9 @@ def verify(
                     problems.append(problem)
         return problems, has_checksum
 
-    def checked(info: FileInfo, result: tuple[list[Problem], bool] | None, error: BaseException | None) -> None:
+    def checked(
+        info: FileInfo, result: tuple[list[Problem], bool] | None, error: BaseException | None
+    ) -> None:
         if isinstance(error, Cancelled):
             return
         if error is not None:

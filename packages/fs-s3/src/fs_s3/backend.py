@@ -81,6 +81,12 @@ _MD5_ETAG = re.compile(r"[0-9a-f]{32}")
 _COPIED_HEADERS = ("ContentType", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage")
 
 
+def _stored_type(response: dict[str, Any]) -> str | None:
+    """The Content-Type a HEAD or GET answered, without parameters; ``None`` if generic."""
+    mime = str(response.get("ContentType") or "").split(";")[0].strip().lower()
+    return None if mime in _GENERIC_TYPES else mime
+
+
 def _is_multipart_etag(etag: str) -> bool:
     return "-" in etag.strip('"')
 
@@ -289,6 +295,7 @@ class S3Backend(BaseBackend):
         with translated(self.settings, "read", filename):
             response = client.get_object(Bucket=self.bucket, Key=self._key(filename))
         reader = self._reader(filename, response["ContentLength"], response.get("ETag"), response["Body"])
+        reader.content_type = _stored_type(response)
         return io.BufferedReader(reader, buffer_size=READ_BUFFER)
 
     def _checksum(self, etag: str) -> str:
@@ -305,14 +312,13 @@ class S3Backend(BaseBackend):
         etag = str(head.get("ETag") or "").strip('"')
         encrypted = str(head.get("ServerSideEncryption") or "").startswith("aws:kms")
         md5 = _MD5_ETAG.fullmatch(etag) and not encrypted and not head.get("SSECustomerAlgorithm")
-        mime = str(head.get("ContentType") or "").split(";")[0].strip().lower()
         modified = head.get("LastModified")
         if isinstance(modified, dt.datetime):
             modified = modified.astimezone(dt.timezone.utc)
         return {
             "checksum": f"md5:{etag}" if md5 else f"etag:{etag}",
             "size": head["ContentLength"],
-            "mime": None if mime in _GENERIC_TYPES else mime,
+            "mime": _stored_type(head),
             "modified": modified,
             "etag": head.get("ETag"),
         }
@@ -341,7 +347,10 @@ class S3Backend(BaseBackend):
         for name, item in self._listing(prefix):
             modified = item["LastModified"]
             yield FileInfo(
-                name, int(item["Size"]), modified.astimezone(dt.timezone.utc), self._checksum(str(item.get("ETag") or ""))
+                name,
+                int(item["Size"]),
+                modified.astimezone(dt.timezone.utc),
+                self._checksum(str(item.get("ETag") or "")),
             )
 
     # -- writing --------------------------------------------------------------------------

@@ -58,6 +58,9 @@ class RangedReader(io.RawIOBase):
         self._pos = 0
         self._body = body
         self._body_pos = 0 if body is not None else -1
+        #: The object's stored type (``None`` if generic), when the GET that opened it said:
+        #: a copy to another storage then needs no HEAD (see fs_core.transfer.copy_file).
+        self.content_type: str | None = None
 
     def readable(self) -> bool:
         return True

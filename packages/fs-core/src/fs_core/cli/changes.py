@@ -54,13 +54,23 @@ def _target_name(source: str, target: str, folder_target: bool) -> str:
 
 
 def _transfer(
-    source: Any, name: str, dest: Any, target: str, *, move: bool, raw: bool, overwrite: bool | None, progress: Progress
+    source: Any,
+    name: str,
+    dest: Any,
+    target: str,
+    *,
+    move: bool,
+    raw: bool,
+    overwrite: bool | None,
+    progress: Progress,
 ) -> str:
     """One file from ``source`` to ``dest``; returns the name it got."""
     if source is dest:
         return (source.move if move else source.copy)(name, target, overwrite=overwrite)  # type: ignore[no-any-return]
     if raw:
-        copy_file(source.backend, name, dest.backend, target, overwrite=bool(overwrite), on_bytes=progress.add_bytes)
+        copy_file(
+            source.backend, name, dest.backend, target, overwrite=bool(overwrite), on_bytes=progress.add_bytes
+        )
         stored = target
     else:
         with source.open(name, "rb") as stream:
@@ -113,7 +123,9 @@ def _relocate(src: str, dst: str, recursive: bool, overwrite: bool | None, raw: 
 
 
 def _options(command: Any) -> Any:
-    command = click.option("-r", "--recursive", is_flag=True, help="SRC is a folder: every file under it.")(command)
+    command = click.option("-r", "--recursive", is_flag=True, help="SRC is a folder: every file under it.")(
+        command
+    )
     command = click.option(
         "--overwrite/--no-overwrite",
         default=None,

@@ -34,7 +34,9 @@ _AGE_HELP = (
 
 @click.command("verify")
 @click.argument("location", metavar="STORAGE")
-@click.option("--against", metavar="OTHER", help="A copy to compare with (STORAGE, STORAGE:FOLDER or ./folder).")
+@click.option(
+    "--against", metavar="OTHER", help="A copy to compare with (STORAGE, STORAGE:FOLDER or ./folder)."
+)
 @jobs_option(DEFAULT_JOBS)
 @json_option
 @with_appcontext
@@ -93,7 +95,9 @@ def _orphan_json(orphan: Orphan) -> dict[str, object]:
 
 @click.command("orphans")
 @click.argument("storage")
-@click.option("--older-than", default=str(DEFAULT_LEFTOVER_AGE), show_default="1d", type=Duration(), help=_AGE_HELP)
+@click.option(
+    "--older-than", default=str(DEFAULT_LEFTOVER_AGE), show_default="1d", type=Duration(), help=_AGE_HELP
+)
 @click.option(
     "--kind",
     "kinds",
@@ -105,7 +109,9 @@ def _orphan_json(orphan: Orphan) -> dict[str, object]:
 @click.option("-y", "--yes", is_flag=True, help="With --delete: do not ask.")
 @json_option
 @with_appcontext
-def orphans(storage: str, older_than: int, kinds: tuple[str, ...], delete: bool, yes: bool, as_json: bool) -> None:
+def orphans(
+    storage: str, older_than: int, kinds: tuple[str, ...], delete: bool, yes: bool, as_json: bool
+) -> None:
     """List what STORAGE holds that nothing should, and with --delete remove it.
 
     \b
@@ -149,7 +155,9 @@ def orphans(storage: str, older_than: int, kinds: tuple[str, ...], delete: bool,
 
 @click.command("clean")
 @click.argument("storage")
-@click.option("--older-than", default=str(DEFAULT_LEFTOVER_AGE), show_default="1d", type=Duration(), help=_AGE_HELP)
+@click.option(
+    "--older-than", default=str(DEFAULT_LEFTOVER_AGE), show_default="1d", type=Duration(), help=_AGE_HELP
+)
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
 @with_appcontext
 def clean(storage: str, older_than: int, dry_run: bool) -> None:

@@ -162,7 +162,7 @@ def put(
     sizes = [0 if path == "-" else os.path.getsize(path) for path, _ in files]
     failures = []
     with Progress(f"Storing in {storage}", files=len(files), nbytes=sum(sizes)) as progress:
-        for (path, default_name), size in zip(files, sizes):
+        for (path, default_name), size in zip(files, sizes, strict=True):
             target = name or default_name
             try:
                 with _local_input(path) as stream:
@@ -249,8 +249,9 @@ def get(storage: str, name: str, dest: str | None, overwrite: bool) -> None:
         size = store.backend.metadata(name)["size"]
     except FileNotFound:
         if any(True for _ in store.list_files(name)):
+            folder = naming.split_parent(name)[1]
             raise click.UsageError(
-                f"{name!r} is a folder: copy it with flask fs sync {storage}:{name} ./{naming.split_parent(name)[1]}"
+                f"{name!r} is a folder: copy it with flask fs sync {storage}:{name} ./{folder}"
             ) from None
         raise
     with Progress(f"Copying {name}", files=1, nbytes=size) as progress, store.open(name, "rb") as stream:

@@ -30,8 +30,11 @@ def url(storage: str, name: str) -> None:
 @click.argument("storage")
 @click.argument("name")
 @click.option(
-    "-e", "--expires", type=Duration(), default=None, help="Lifetime: seconds, or 30m, 12h, 7d "
-    "[default: the storage's SIGNED_URL_EXPIRES, else 1h]."
+    "-e",
+    "--expires",
+    type=Duration(),
+    default=None,
+    help="Lifetime: seconds, or 30m, 12h, 7d [default: the storage's SIGNED_URL_EXPIRES, else 1h].",
 )
 @click.option(
     "--method",
@@ -43,7 +46,9 @@ def url(storage: str, name: str) -> None:
 @click.option("--download-name", help="File name the browser saves it as.")
 @click.option("--attachment", is_flag=True, help="Download rather than display in the browser.")
 @with_appcontext
-def sign(storage: str, name: str, expires: int | None, method: str, download_name: str | None, attachment: bool) -> None:
+def sign(
+    storage: str, name: str, expires: int | None, method: str, download_name: str | None, attachment: bool
+) -> None:
     """Print a signed URL of the file NAME of STORAGE that expires: the service's own (S3
     presigned) where the backend has one, else one of the app's fs view."""
     store = lookup_storage(storage)

@@ -34,7 +34,8 @@ def _entries(infos: Iterable[FileInfo], prefix: str | None, recursive: bool) -> 
             continue
         name = f"{prefix}/{folder}" if prefix else folder
         entry = entries.setdefault(
-            name + "/", {"name": name + "/", "type": "folder", "size": 0, "files": 0, "modified": info.modified}
+            name + "/",
+            {"name": name + "/", "type": "folder", "size": 0, "files": 0, "modified": info.modified},
         )
         entry["size"] += info.size
         entry["files"] += 1
@@ -108,7 +109,9 @@ def stat(storage: str, name: str, as_json: bool) -> None:
     except FileNotFound:
         infos = list(store.scan(name))
         if not infos:
-            raise FileNotFound(name, message=f"No file or folder named {name!r} in storage {storage!r}") from None
+            raise FileNotFound(
+                name, message=f"No file or folder named {name!r} in storage {storage!r}"
+            ) from None
         meta = {
             "name": naming.validate_name(name) + "/",
             "type": "folder",
@@ -128,7 +131,9 @@ def stat(storage: str, name: str, as_json: bool) -> None:
 @click.command("du")
 @click.argument("storage")
 @click.argument("prefix", required=False)
-@click.option("-d", "--depth", default=1, show_default=True, type=click.IntRange(0), help="Folder levels shown.")
+@click.option(
+    "-d", "--depth", default=1, show_default=True, type=click.IntRange(0), help="Folder levels shown."
+)
 @click.option("-h", "--human", is_flag=True, help="Sizes in KiB, MiB, GiB.")
 @json_option
 @with_appcontext
@@ -142,7 +147,9 @@ def du(storage: str, prefix: str | None, depth: int, human: bool, as_json: bool)
     totals: dict[str, list[int]] = {root: [0, 0]}
     for info in store.scan(folder):
         parts = info.name[start:].split("/")[:-1]
-        keys = [root] + ["/".join(filter(None, [folder, *parts[:d]])) + "/" for d in range(1, min(depth, len(parts)) + 1)]
+        keys = [root] + [
+            "/".join(filter(None, [folder, *parts[:d]])) + "/" for d in range(1, min(depth, len(parts)) + 1)
+        ]
         for key in keys:
             total = totals.setdefault(key, [0, 0])
             total[0] += info.size

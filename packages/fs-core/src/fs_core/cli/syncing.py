@@ -10,7 +10,16 @@ from flask.cli import with_appcontext
 
 from ..parallel import DEFAULT_JOBS
 from ..sync import Change, Plan, SyncOptions, SyncReport, sync
-from .helpers import ExitCode, Progress, echo_json, human_size, jobs_option, json_option, lookup_location, shown
+from .helpers import (
+    ExitCode,
+    Progress,
+    echo_json,
+    human_size,
+    jobs_option,
+    json_option,
+    lookup_location,
+    shown,
+)
 
 
 def _summary(report: SyncReport) -> str:
@@ -32,7 +41,9 @@ def _summary(report: SyncReport) -> str:
 @click.option("--delete", is_flag=True, help="Delete what only DST has (not excluded names).")
 @click.option("-n", "--dry-run", is_flag=True, help="Only print what would be copied and deleted.")
 @click.option("-c", "--checksum", is_flag=True, help="Compare content, not dates, when sizes are equal.")
-@click.option("--include", multiple=True, metavar="PATTERN", help="Only names matching (repeatable; '*' spans folders).")
+@click.option(
+    "--include", multiple=True, metavar="PATTERN", help="Only names matching (repeatable; '*' spans folders)."
+)
 @click.option("--exclude", multiple=True, metavar="PATTERN", help="Never names matching (repeatable).")
 @jobs_option(DEFAULT_JOBS)
 @click.option("-v", "--verbose", is_flag=True, help="Print each file copied or deleted.")
@@ -108,7 +119,9 @@ def sync_command(
         ctx.exit(ExitCode.INTERRUPTED)
     if report.failed:
         if not as_json:
-            click.echo("Some files failed (listed above): run the same command again to retry them.", err=True)
+            click.echo(
+                "Some files failed (listed above): run the same command again to retry them.", err=True
+            )
         ctx.exit(ExitCode.PARTIAL)
 
 

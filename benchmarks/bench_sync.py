@@ -1,0 +1,219 @@
+"""``flask fs sync`` against boto3's own transfer manager, on the same S3 server, same run.
+
+Starts its own servers (``fs_testservers``): moto in server mode, and OpenStack Swift's s3api
+when it is installed. On each, the same local folder goes up and comes back down:
+
+* **fs**: :func:`fs_core.sync.sync` (what ``flask fs sync ./folder bucket`` runs, without the
+  process start-up), from a local folder (fs-local) to an S3 storage (fs-s3) and back to an
+  empty folder, ``--jobs`` files at a time;
+* **boto3**: one ``s3transfer`` ``TransferManager`` (what ``aws s3 sync`` runs underneath)
+  with as many threads, uploading every file with ``upload`` and downloading with
+  ``download``, waiting for all; it compares nothing and overwrites blindly.
+
+Workloads: many small files, and a few large ones (multipart). The ratio is fs throughput /
+boto3 throughput (1.0: as fast). The bucket and the download folder are emptied between
+runs. Each cell is the median of ``--runs``, with the lowest and highest ratio of the runs.
+
+    ./dev bench bench_sync [--runs 3] [--small 1000] [--small-kib 16] [--large 3] [--large-mib 64]
+                           [--jobs 8] [--services moto,swift]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from _common import table
+
+MiB = 1 << 20
+
+
+def make_tree(folder: Path, count: int, size: int) -> int:
+    """``count`` files of ``size`` random bytes under ``folder``, in 20 subfolders."""
+    for i in range(count):
+        path = folder / f"d{i % 20}" / f"f{i}.bin"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(os.urandom(size))
+    return count * size
+
+
+def app_for(server: Any, bucket: str, root: str) -> tuple[Any, Any]:
+    from flask import Flask
+
+    import fs_core as fs
+
+    storage = fs.Storage("bucket", fs.ALL)
+    app = Flask("bench_sync")
+    app.config.update(SECRET_KEY="x", FS_ROOT=root, BUCKET_FS_BACKEND="s3", BUCKET_FS_BUCKET=bucket)
+    app.config.update({f"FS_S3_{k.upper()}": v for k, v in server.fs_config().items()})
+    app.config["BUCKET_FS_KEY_PREFIX"] = ""
+    fs.init_app(app, storage)
+    return app, storage
+
+
+def measure(
+    label: str, runs: int, fs_run: Callable[[], None], raw_run: Callable[[], None], reset: Callable[[], None]
+) -> tuple[list[float], list[float]]:
+    fs_times, raw_times = [], []
+    for run in range(runs):
+        for name, fn, times in (("fs", fs_run, fs_times), ("boto3", raw_run, raw_times)):
+            reset()
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+            print(f"  {label} run {run + 1} {name}: {times[-1]:.2f} s", file=sys.stderr, flush=True)
+    return fs_times, raw_times
+
+
+def workload(
+    server: Any, name: str, count: int, size: int, runs: int, jobs: int, work: Path
+) -> list[list[object]]:
+    import boto3
+    from boto3.s3.transfer import TransferConfig
+    from s3transfer.manager import TransferManager
+
+    from fs_core.locations import Location
+    from fs_core.sync import SyncOptions, sync
+    from fs_testservers import empty_bucket, unique_name
+
+    source = work / f"{name}-src"
+    total = make_tree(source, count, size)
+    names = sorted(str(p.relative_to(source)) for p in source.rglob("*") if p.is_file())
+    bucket = unique_name("bench")
+    app, storage = app_for(server, bucket, str(work / "root"))
+    client = boto3.client("s3", **server.client_kwargs())
+    down = work / f"{name}-down"
+    rows = []
+    with app.app_context():
+        storage.backend.client  # noqa: B018  (the bucket is made on first use)
+        storage.backend._ready()
+        deleter = storage.backend.client  # a client DeleteObjects works with on Swift too
+        options = SyncOptions(jobs=jobs)
+        config = TransferConfig(max_concurrency=jobs)
+
+        def reset_bucket() -> None:
+            empty_bucket(deleter, bucket)
+
+        def fs_up() -> None:
+            report = sync(
+                Location.of_folder(app.extensions["fs"], source), Location.of_storage(storage), options
+            )
+            if not report.ok or report.copied != count:
+                raise RuntimeError(f"the sync failed: {report.as_dict()}")
+
+        def raw_up() -> None:
+            with TransferManager(client, config) as manager:
+                futures = [manager.upload(str(source / n), bucket, n) for n in names]
+                for future in futures:
+                    future.result()
+
+        up = measure(f"{server.name} {name} upload", runs, fs_up, raw_up, reset_bucket)
+        rows.append(row(server.name, name, count, size, "local -> S3", total, *up))
+
+        reset_bucket()
+        fs_up()
+
+        def reset_down() -> None:
+            shutil.rmtree(down, ignore_errors=True)
+            down.mkdir()
+
+        def fs_down() -> None:
+            report = sync(
+                Location.of_storage(storage), Location.of_folder(app.extensions["fs"], down), options
+            )
+            if not report.ok or report.copied != count:
+                raise RuntimeError(f"the sync failed: {report.as_dict()}")
+
+        def raw_down() -> None:
+            with TransferManager(client, config) as manager:
+                futures = []
+                for n in names:
+                    (down / n).parent.mkdir(parents=True, exist_ok=True)
+                    futures.append(manager.download(bucket, n, str(down / n)))
+                for future in futures:
+                    future.result()
+
+        back = measure(f"{server.name} {name} download", runs, fs_down, raw_down, reset_down)
+        rows.append(row(server.name, name, count, size, "S3 -> local", total, *back))
+        empty_bucket(deleter, bucket, delete_bucket=True)
+    return rows
+
+
+def row(
+    server: str,
+    name: str,
+    count: int,
+    size: int,
+    direction: str,
+    total: int,
+    fs_t: list[float],
+    raw_t: list[float],
+) -> list[object]:
+    ratios = [r / f for f, r in zip(fs_t, raw_t, strict=True)]
+    fs_mib = total / MiB / statistics.median(fs_t)
+    raw_mib = total / MiB / statistics.median(raw_t)
+    what = f"{count:,} x {size // 1024:,} KiB" if size < MiB else f"{count:,} x {size // MiB:,} MiB"
+    return [
+        server, what, direction, fs_mib, raw_mib, fs_mib / raw_mib,
+        f"{min(ratios):.2f}-{max(ratios):.2f}",
+    ]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--small-kib", type=int, default=16)
+    parser.add_argument("--large", type=int, default=3)
+    parser.add_argument("--large-mib", type=int, default=64)
+    parser.add_argument("--jobs", type=int, default=8)
+    parser.add_argument("--services", default="moto,swift")
+    args = parser.parse_args()
+
+    import boto3
+
+    import fs_core
+    from fs_testservers import MotoServer, ServiceUnavailable, SwiftServer
+
+    print(f"fs-core {fs_core.__version__}, boto3 {boto3.__version__}", file=sys.stderr)
+    classes = {"moto": MotoServer, "swift": SwiftServer}
+    rows: list[list[object]] = []
+    started = []
+    try:
+        for name in [s for s in args.services.split(",") if s]:
+            try:
+                started.append(classes[name]().start())
+            except ServiceUnavailable as exc:
+                print(f"{name}: skipped ({exc})", file=sys.stderr)
+        for server in started:
+            with tempfile.TemporaryDirectory(prefix="fs-bench-sync-") as workdir:
+                work = Path(workdir)
+                rows += workload(
+                    server, "small", args.small, args.small_kib * 1024, args.runs, args.jobs, work
+                )
+                rows += workload(
+                    server, "large", args.large, args.large_mib * MiB, args.runs, args.jobs, work
+                )
+    finally:
+        for server in started:
+            server.stop()
+    table(
+        f"flask fs sync against boto3's TransferManager ({args.jobs} files / threads at a time), same "
+        f"server, same run (median of {args.runs}; MiB/s; ratio = fs / boto3 throughput, and its range "
+        f"over the runs)",
+        ["server", "files", "direction", "fs MiB/s", "boto3 MiB/s", "ratio", "ratio range"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
