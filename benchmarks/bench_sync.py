@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import table
+from _servers import s3_servers
 
 MiB = 1 << 20
 
@@ -181,18 +182,10 @@ def main() -> None:
     import boto3
 
     import fs_core
-    from fs_testservers import MotoServer, ServiceUnavailable, SwiftServer
 
     print(f"fs-core {fs_core.__version__}, boto3 {boto3.__version__}", file=sys.stderr)
-    classes = {"moto": MotoServer, "swift": SwiftServer}
     rows: list[list[object]] = []
-    started = []
-    try:
-        for name in [s for s in args.services.split(",") if s]:
-            try:
-                started.append(classes[name]().start())
-            except ServiceUnavailable as exc:
-                print(f"{name}: skipped ({exc})", file=sys.stderr)
+    with s3_servers(args.services) as started:
         for server in started:
             with tempfile.TemporaryDirectory(prefix="fs-bench-sync-") as workdir:
                 work = Path(workdir)
@@ -202,9 +195,6 @@ def main() -> None:
                 rows += workload(
                     server, "large", args.large, args.large_mib * MiB, args.runs, args.jobs, work
                 )
-    finally:
-        for server in started:
-            server.stop()
     table(
         f"flask fs sync against boto3's TransferManager ({args.jobs} files / threads at a time), same "
         f"server, same run (median of {args.runs}; MiB/s; ratio = fs / boto3 throughput, and its range "

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import streams
 from .backend import SERVER_SIDE_COPY, BaseBackend
 from .errors import FSError
 
@@ -23,13 +24,13 @@ class Cancelled(FSError):
     """A transfer was stopped (Ctrl-C) before it finished; nothing of it was kept."""
 
 
-class WatchedReader(io.RawIOBase):
+class WatchedReader(streams._ReaderWrapper):
     """Reads ``source``, reporting each chunk to ``on_bytes(n)`` and raising
     :class:`Cancelled` once ``stop`` is set, so a backend aborts its write.
 
     It can seek and tell where ``source`` can (a backend sizes the upload and rewinds it on
     a retry), and exposes ``fileno()`` so that a local disk copies a regular file inside the
-    kernel (bytes copied that way are reported by :func:`copy_file` once it is done).
+    kernel (bytes copied that way are reported by :meth:`report_rest` once it is done).
     """
 
     def __init__(
@@ -38,9 +39,7 @@ class WatchedReader(io.RawIOBase):
         on_bytes: Callable[[int], Any] | None = None,
         stop: threading.Event | None = None,
     ) -> None:
-        super().__init__()
-        self._source = source
-        self._readinto = getattr(source, "readinto", None)
+        super().__init__(source)
         self._on_bytes = on_bytes
         self._stop = stop
         #: The furthest position reported (a rewind for a retry reports nothing again).
@@ -50,9 +49,6 @@ class WatchedReader(io.RawIOBase):
             self._position = self.reported = source.tell()
         except (AttributeError, OSError, ValueError):
             pass
-
-    def readable(self) -> bool:
-        return True
 
     def report_rest(self, size: int) -> None:
         """Report the bytes up to ``size`` that did not pass through :meth:`readinto` (a local
@@ -64,18 +60,14 @@ class WatchedReader(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         if self._stop is not None and self._stop.is_set():
             raise Cancelled("The transfer was stopped")
-        if self._readinto is not None:
-            n = self._readinto(buffer) or 0
-        else:
-            chunk = self._source.read(len(buffer))
-            n = len(chunk)
-            buffer[:n] = chunk
-        self._position += n
+        return super().readinto(buffer)
+
+    def _seen(self, data: memoryview) -> None:
+        self._position += len(data)
         if self._position > self.reported:
             if self._on_bytes is not None:
                 self._on_bytes(self._position - self.reported)
             self.reported = self._position
-        return n
 
     def seekable(self) -> bool:
         try:
