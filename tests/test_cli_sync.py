@@ -338,3 +338,34 @@ def test_progress_on_a_terminal_and_quiet_elsewhere(tmp_path):
     assert "%" not in piped.stderr
     assert lines[0].startswith("300 file(s) to copy (")
     assert lines[1].startswith("Copied 300 file(s)")
+
+
+def test_local_folders_links_out_and_overlaps(tmp_path):
+    """A link in a local folder that leads out of it is not followed (fs-local's rule), and a
+    folder is not synced into itself."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.pem").write_text("private")
+    data = tmp_path / "data"
+    (data / "docs").mkdir(parents=True)
+    (data / "docs" / "a.txt").write_text("a")
+    (data / "out").symlink_to(secret)
+    (data / "key.pem").symlink_to(secret / "key.pem")
+    app = Flask("links", instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="x", FS_BACKEND="memory")
+    media = fs.Storage("media", fs.ALL)
+    fs.init_app(app, media)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        result = runner.invoke(args=["fs", "sync", str(data), "media"])
+        assert result.exit_code == 0, result.output
+        assert list(media.list_files()) == ["docs/a.txt"]
+        inside = runner.invoke(args=["fs", "sync", str(data), str(data / "docs" / "copy")])
+        assert inside.exit_code == 1
+        assert "overlap" in inside.stderr
+        missing = runner.invoke(
+            args=["fs", "get", "media", "docs/a.txt", str(tmp_path / "no" / "such" / "dir")]
+        )
+        assert missing.exit_code == 1
+        assert "Traceback" not in missing.output
+        assert "No such file or directory" in missing.stderr

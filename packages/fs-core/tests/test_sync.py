@@ -263,3 +263,11 @@ def test_sync_report(env):
     assert report.ok
     assert report.would_copy == [("fail.txt", "missing in target")]
     assert not env.dst.exists("fail.txt")
+
+
+def test_overlapping_locations_are_refused(env):
+    for src, dst in (("src", "src:copy"), ("src:d", "src"), ("src:d", "src:d")):
+        result = env.run("sync", src, dst)
+        assert result.exit_code == 1, (src, dst, result.output)
+        assert "overlap" in result.stderr
+    assert env.run("sync", "src:d", "src:dd").exit_code == 0  # whole segments: not inside

@@ -95,5 +95,22 @@ class Location:
                 exc.original,
             ) from exc
 
+    def overlaps(self, other: Location) -> bool:
+        """Whether the two are one place, or one is inside the other (the same backend, or two
+        local folders one of which holds the other): a sync between them would copy into
+        what it lists."""
+        if self.backend is other.backend:
+            mine, theirs = self.prefix or "", other.prefix or ""
+        elif self.storage is None and other.storage is None and self.backend.root and other.backend.root:
+            mine, theirs = os.path.realpath(self.backend.root), os.path.realpath(other.backend.root)
+        else:
+            return False
+        return _inside(mine, theirs) or _inside(theirs, mine)
+
     def __str__(self) -> str:
         return self.label
+
+
+def _inside(folder: str, other: str) -> bool:
+    """Whether ``folder`` is ``other`` or under it (whole segments; ``''`` is the root)."""
+    return not other or folder == other or folder.startswith(other.rstrip("/") + "/")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import checksums, naming
-from .errors import FSError
+from .errors import ConfigurationError, FSError
 from .listing import FileInfo
 from .locations import Location
 from .parallel import DEFAULT_JOBS, run_parallel
@@ -265,6 +265,11 @@ def sync(
     ``'would copy'``, ``'deleted'``, ``'would delete'``, ``'stopped'`` or ``'failed'``. Ctrl-C
     stops the transfers cleanly (nothing half-written) and the report says ``interrupted``.
     """
+    if source.overlaps(target):
+        raise ConfigurationError(
+            f"{source} and {target} overlap: a sync between them would copy into what it copies "
+            f"from. Sync to a folder outside {source}."
+        )
     started = time.monotonic()
     stop = stop or threading.Event()
     report = SyncReport(str(source), str(target), dry_run=options.dry_run)

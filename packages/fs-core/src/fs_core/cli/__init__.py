@@ -77,6 +77,8 @@ class FSGroup(AppGroup):
             ) from exc
         except FSError as exc:
             raise click.ClickException(f"{shown(str(exc))} ({type(exc).__name__})") from exc
+        except OSError as exc:  # a local file or folder given on the command line
+            raise click.ClickException(shown(str(exc))) from exc
         except KeyboardInterrupt:
             click.echo("\nInterrupted: what was being written was discarded.", err=True)
             ctx.exit(ExitCode.INTERRUPTED)
