@@ -14,7 +14,7 @@ from ..transfer import WatchedReader, copy_file
 from .helpers import ExitCode, Progress, confirm, human_size, lookup_storage, shown, storage_and_name
 
 
-@click.command("rm")
+@click.command("rm", short_help="Delete files or folders.")
 @click.argument("storage")
 @click.argument("names", nargs=-1, required=True, metavar="NAME...")
 @click.option("-y", "--yes", is_flag=True, help="Delete folders without asking.")
@@ -139,7 +139,7 @@ def _options(command: Any) -> Any:
     )(command)
 
 
-@click.command("cp")
+@click.command("cp", short_help="Copy files, within a storage or between two.")
 @click.argument("src", metavar="SRC")
 @click.argument("dst", metavar="DST")
 @_options
@@ -155,7 +155,7 @@ def cp(src: str, dst: str, recursive: bool, overwrite: bool | None, raw: bool) -
     _relocate(src, dst, recursive, overwrite, raw, move=False)
 
 
-@click.command("mv")
+@click.command("mv", short_help="Move files, within a storage or between two.")
 @click.argument("src", metavar="SRC")
 @click.argument("dst", metavar="DST")
 @_options

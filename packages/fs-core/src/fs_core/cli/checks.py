@@ -32,7 +32,7 @@ _AGE_HELP = (
 )
 
 
-@click.command("verify")
+@click.command("verify", short_help="Check every file against its checksum, or a copy.")
 @click.argument("location", metavar="STORAGE")
 @click.option(
     "--against", metavar="OTHER", help="A copy to compare with (STORAGE, STORAGE:FOLDER or ./folder)."
@@ -93,7 +93,7 @@ def _orphan_json(orphan: Orphan) -> dict[str, object]:
     }
 
 
-@click.command("orphans")
+@click.command("orphans", short_help="List (and remove) what nothing should hold.")
 @click.argument("storage")
 @click.option(
     "--older-than", default=str(DEFAULT_LEFTOVER_AGE), show_default="1d", type=Duration(), help=_AGE_HELP
@@ -153,7 +153,7 @@ def orphans(
         click.get_current_context().exit(ExitCode.PARTIAL)
 
 
-@click.command("clean")
+@click.command("clean", short_help="Remove what interrupted writes left.")
 @click.argument("storage")
 @click.option(
     "--older-than", default=str(DEFAULT_LEFTOVER_AGE), show_default="1d", type=Duration(), help=_AGE_HELP

@@ -81,7 +81,7 @@ def _copy_out(stream: BinaryIO, out: BinaryIO, length: int | None = None) -> int
     return written
 
 
-@click.command("cat")
+@click.command("cat", short_help="Print a file to stdout (binary safe, byte ranges).")
 @click.argument("storage")
 @click.argument("name")
 @click.option("--range", "byte_range", metavar="START-END", help="Only these bytes: 0-99, 100-, -500.")
@@ -120,7 +120,7 @@ def _sources(paths: tuple[str, ...], recursive: bool) -> Iterator[tuple[str, str
             raise click.UsageError(f"No local file or folder {path!r}")
 
 
-@click.command("put")
+@click.command("put", short_help="Store local files or stdin, as uploads are.")
 @click.argument("storage")
 @click.argument("sources", nargs=-1, required=True, metavar="SOURCE...")
 @click.option("-p", "--prefix", help="Folder of the storage to put the files in.")
@@ -227,7 +227,7 @@ def _write_local(path: str, stream: BinaryIO, overwrite: bool, on_bytes: Any) ->
         raise
 
 
-@click.command("get")
+@click.command("get", short_help="Copy a file to a local path or stdout.")
 @click.argument("storage")
 @click.argument("name")
 @click.argument("dest", required=False, type=click.Path(dir_okay=True, allow_dash=True))

@@ -9,7 +9,7 @@ from ..state import get_state
 from .helpers import echo_json
 
 
-@click.command("plugins")
+@click.command("plugins", short_help="Installed plugins, versions, hooks (JSON).")
 @click.option("--all", "include_core", is_flag=True, help="Include fs-core's built-in plugin.")
 @with_appcontext
 def plugins(include_core: bool) -> None:
@@ -17,7 +17,7 @@ def plugins(include_core: bool) -> None:
     echo_json(get_state().plugins.describe(include_core=include_core))
 
 
-@click.command("storages")
+@click.command("storages", short_help="The app's storages and backends (JSON).")
 @with_appcontext
 def storages() -> None:
     """List the app's storages and their backends as JSON."""

@@ -9,7 +9,7 @@ from ..errors import OperationNotSupported
 from .helpers import Duration, lookup_storage
 
 
-@click.command("url")
+@click.command("url", short_help="Print the public URL of a file.")
 @click.argument("storage")
 @click.argument("name")
 @with_appcontext
@@ -26,7 +26,7 @@ def url(storage: str, name: str) -> None:
         raise OperationNotSupported(f"{exc}: flask fs sign {storage} {name}") from None
 
 
-@click.command("sign")
+@click.command("sign", short_help="Print a signed, expiring URL of a file.")
 @click.argument("storage")
 @click.argument("name")
 @click.option(

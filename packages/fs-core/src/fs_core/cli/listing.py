@@ -59,7 +59,7 @@ def _when(value: dt.datetime) -> str:
     return f"{value:%Y-%m-%d %H:%M:%S}"
 
 
-@click.command("ls")
+@click.command("ls", short_help="List files and folders.")
 @click.argument("storage")
 @click.argument("prefix", required=False)
 @click.option("-l", "--long", "long_", is_flag=True, help="Size, type, modification time and checksum.")
@@ -95,7 +95,7 @@ def ls(storage: str, prefix: str | None, long_: bool, recursive: bool, as_json: 
     click.echo(f"{files} file(s), {folders} folder(s), {human_size(total)}", err=True)
 
 
-@click.command("stat")
+@click.command("stat", short_help="Show a file's metadata, or a folder's totals.")
 @click.argument("storage")
 @click.argument("name")
 @json_option
@@ -128,7 +128,7 @@ def stat(storage: str, name: str, as_json: bool) -> None:
         click.echo(f"{key + ':':<{width + 1}} {shown(str(text)) if value is not None else '-'}")
 
 
-@click.command("du")
+@click.command("du", short_help="Total size and file count by folder.")
 @click.argument("storage")
 @click.argument("prefix", required=False)
 @click.option(

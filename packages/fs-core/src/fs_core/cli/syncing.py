@@ -35,7 +35,7 @@ def _summary(report: SyncReport) -> str:
     return f"{text}; {report.skipped:,} unchanged, {len(report.failed):,} failed, in {report.seconds:.1f} s."
 
 
-@click.command("sync")
+@click.command("sync", short_help="Copy what is missing or different (SRC -> DST).")
 @click.argument("src", metavar="SRC")
 @click.argument("dst", metavar="DST")
 @click.option("--delete", is_flag=True, help="Delete what only DST has (not excluded names).")
