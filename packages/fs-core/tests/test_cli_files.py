@@ -252,3 +252,16 @@ def test_unknown_storage_lists_the_configured_ones(env):
         result = env.run(*args, input=b"")
         assert result.exit_code == 2, (args, result.output)
         assert "Configured storages: archive, files, images" in result.stderr
+
+
+def test_copy_over_an_existing_file_says_how(env):
+    env.files.write("b.txt", b"other")
+    taken = env.run("cp", "files:a.txt", "files:b.txt")
+    assert taken.exit_code == 1
+    assert "pass --overwrite to replace it" in taken.stderr
+    assert env.files.read("b.txt") == b"other"
+    ok(env.run("cp", "files:a.txt", "files:b.txt", "--overwrite"))
+    assert env.files.read("b.txt") == b"alpha"
+    missing = env.run("verify", "./no-such-folder")
+    assert missing.exit_code == 2
+    assert "No local folder './no-such-folder'" in missing.stderr

@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from .. import naming
-from ..errors import FileNotFound, FSError
+from ..errors import FileExists, FileNotFound, FSError
 from ..transfer import WatchedReader, copy_file
 from .helpers import ExitCode, Progress, confirm, human_size, lookup_storage, shown, storage_and_name
 
@@ -95,10 +95,13 @@ def _relocate(src: str, dst: str, recursive: bool, overwrite: bool | None, raw: 
     if not files:  # one file
         size = source.backend.metadata(name)["size"]
         with Progress(f"{verb} {name}", files=1, nbytes=size) as progress:
-            stored = _transfer(
-                source, name, dest, _target_name(name, target, folder_target),
-                move=move, raw=raw, overwrite=overwrite, progress=progress,
-            )  # fmt: skip
+            try:
+                stored = _transfer(
+                    source, name, dest, _target_name(name, target, folder_target),
+                    move=move, raw=raw, overwrite=overwrite, progress=progress,
+                )  # fmt: skip
+            except FileExists as exc:
+                raise FileExists(exc.filename, message=f"{exc}: pass --overwrite to replace it") from None
         click.echo(f"{shown(name)} -> {dest.name}:{shown(stored)}")
         return
     base = naming.join_name(target, naming.split_parent(name)[1]) if folder_target else target

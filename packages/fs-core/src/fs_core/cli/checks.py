@@ -48,8 +48,8 @@ def verify_command(location: str, against: str | None, jobs: int, as_json: bool)
     Prints one line per problem (unreadable, size, checksum, missing, differs). Exit status:
     0 all verified, 3 problems found, 130 interrupted, 1 an error stopped it.
     """
-    here = lookup_location(location)
-    other = lookup_location(against) if against else None
+    here = lookup_location(location, must_exist=True)
+    other = lookup_location(against, must_exist=True) if against else None
     progress = Progress(f"Verifying {location}")
 
     def checked(info: FileInfo, problems: list[Problem]) -> None:

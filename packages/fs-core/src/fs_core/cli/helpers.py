@@ -87,15 +87,19 @@ def lookup_storage(name: str) -> Storage:
 _LOCAL = re.compile(r"^(\.{1,2}(/|$)|/|~)")
 
 
-def lookup_location(text: str) -> Location:
+def lookup_location(text: str, must_exist: bool = False) -> Location:
     """A :class:`~fs_core.locations.Location` from ``STORAGE``, ``STORAGE:FOLDER`` or a local
-    folder (written with a ``/``: ``./backup``, ``/srv/files``, ``backup/``)."""
+    folder (written with a ``/``: ``./backup``, ``/srv/files``, ``backup/``); with
+    ``must_exist``, a local folder that does not exist is a usage error (a source to read)."""
     state = get_state()
     name, colon, prefix = text.partition(":")
     if name in state and (colon or name == text):
         return Location.of_storage(state[name], prefix or None)
     if _LOCAL.match(text) or "/" in text:
-        return Location.of_folder(state, os.path.expanduser(text))
+        path = os.path.expanduser(text)
+        if must_exist and not os.path.isdir(path):
+            raise click.UsageError(f"No local folder {text!r}")
+        return Location.of_folder(state, path)
     known = ", ".join(sorted(state)) or "none"
     raise click.UsageError(
         f"No storage named {name!r}. Configured storages: {known}. Write a local folder with a "

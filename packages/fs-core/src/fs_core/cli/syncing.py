@@ -3,8 +3,6 @@ storage and a local folder (the work is :func:`fs_core.sync.sync`)."""
 
 from __future__ import annotations
 
-import os
-
 import click
 from flask.cli import with_appcontext
 
@@ -73,9 +71,7 @@ def sync_command(
     Exit status: 0 done, 3 some files failed (listed; run again to retry), 130 interrupted,
     1 an error stopped it.
     """
-    source, target = lookup_location(src), lookup_location(dst)
-    if not source.is_storage and not os.path.isdir(os.path.expanduser(source.label)):
-        raise click.UsageError(f"No local folder {src!r}")
+    source, target = lookup_location(src, must_exist=True), lookup_location(dst)
     options = SyncOptions(
         delete=delete, dry_run=dry_run, checksum=checksum, include=include, exclude=exclude, jobs=jobs
     )
