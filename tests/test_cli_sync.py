@@ -242,6 +242,7 @@ def test_a_service_that_is_down(tmp_path, site):
         assert "Traceback" not in result.stderr
         assert "Storage 'bucket': cannot reach the S3 endpoint http://127.0.0.1:9" in result.stderr
         assert "check that it is reachable" in result.stderr
+        assert "bucket on the 's3' backend" in result.stderr
     assert "Cannot list bucket (s3 backend)" in result.stderr  # which side of the sync failed
 
 

@@ -26,6 +26,7 @@ from flask.cli import AppGroup
 
 from ..errors import BackendError, FSError
 from .helpers import (
+    USED,
     Duration,
     ExitCode,
     Progress,
@@ -71,9 +72,13 @@ class FSGroup(AppGroup):
         try:
             return super().invoke(ctx)
         except BackendError as exc:
+            used = ", ".join(
+                f"{name} on the {backend!r} backend" for name, backend in ctx.meta.get(USED, {}).items()
+            )
             raise click.ClickException(
-                f"{shown(str(exc))} (BackendError). The service failed: check that it is reachable "
-                f"and the storage's settings (flask fs storages), then run the command again."
+                f"{shown(str(exc))} (BackendError). The service failed"
+                f"{f' (working on {shown(used)})' if used else ''}: check that it is reachable and "
+                f"the storage's settings (flask fs storages), then run the command again."
             ) from exc
         except FSError as exc:
             raise click.ClickException(f"{shown(str(exc))} ({type(exc).__name__})") from exc

@@ -75,13 +75,27 @@ def shown(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+#: Where a command records the storages it works on (``click.Context.meta``), so that a
+#: service's failure can be reported with the storage and its backend.
+USED = "fs_core.used"
+
+
+def _used(label: str, backend: str | None) -> None:
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        used = ctx.meta.setdefault(USED, {})
+        used[label] = backend or "?"
+
+
 def lookup_storage(name: str) -> Storage:
     """The current app's storage ``name``; a usage error (exit 2) that lists the configured
     storages if there is none."""
     try:
-        return storage_named(name)
+        storage = storage_named(name)
     except ConfigurationError as exc:
         raise click.UsageError(str(exc)) from None
+    _used(name, get_state().bound[name].backend_name)
+    return storage
 
 
 _LOCAL = re.compile(r"^(\.{1,2}(/|$)|/|~)")
@@ -94,12 +108,15 @@ def lookup_location(text: str, must_exist: bool = False) -> Location:
     state = get_state()
     name, colon, prefix = text.partition(":")
     if name in state and (colon or name == text):
+        _used(name, state.bound[name].backend_name)
         return Location.of_storage(state[name], prefix or None)
     if _LOCAL.match(text) or "/" in text:
         path = os.path.expanduser(text)
         if must_exist and not os.path.isdir(path):
             raise click.UsageError(f"No local folder {text!r}")
-        return Location.of_folder(state, path)
+        location = Location.of_folder(state, path)
+        _used(text, location.backend.backend_name)
+        return location
     known = ", ".join(sorted(state)) or "none"
     raise click.UsageError(
         f"No storage named {name!r}. Configured storages: {known}. Write a local folder with a "
