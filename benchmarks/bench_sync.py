@@ -11,8 +11,8 @@ when it is installed. On each, the same local folder goes up and comes back down
   ``download``, waiting for all; it compares nothing and overwrites blindly.
 
 Workloads: many small files, and a few large ones (multipart). The ratio is fs throughput /
-boto3 throughput (1.0: as fast). The bucket and the download folder are emptied between
-runs. Each cell is the median of ``--runs``, with the lowest and highest ratio of the runs.
+boto3 throughput (1.0: as fast), the median of the per-run ratios with their range (the
+variants run in a rotating order). The bucket and the download folder are emptied between runs.
 
     ./dev bench bench_sync [--runs 3] [--small 1000] [--small-kib 16] [--large 3] [--large-mib 64]
                            [--jobs 8] [--services moto,swift]
@@ -23,15 +23,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import table
+from _common import Variant, compare, table
 from _servers import s3_servers
 
 MiB = 1 << 20
@@ -60,23 +57,10 @@ def app_for(server: Any, bucket: str, root: str) -> tuple[Any, Any]:
     return app, storage
 
 
-def measure(
-    label: str, runs: int, fs_run: Callable[[], None], raw_run: Callable[[], None], reset: Callable[[], None]
-) -> tuple[list[float], list[float]]:
-    fs_times, raw_times = [], []
-    for run in range(runs):
-        for name, fn, times in (("fs", fs_run, fs_times), ("boto3", raw_run, raw_times)):
-            reset()
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-            print(f"  {label} run {run + 1} {name}: {times[-1]:.2f} s", file=sys.stderr, flush=True)
-    return fs_times, raw_times
-
-
 def workload(
     server: Any, name: str, count: int, size: int, runs: int, jobs: int, work: Path
 ) -> list[list[object]]:
+    """Upload (``write``) then download (``read``) one tree with both, ``runs`` times."""
     import boto3
     from boto3.s3.transfer import TransferConfig
     from s3transfer.manager import TransferManager
@@ -92,80 +76,49 @@ def workload(
     app, storage = app_for(server, bucket, str(work / "root"))
     client = boto3.client("s3", **server.client_kwargs())
     down = work / f"{name}-down"
-    rows = []
     with app.app_context():
-        storage.backend.client  # noqa: B018  (the bucket is made on first use)
-        storage.backend._ready()
+        storage.backend._ready()  # the bucket, made on first use
         deleter = storage.backend.client  # a client DeleteObjects works with on Swift too
+        state = app.extensions["fs"]
         options = SyncOptions(jobs=jobs)
         config = TransferConfig(max_concurrency=jobs)
 
-        def reset_bucket() -> None:
-            empty_bucket(deleter, bucket)
-
-        def fs_up() -> None:
-            report = sync(
-                Location.of_folder(app.extensions["fs"], source), Location.of_storage(storage), options
-            )
+        def fs_sync(src: Location, dst: Location) -> None:
+            report = sync(src, dst, options)
             if not report.ok or report.copied != count:
                 raise RuntimeError(f"the sync failed: {report.as_dict()}")
 
-        def raw_up() -> None:
-            with TransferManager(client, config) as manager:
-                futures = [manager.upload(str(source / n), bucket, n) for n in names]
-                for future in futures:
-                    future.result()
-
-        up = measure(f"{server.name} {name} upload", runs, fs_up, raw_up, reset_bucket)
-        rows.append(row(server.name, name, count, size, "local -> S3", total, *up))
-
-        reset_bucket()
-        fs_up()
-
-        def reset_down() -> None:
-            shutil.rmtree(down, ignore_errors=True)
-            down.mkdir()
-
-        def fs_down() -> None:
-            report = sync(
-                Location.of_storage(storage), Location.of_folder(app.extensions["fs"], down), options
-            )
-            if not report.ok or report.copied != count:
-                raise RuntimeError(f"the sync failed: {report.as_dict()}")
-
-        def raw_down() -> None:
+        def raw(method: str) -> None:
             with TransferManager(client, config) as manager:
                 futures = []
                 for n in names:
-                    (down / n).parent.mkdir(parents=True, exist_ok=True)
-                    futures.append(manager.download(bucket, n, str(down / n)))
+                    if method == "download":
+                        (down / n).parent.mkdir(parents=True, exist_ok=True)
+                        futures.append(manager.download(bucket, n, str(down / n)))
+                    else:
+                        futures.append(manager.upload(str(source / n), bucket, n))
                 for future in futures:
                     future.result()
 
-        back = measure(f"{server.name} {name} download", runs, fs_down, raw_down, reset_down)
-        rows.append(row(server.name, name, count, size, "S3 -> local", total, *back))
+        def cleanup() -> None:
+            empty_bucket(deleter, bucket)
+            shutil.rmtree(down, ignore_errors=True)
+
+        variants = [
+            Variant(
+                "flask fs sync",
+                lambda: fs_sync(Location.of_folder(state, source), Location.of_storage(storage)),
+                lambda: fs_sync(Location.of_storage(storage), Location.of_folder(state, down)),
+                cleanup,
+            ),
+            Variant("boto3 TransferManager", lambda: raw("upload"), lambda: raw("download"), cleanup),
+        ]
+        what = f"{count:,} x {size // 1024:,} KiB" if size < MiB else f"{count:,} x {size // MiB:,} MiB"
+        rows = compare(server.name, what, total, runs, variants)
         empty_bucket(deleter, bucket, delete_bucket=True)
+    for row in rows:
+        row[2] = {"write": "local -> S3", "read": "S3 -> local"}[str(row[2])]
     return rows
-
-
-def row(
-    server: str,
-    name: str,
-    count: int,
-    size: int,
-    direction: str,
-    total: int,
-    fs_t: list[float],
-    raw_t: list[float],
-) -> list[object]:
-    ratios = [r / f for f, r in zip(fs_t, raw_t, strict=True)]
-    fs_mib = total / MiB / statistics.median(fs_t)
-    raw_mib = total / MiB / statistics.median(raw_t)
-    what = f"{count:,} x {size // 1024:,} KiB" if size < MiB else f"{count:,} x {size // MiB:,} MiB"
-    return [
-        server, what, direction, fs_mib, raw_mib, fs_mib / raw_mib,
-        f"{min(ratios):.2f}-{max(ratios):.2f}",
-    ]  # fmt: skip
 
 
 def main() -> None:
@@ -199,7 +152,7 @@ def main() -> None:
         f"flask fs sync against boto3's TransferManager ({args.jobs} files / threads at a time), same "
         f"server, same run (median of {args.runs}; MiB/s; ratio = fs / boto3 throughput, and its range "
         f"over the runs)",
-        ["server", "files", "direction", "fs MiB/s", "boto3 MiB/s", "ratio", "ratio range"],
+        ["server", "files", "direction", "fs", "fs MiB/s", "boto3 MiB/s", "ratio", "ratio range"],
         rows,
     )
 

@@ -19,11 +19,13 @@ from .settings import ImageSettings, settings_for
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import (
         Processed,
+        check_upload,
         delete_variants,
         derived_files,
         is_variant,
         options,
         original_name,
+        prepare_upload,
         process,
         thumbnail_name,
         variant_names,
@@ -36,11 +38,13 @@ _LAZY = {
     **dict.fromkeys(
         (
             "Processed",
+            "check_upload",
             "delete_variants",
             "derived_files",
             "is_variant",
             "options",
             "original_name",
+            "prepare_upload",
             "process",
             "thumbnail_name",
             "variant_names",
@@ -74,6 +78,7 @@ __all__ = [
     "Processed",
     "ReservedName",
     "center_thumbnail",
+    "check_upload",
     "crop_thumbnail",
     "delete_variants",
     "derived_files",
@@ -82,6 +87,7 @@ __all__ = [
     "optimize",
     "options",
     "original_name",
+    "prepare_upload",
     "process",
     "resize",
     "settings_for",
