@@ -199,17 +199,19 @@ def derived_files(storage: Storage, names: AbstractSet[str]) -> Mapping[str, Ite
 
 
 @hookspec
-def referenced_files(storage: Storage) -> Iterable[str] | None:
-    """Name every file of ``storage`` that the application's records refer to.
+def referenced_files(storage: Storage, names: AbstractSet[str]) -> Iterable[str] | None:
+    """Say which of the files of ``storage`` the application's records refer to.
 
     Asked once per storage by ``flask fs orphans`` (:meth:`Storage.orphans
-    <fs_core.storage.Storage.orphans>`). A plugin that keeps references to files in a
-    database (fs-mongoengine: the documents whose ``FileField`` or ``ImageField`` names a file)
-    returns the names its records hold for ``storage`` (an iterable read once: a generator
-    over a cursor keeps memory flat), and ``None`` when it keeps no records for this storage.
-    When at least one plugin answers, a file that no answer names, and that is not derived
-    (:func:`derived_files`) from one that is, is reported as unreferenced; when none answers,
-    no file is. Names that are not in the storage are ignored. Files younger than the
-    command's ``--older-than`` are never reported, so an upload whose record is not saved
-    yet is safe.
+    <fs_core.storage.Storage.orphans>`), with ``names``: every file the storage holds. A
+    plugin that keeps references to files in a database (fs-mongoengine: the documents whose
+    ``FileField`` or ``ImageField`` names a file) returns those of ``names`` its records refer
+    to (asking the database about these names in batches, or listing what its records hold:
+    names not in ``names`` are ignored), and ``None`` when it keeps no records for this
+    storage. When at least one plugin answers, a file that no answer names, and that is not
+    derived (:func:`derived_files`) from one that is, is reported as unreferenced; when none
+    answers, no file is. A plugin that cannot tell (its database is down) raises an
+    :class:`~fs_core.errors.FSError` saying why, rather than answering: a file it does not
+    name may be deleted. Files younger than the command's ``--older-than`` are never reported,
+    so an upload whose record is not saved yet is safe.
     """

@@ -96,7 +96,7 @@ def find(bound: BoundStorage, older_than: float) -> Iterator[Orphan]:
         reported.add(name)
     answers = [
         (plugin, answer)
-        for plugin, answer in bound.plugins.answers("referenced_files", storage=bound.storage)
+        for plugin, answer in bound.plugins.answers("referenced_files", storage=bound.storage, names=names)
         if answer is not None
     ]
     if not answers:

@@ -1,17 +1,20 @@
-"""fs-mongoengine's hook implementations (wiring only: the work is in ``images.py``).
+"""fs-mongoengine's hook implementations (wiring only: the work is in ``images.py`` and
+``referrers.py``).
 
-They act only during an ``ImageField`` save (an :class:`~fs_mongoengine.images.ImageSave`
-active in the context, for that storage); every other save, in any storage, passes through
-untouched.
+The save hooks act only during an ``ImageField`` save (an
+:class:`~fs_mongoengine.images.ImageSave` active in the context, for that storage); every
+other save, in any storage, passes through untouched. ``referenced_files`` tells ``flask fs
+orphans`` which files documents refer to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import BinaryIO
 
 from fs_core import Storage, hookimpl
 
-from . import images
+from . import images, referrers
 
 
 # Before the storage's own policy; refuses by raising, else abstains.
@@ -45,3 +48,9 @@ def after_save(storage: Storage, filename: str) -> None:
 @hookimpl
 def after_delete(storage: Storage, filename: str) -> None:
     images.after_delete(storage, filename)
+
+
+# flask fs orphans: the files no document refers to.
+@hookimpl
+def referenced_files(storage: Storage, names: AbstractSet[str]) -> set[str] | None:
+    return referrers.referenced_files(storage.name, names)
