@@ -375,11 +375,11 @@ def test_local_folders_links_out_and_overlaps(tmp_path):
 def test_from_flask_fs_gridfs_to_s3(site, request):
     """Flask-FS's GridFS storage moved to S3: what GridFS holds (files Flask-FS stored
     included, as fs-gridfs shows them) arrives whole, and the copy verifies."""
-    mongo = request.getfixturevalue("mongo")  # mongomock, or FS_TEST_MONGO_URL's server
-    database = mongo.database_name()
+    target = request.getfixturevalue("mongo")  # mongomock, or FS_TEST_MONGO_URL's server
+    database = target.database_name()
     app = Flask("from_gridfs", instance_path=str(site.tmp / "gridfs-instance"))
     app.config.update(SECRET_KEY="x", OLD_FS_BACKEND="gridfs", **site.spec["config"])
-    app.config.update({f"OLD_FS_{key.upper()}": value for key, value in mongo.fs_config(database).items()})
+    app.config.update({f"OLD_FS_{key.upper()}": value for key, value in target.fs_config(database).items()})
     old, bucket = fs.Storage("old", fs.ALL), fs.Storage("bucket", fs.ALL)
     fs.init_app(app, old, bucket)
     runner = app.test_cli_runner()
@@ -396,6 +396,6 @@ def test_from_flask_fs_gridfs_to_s3(site, request):
         assert bucket.read("uploads/3/file-39.bin") == old.read("uploads/3/file-39.bin")
         again = json.loads(runner.invoke(args=["fs", "sync", "old", "bucket", "--json"]).stdout)
         assert (again["copied"], again["skipped"]) == (0, 41)
-    client = mongo.client()
+    client = target.client()
     client.drop_database(database)
     client.close()
