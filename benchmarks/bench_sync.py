@@ -15,7 +15,7 @@ boto3 throughput (1.0: as fast), the median of the per-run ratios with their ran
 variants run in a rotating order). The bucket and the download folder are emptied between runs.
 
     ./dev bench bench_sync [--runs 3] [--small 1000] [--small-kib 16] [--large 3] [--large-mib 64]
-                           [--jobs 8] [--services moto,swift]
+                           [--jobs 8] [--services moto,swift] [--s3-max-concurrency N]
 """
 
 from __future__ import annotations
@@ -43,6 +43,10 @@ def make_tree(folder: Path, count: int, size: int) -> int:
     return count * size
 
 
+#: ``--s3-max-concurrency``: fs-s3's MAX_CONCURRENCY (parts of one file sent at a time).
+S3_OPTIONS: dict[str, Any] = {}
+
+
 def app_for(server: Any, bucket: str, root: str) -> tuple[Any, Any]:
     from flask import Flask
 
@@ -53,6 +57,7 @@ def app_for(server: Any, bucket: str, root: str) -> tuple[Any, Any]:
     app.config.update(SECRET_KEY="x", FS_ROOT=root, BUCKET_FS_BACKEND="s3", BUCKET_FS_BUCKET=bucket)
     app.config.update({f"FS_S3_{k.upper()}": v for k, v in server.fs_config().items()})
     app.config["BUCKET_FS_KEY_PREFIX"] = ""
+    app.config.update({f"BUCKET_FS_{key.upper()}": value for key, value in S3_OPTIONS.items()})
     fs.init_app(app, storage)
     return app, storage
 
@@ -130,7 +135,10 @@ def main() -> None:
     parser.add_argument("--large-mib", type=int, default=64)
     parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--services", default="moto,swift")
+    parser.add_argument("--s3-max-concurrency", type=int, help="fs-s3's MAX_CONCURRENCY (default: its own)")
     args = parser.parse_args()
+    if args.s3_max_concurrency:
+        S3_OPTIONS["max_concurrency"] = args.s3_max_concurrency
 
     import boto3
 
