@@ -42,9 +42,9 @@ class Records:
 
 
 @pytest.fixture
-def env(make_app, fs_register_plugin):
+def env(fs_make_app, fs_register_plugin):
     files, other = fs.Storage("files", fs.ALL), fs.Storage("other", fs.ALL)
-    app = make_app(files, other)
+    app = fs_make_app(storages=(files, other))  # no other installed plugin answers the hooks
     fs_register_plugin(app, Derived(), name="thumbs")
     runner = app.test_cli_runner()
     with app.app_context():

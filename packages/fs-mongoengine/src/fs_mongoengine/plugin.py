@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from fs_core import Storage, hookimpl
 
-from . import images, referrers
+from . import images
 
 
 # Before the storage's own policy; refuses by raising, else abstains.
@@ -50,7 +50,9 @@ def after_delete(storage: Storage, filename: str) -> None:
     images.after_delete(storage, filename)
 
 
-# flask fs orphans: the files no document refers to.
+# flask fs orphans: the files no document refers to (mongoengine is imported then only).
 @hookimpl
 def referenced_files(storage: Storage, names: AbstractSet[str]) -> set[str] | None:
+    from . import referrers
+
     return referrers.referenced_files(storage.name, names)
