@@ -54,10 +54,18 @@ def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {f"FS_S3_{key.upper()}": value for key, value in config.items()}
 
 
+def _swift(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """fs-swift on the session's OpenStack Swift (tools/fs-testservers), in a container of its own."""
+    server = request.getfixturevalue("swift_server")
+    config = server.swift_config(container=unique_name("pick"))
+    return {f"FS_SWIFT_{key.upper()}": value for key, value in config.items()}
+
+
 #: Backend packages: the backend each provides, and the configuration a storage needs.
 BACKENDS: dict[str, Backend] = {
     "fs-local": Backend("local"),  # FS_ROOT defaults to the app's instance folder
     "fs-s3": Backend("s3", _s3_on_moto),
+    "fs-swift": Backend("swift", _swift),
     "fs-gridfs": Backend(  # on mongomock (no MongoDB server here): a client class, by config
         "gridfs",
         {"FS_GRIDFS_MONGO_URL": "mongodb://db/pick", "FS_GRIDFS_CLIENT_CLASS": "mongomock:MongoClient"},
@@ -96,6 +104,8 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
     # The floor it declares must really work: conditional writes need a recent botocore.
     boto3 = _lowest("fs-s3", "boto3")
     combos.append((f"fs-core+fs-s3+{boto3}", (CORE, "fs-s3"), "s3", (boto3,)))
+    swiftclient = _lowest("fs-swift", "python-swiftclient")
+    combos.append((f"fs-core+fs-swift+{swiftclient}", (CORE, "fs-swift"), "swift", (swiftclient,)))
     pymongo = _lowest("fs-gridfs", "pymongo")
     combos.append((f"fs-core+fs-gridfs+{pymongo}", (CORE, "fs-gridfs"), "gridfs", (pymongo, "mongomock")))
     # The fields without fs-images (FileField works, ImageField reads and says what to
