@@ -5,6 +5,8 @@ tests/test_cli_sync.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import threading
@@ -127,9 +129,11 @@ def test_checksums_of_other_kinds_fall_back_to_dates_or_content(env):
     report = sync(src, other, SyncOptions(checksum=True))
     assert (report.copied, report.skipped) == (1, 3)
     assert env.other.read("a.txt") == b"a"
-    # Newer in the source: copied without --checksum.
-    time.sleep(0.01)
+    # Newer in the source (by a second at least: dates are compared in seconds): copied.
     env.src.write("d/e/c.txt", b"CCC", overwrite=True)
+    entry = env.src.backend._files["d/e/c.txt"]
+    later = entry.modified + dt.timedelta(seconds=2)
+    env.src.backend._files["d/e/c.txt"] = dataclasses.replace(entry, modified=later)
     assert [(c.name, c.reason) for c in plan(src, other).copies] == [("d/e/c.txt", "newer in source")]
 
 
@@ -271,3 +275,16 @@ def test_overlapping_locations_are_refused(env):
         assert result.exit_code == 1, (src, dst, result.output)
         assert "overlap" in result.stderr
     assert env.run("sync", "src:d", "src:dd").exit_code == 0  # whole segments: not inside
+
+
+def test_dates_are_compared_in_whole_seconds():
+    """S3 keeps dates to the second: a copy made in the second its source was written looks
+    older than the source by a fraction of a second, and is still the same file."""
+    from fs_core.sync import _decide
+
+    written = dt.datetime(2026, 1, 2, 3, 4, 5, 700_000, tzinfo=dt.timezone.utc)
+    source = FileInfo("a", 10, written, "sha256:aa")
+    copied_in_that_second = FileInfo("a", 10, written.replace(microsecond=0), "md5:bb")
+    assert _decide(source, copied_in_that_second, compare_content=False) is None
+    older = FileInfo("a", 10, written - dt.timedelta(seconds=1), "md5:bb")
+    assert _decide(source, older, compare_content=False) == ("copy", "newer in source")

@@ -4,7 +4,8 @@
    sizes, dates and the checksums services keep). A source file is copied when the target
    has none of that name, when the sizes differ, when checksums of the same kind differ,
    or, where they are of different kinds (SHA-256 on a disk, MD5 on S3), when the source is
-   newer than the target's copy (as ``aws s3 sync`` decides). ``checksum=True`` compares
+   newer than the target's copy, in whole seconds (as ``aws s3 sync`` decides; S3 keeps
+   dates to the second). ``checksum=True`` compares
    content instead of dates: stored checksums where they are of one kind, else the content
    is hashed again (the cheaper side, in the other's kind).
 2. **Copy**, ``jobs`` at a time: inside the service when both locations are on one
@@ -22,6 +23,7 @@ the locations; excluded names are neither copied nor deleted.
 from __future__ import annotations
 
 import fnmatch
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -159,7 +161,9 @@ def _decide(mine: FileInfo, theirs: FileInfo | None, compare_content: bool) -> t
         return None
     if compare_content:
         return "check", "content to compare"
-    if mine.modified > theirs.modified:
+    # In whole seconds: S3 keeps dates to the second, a disk to the nanosecond, so a file
+    # copied in the second it was written would otherwise look older than its source.
+    if math.floor(mine.modified.timestamp()) > math.floor(theirs.modified.timestamp()):
         return "copy", "newer in source"
     return None
 
