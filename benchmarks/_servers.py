@@ -70,3 +70,23 @@ def wrk(url: str, seconds: int = 10, connections: int = 4, headers: dict[str, st
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])
     raise RuntimeError(out)
+
+
+@contextlib.contextmanager
+def s3_servers(services: str) -> Iterator[list]:
+    """The S3 servers named in ``services`` (``'moto,swift'``), started for the block and
+    stopped after; one that cannot run here is skipped with a message."""
+    from fs_testservers import MotoServer, ServiceUnavailable, SwiftServer
+
+    classes = {"moto": MotoServer, "swift": SwiftServer}
+    started = []
+    try:
+        for name in [s for s in services.split(",") if s]:
+            try:
+                started.append(classes[name]().start())
+            except ServiceUnavailable as exc:
+                print(f"{name}: skipped ({exc})", file=sys.stderr)
+        yield started
+    finally:
+        for server in started:
+            server.stop()

@@ -36,6 +36,7 @@ from functools import partial
 from typing import Any
 
 from _common import Sink, Variant, compare, peak_rss_kib, rss_row, serve_through_view, table
+from _servers import s3_servers
 
 MiB = 1 << 20
 
@@ -253,20 +254,12 @@ def main() -> None:
     import boto3
 
     import fs_s3
-    from fs_testservers import MotoServer, ServiceUnavailable, SwiftServer
 
     print(f"fs-s3 {fs_s3.__version__}, boto3 {boto3.__version__}", file=sys.stderr)
-    classes = {"moto": MotoServer, "swift": SwiftServer}
     rows: list[list[object]] = []
     rss_rows: list[list[object]] = []
     sizes = [int(s) for s in args.rss_sizes.split(",") if s]
-    started = []
-    try:
-        for name in [s for s in args.services.split(",") if s]:
-            try:
-                started.append(classes[name]().start())
-            except ServiceUnavailable as exc:
-                print(f"{name}: skipped ({exc})", file=sys.stderr)
+    with s3_servers(args.services) as started:
         for server in started:
             with tempfile.TemporaryDirectory(prefix="fs-bench-s3-") as workdir:
                 rows += throughput(server, args.runs, args.large_mib, workdir)
@@ -274,9 +267,6 @@ def main() -> None:
         disk = [s for s in started if s.name == "swift"] or started
         if sizes and disk:
             rss_rows = peak_rss(disk[0], sizes)
-    finally:
-        for server in started:
-            server.stop()
     table(
         f"fs-s3 against plain boto3 (defaults: 8 MiB parts x 10 threads), same server, same run "
         f"(MiB/s: median of {args.runs} runs; ratio = fs-s3 / boto3 throughput, "

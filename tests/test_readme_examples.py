@@ -1,14 +1,19 @@
-"""Every ```python block of the READMEs and of docs/ runs, so the documentation cannot drift
-from the code.
+"""Every ```python and ```console block of the READMEs and of docs/ runs, so the
+documentation cannot drift from the code.
 
 In each README, the ```python blocks run in order, in one namespace, in a fresh process whose
 working directory is an empty folder. A block whose info string names a file
 (```python file=test_app.py) is written to that file instead, and if any such file is a
-test, pytest runs them in that folder. Blocks in other languages (sh, toml, nginx) are not run.
+test, pytest runs them in that folder. Then the ```console blocks run in that folder, in
+order: each ``$ command`` line in bash (with the workspace's ``flask`` on the PATH), its
+output (stdout and stderr, as a terminal shows them) compared with the lines that follow it,
+where ``...`` stands for any text and a last line ``[exit N]`` for the exit status (0 when
+there is none). Blocks in other languages (sh, toml, nginx) are not run.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -19,6 +24,8 @@ from workspace import ROOT
 
 READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md")), *sorted(ROOT.glob("docs/**/*.md"))]
 BLOCK = re.compile(r"^```python(?P<info>[^\n]*)\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+CONSOLE = re.compile(r"^```console[^\n]*\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+EXIT = re.compile(r"^\[exit (?P<code>\d+)\]$")
 FILE = re.compile(r"\bfile=(?P<name>[\w./-]+)")
 
 # Runs the blocks: each compiled with its README line, so a traceback points at the README.
@@ -42,6 +49,58 @@ def examples(readme: Path) -> tuple[list[tuple[int, str]], dict[str, str]]:
         else:
             scripts.append((line, match["code"]))
     return scripts, files
+
+
+def sessions(readme: Path) -> list[tuple[int, str, str]]:
+    """(line, command, expected output) of each ``$ command`` of the ```console blocks."""
+    text = readme.read_text()
+    found: list[tuple[int, str, str]] = []
+    for match in CONSOLE.finditer(text):
+        first = text.count("\n", 0, match.start("code")) + 1
+        for offset, line in enumerate(match["code"].splitlines()):
+            if line.startswith("$ "):
+                found.append((first + offset, line[2:], ""))
+            elif found:
+                number, command, expected = found[-1]
+                found[-1] = (number, command, expected + line + "\n")
+    return found
+
+
+def output_matches(expected: str, actual: str) -> bool:
+    """Whether ``actual`` is ``expected`` with each ``...`` standing for any text."""
+    pattern = ".*?".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual, re.DOTALL) is not None
+
+
+def run_console(rel: str, readme: Path, folder: Path) -> None:
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        "PYTHONUNBUFFERED": "1",  # stdout and stderr interleaved as on a terminal
+        "COLUMNS": "100",
+    }
+    env.pop("FLASK_APP", None)
+    for line, command, expected in sessions(readme):
+        lines = expected.rstrip("\n").splitlines()
+        status = 0
+        if lines and (last := EXIT.match(lines[-1])):
+            status, lines = int(last["code"]), lines[:-1]
+        run = subprocess.run(
+            ["bash", "-c", command],
+            cwd=folder,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        actual = "\n".join(out.rstrip() for out in run.stdout.rstrip("\n").splitlines())
+        wanted = "\n".join(out.rstrip() for out in lines)
+        report = (
+            f"{rel}:{line}: $ {command}\n-- expected (exit {status}):\n{wanted}\n"
+            f"-- got (exit {run.returncode}):\n{actual}"
+        )
+        assert run.returncode == status, report
+        assert output_matches(wanted, actual), report
 
 
 @pytest.mark.parametrize("readme", READMES, ids=[str(p.relative_to(ROOT)) for p in READMES])
@@ -73,9 +132,31 @@ def test_readme_examples_run(readme, tmp_path):
                 text=True,
             )
             assert run.returncode == 0, f"{rel}: the example tests failed\n{run.stdout}\n{run.stderr}"
+    if sessions(readme):
+        project = tmp_path / "project"
+        project.mkdir(exist_ok=True)
+        run_console(rel, readme, project)
 
 
 def test_every_package_readme_has_examples():
     for readme in sorted(ROOT.glob("packages/*/README.md")):
         scripts, _ = examples(readme)
         assert scripts, f"{readme.relative_to(ROOT)} has no runnable ```python example"
+
+
+def test_console_blocks_are_run_and_compared(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "```console\n$ echo one; echo two >&2\none\ntwo\n"
+        "$ printf 'a 1.5 s\\n'; exit 3\na ... s\n[exit 3]\n```\n"
+    )
+    assert sessions(readme) == [
+        (2, "echo one; echo two >&2", "one\ntwo\n"),
+        (5, "printf 'a 1.5 s\\n'; exit 3", "a ... s\n[exit 3]\n"),
+    ]
+    run_console("README.md", readme, tmp_path)
+    assert output_matches("a ... s", "a 1.5 s")
+    assert not output_matches("a ... s", "b 1.5 s")
+    readme.write_text("```console\n$ echo three\nfour\n```\n")
+    with pytest.raises(AssertionError, match=r"README.md:2: \$ echo three"):
+        run_console("README.md", readme, tmp_path)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import click
+import pytest
 
 import fs_core as fs
 
@@ -43,6 +44,8 @@ def test_storages_and_ls(make_app):
     assert rows["images"]["private"] is True
     assert "atomic_create" in rows["files"]["capabilities"]
     result = runner.invoke(args=["fs", "ls", "files"])
+    assert result.stdout == "a.txt\nb/\n"
+    result = runner.invoke(args=["fs", "ls", "-r", "files"])
     assert result.stdout == "a.txt\nb/2.txt\n"
     result = runner.invoke(args=["fs", "ls", "-l", "files", "b"])
     assert result.stdout.split()[0] == "2"
@@ -81,3 +84,92 @@ def test_names_cannot_drive_the_terminal(make_app):
     assert "\x07" not in result.output
     assert "\\x1b]0;owned\\x07report.txt" in result.stdout
     assert "файл.txt" in result.stdout
+
+
+def test_plugin_commands_get_the_core_helpers(make_app, fs_register_plugin):
+    """A plugin's command finds storages, asks, prints JSON and exits as fs-core's do; the
+    group runs it in the app's context and turns the core's errors into messages."""
+    from fs_core.cli import ExitCode, Progress, confirm, echo_json, json_option, lookup_storage
+
+    class Reindex:
+        @fs.hookimpl
+        def register_commands(self, cli):
+            @cli.command("reindex")
+            @click.argument("storage")
+            @click.option("--yes", is_flag=True)
+            @json_option
+            def reindex(storage, yes, as_json):
+                store = lookup_storage(storage)
+                names = sorted(store.list_files())
+                confirm(f"Reindex {len(names)} file(s)?", yes)
+                with Progress("Reindexing", files=len(names)) as progress:
+                    for _ in names:
+                        progress.add_file()
+                if as_json:
+                    echo_json({"files": names})
+                if not names:
+                    click.get_current_context().exit(ExitCode.PARTIAL)
+                store.read("missing")  # an FSError: a message, status 1
+
+    files = fs.Storage("files")
+    app = make_app(files)
+    fs_register_plugin(app, Reindex())
+    from fs_core.cli import make_cli
+
+    app.cli.add_command(make_cli(app.extensions["fs"]))
+    with app.app_context():
+        files.write("a.txt", b"a")
+    run = app.test_cli_runner().invoke
+    unknown = run(args=["fs", "reindex", "nope", "--yes"])
+    assert unknown.exit_code == ExitCode.USAGE
+    assert "Configured storages: files" in unknown.stderr
+    asked = run(args=["fs", "reindex", "files"])
+    assert asked.exit_code == 1
+    assert "Reindex 1 file(s)? Not asked: no terminal. Pass --yes" in asked.stderr
+    done = run(args=["fs", "reindex", "files", "--yes", "--json"])
+    assert json.loads(done.stdout) == {"files": ["a.txt"]}
+    assert done.exit_code == 1
+    assert "No file named 'missing' (FileNotFound)" in done.stderr
+    assert "Traceback" not in done.output
+
+
+def test_durations_and_sizes():
+    from fs_core.cli import duration, human_size
+
+    assert [duration(v) for v in ("90", "90s", "30m", "12h", "7d", "2w", 5)] == [
+        90,
+        90,
+        1800,
+        43200,
+        604800,
+        1209600,
+        5,
+    ]
+    with pytest.raises(click.BadParameter):
+        duration("1y")
+    assert [human_size(v) for v in (0, 1023, 1536, 5 << 20, 3 << 40)] == [
+        "0 B",
+        "1023 B",
+        "1.5 KiB",
+        "5.0 MiB",
+        "3.0 TiB",
+    ]
+
+
+def test_progress_counts_from_threads_and_hides_off_terminal(capsys):
+    import threading
+
+    from fs_core.cli import Progress
+
+    with Progress("Copying", files=4, nbytes=4000) as progress:
+        threads = [
+            threading.Thread(target=lambda: [progress.add_bytes(10) for _ in range(100)]) for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        progress.add_file(4)
+    assert (progress.files, progress.bytes) == (4, 4000)
+    assert capsys.readouterr().err == ""  # not a terminal: nothing drawn
+    assert "4/4 files, 3.9 KiB/3.9 KiB" in progress._status()

@@ -259,6 +259,8 @@ def test_every_hook_is_documented_and_typed():
         "after_delete",
         "init_app",
         "register_commands",
+        "derived_files",
+        "referenced_files",
     }
     for name in specs:
         spec = getattr(hookspecs, name)

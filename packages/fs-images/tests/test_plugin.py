@@ -20,6 +20,7 @@ def test_found_through_its_entry_point(make_app):
         "after_delete",
         "after_save",
         "check_target",
+        "derived_files",
         "file_allowed",
         "init_app",
         "prepare_upload",

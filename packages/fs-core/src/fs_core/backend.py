@@ -7,7 +7,8 @@ A backend keeps Flask-FS's method names. It must implement six primitives:
   :meth:`~BaseBackend.get_metadata`;
 
 and may override the rest (``open`` for writing, ``read``, ``write``, ``copy``, ``move``,
-``serve``, ``signed_url``) where its service does better than the generic version. The rules
+``scan``, ``copy_from``, ``serve``, ``signed_url``) where its service does better than the
+generic version. The rules
 every backend follows are checked by the contract suite in :mod:`fs_core.testing`:
 
 * names arrive validated (see :mod:`fs_core.naming`): never re-check or rewrite them;
@@ -30,8 +31,9 @@ from werkzeug.wrappers import Response
 from . import files, streams
 from .config import Config
 from .content_types import parse_content_type
-from .errors import FileExists, OperationNotSupported
+from .errors import FileExists, FileNotFound, OperationNotSupported
 from .leftovers import Leftover
+from .listing import FileInfo
 from .serving import send_stream
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,7 +88,10 @@ class BaseBackend:
         """A binary stream of the file's content; :class:`FileNotFound` if missing.
 
         Return a seekable stream if the service can read ranges, so serving can answer
-        ``Range`` requests without reading the skipped bytes.
+        ``Range`` requests without reading the skipped bytes. Where the request that opened it
+        also told the file's stored type, set it as the stream's (or its ``raw`` reader's)
+        ``content_type`` attribute (``None`` for a generic one): a copy to another storage
+        then needs no metadata request.
         """
         raise NotImplementedError(f"{type(self).__qualname__} does not implement open_read()")
 
@@ -172,6 +177,32 @@ class BaseBackend:
         self.copy(filename, target, overwrite=overwrite)
         self.delete(filename)
         return target
+
+    def scan(self, prefix: str | None = None) -> Iterator[FileInfo]:
+        """The files under the folder ``prefix`` with their size and date (in no particular
+        order): :meth:`list_files`, then :meth:`metadata` for each, by default.
+
+        Override it where the service lists sizes and dates with the names (one request per
+        page instead of one per file); leave ``checksum`` ``None`` where it would cost a read
+        of the file. A file deleted between the listing and its metadata is left out.
+        """
+        for name in self.list_files(prefix):
+            try:
+                meta = self.metadata(name)
+            except FileNotFound:
+                continue
+            yield FileInfo.from_metadata(name, meta)
+
+    def copy_from(self, source: BaseBackend, filename: str, target: str, overwrite: bool = False) -> bool:
+        """Copy the file ``filename`` of the backend ``source`` (another storage's) to
+        ``target`` inside the service, without its bytes passing through the app; ``False``
+        if the two are not on one service this backend can copy within (the caller then
+        streams the file: :func:`fs_core.transfer.copy_file`).
+
+        With ``overwrite=False`` an existing ``target`` raises :class:`FileExists`. The
+        default copies nothing and returns ``False``.
+        """
+        return False
 
     def metadata(self, filename: str) -> dict[str, Any]:
         """:meth:`get_metadata`, with ``mime`` one well-formed type (guessed from the name when

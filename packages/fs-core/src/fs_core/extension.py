@@ -18,7 +18,6 @@ from flask import Flask, has_app_context
 from . import config
 from . import state as state_module
 from .backend import DEFAULT_BACKEND, BaseBackend
-from .cli import make_cli
 from .content_types import check_config
 from .errors import ConfigurationError, FSError, PluginError
 from .legacy import adapt_instance
@@ -101,6 +100,8 @@ def init_app(app: Flask, *storages: Storage, plugins: Iterable[Any] = ()) -> FSS
         app.extensions[EXTENSION] = state
         if bp.name not in app.blueprints:
             app.register_blueprint(bp, url_prefix=app.config["FS_PREFIX"])
+        from .cli import make_cli  # the commands import the rest of fs-core
+
         app.cli.add_command(make_cli(state))
         loaded.hook.init_app(app=app)
     elif plugins:

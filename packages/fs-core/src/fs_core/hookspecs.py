@@ -15,7 +15,8 @@ This module is the compatibility contract between fs-core and its plugins: a plu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, BinaryIO
 
 import pluggy
@@ -177,4 +178,40 @@ def register_commands(cli: click.Group) -> None:
 
     ``cli`` is a fresh group per application, so commands only appear where the plugin is
     enabled: ``@cli.command()`` adds ``flask fs <name>``, ``cli.add_command(group)`` a group.
+    """
+
+
+@hookspec
+def derived_files(storage: Storage, names: AbstractSet[str]) -> Mapping[str, Iterable[str]] | None:
+    """Say which of the files of ``storage`` this plugin made from others, and from what.
+
+    Asked once per storage by ``flask fs orphans`` (:meth:`Storage.orphans
+    <fs_core.storage.Storage.orphans>`), with ``names``: every file the storage holds. A
+    processor that stores files derived from others (fs-images: ``cat-64.jpg`` and
+    ``cat.jpg.webp`` are made from ``cat.jpg``) maps each of ``names`` it made to the names
+    it could have been made from (several when a name is ambiguous: any one of them stored
+    is enough); ``None`` when it derives nothing in this storage. Decide from the names and
+    the storage's configuration (no file read): a name shaped like a derived file may be a
+    file of its own, which ``names`` can tell (fs-images: an image with thumbnails of its own
+    is one). A derived file none of whose sources is stored is reported as an orphan; one
+    whose source is kept is kept with it.
+    """
+
+
+@hookspec
+def referenced_files(storage: Storage, names: AbstractSet[str]) -> Iterable[str] | None:
+    """Say which of the files of ``storage`` the application's records refer to.
+
+    Asked once per storage by ``flask fs orphans`` (:meth:`Storage.orphans
+    <fs_core.storage.Storage.orphans>`), with ``names``: every file the storage holds. A
+    plugin that keeps references to files in a database (fs-mongoengine: the documents whose
+    ``FileField`` or ``ImageField`` names a file) returns those of ``names`` its records refer
+    to (asking the database about these names in batches, or listing what its records hold:
+    names not in ``names`` are ignored), and ``None`` when it keeps no records for this
+    storage. When at least one plugin answers, a file that no answer names, and that is not
+    derived (:func:`derived_files`) from one that is, is reported as unreferenced; when none
+    answers, no file is. A plugin that cannot tell (its database is down) raises an
+    :class:`~fs_core.errors.FSError` saying why, rather than answering: a file it does not
+    name may be deleted. Files younger than the command's ``--older-than`` are never reported,
+    so an upload whose record is not saved yet is safe.
     """

@@ -10,7 +10,7 @@ from .errors import FileNotFound
 from .leftovers import Leftover, is_older
 from .state import BoundStorage
 
-__all__ = ["clean", "leftovers"]
+__all__ = ["clean", "leftovers", "remove_leftover"]
 
 # The copies the write pipeline sets aside: the reserved prefix and a uuid4's hex.
 _SET_ASIDE = re.compile(re.escape(naming.PREVIOUS_PREFIX) + "[0-9a-f]{32}")
@@ -46,14 +46,18 @@ def clean(
 ) -> list[Leftover]:
     """Remove what :func:`leftovers` finds (nothing if ``dry_run``); returns what it found."""
     found = []
-    backend = bound.backend
     for leftover in bound.storage.leftovers(older_than):  # an override counts
         if progress is not None:
             progress(leftover)
         if not dry_run:
-            if leftover.name is not None and leftover.ref is None:
-                backend.delete(leftover.name)
-            else:
-                backend.remove_leftover(leftover)
+            remove_leftover(bound, leftover)
         found.append(leftover)
     return found
+
+
+def remove_leftover(bound: BoundStorage, leftover: Leftover) -> None:
+    """Remove one leftover: a set-aside copy by its name, else through its backend."""
+    if leftover.name is not None and leftover.ref is None:
+        bound.backend.delete(leftover.name)
+    else:
+        bound.backend.remove_leftover(leftover)

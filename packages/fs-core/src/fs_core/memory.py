@@ -7,6 +7,7 @@ long as the app that configured the storage; it is never shared between apps.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -18,6 +19,7 @@ from typing import Any, BinaryIO
 from . import streams
 from .backend import ATOMIC_CREATE, BaseBackend
 from .errors import FileExists, FileNotFound
+from .listing import FileInfo
 from .naming import under
 
 __all__ = ["MemoryBackend"]
@@ -94,6 +96,23 @@ class MemoryBackend(BaseBackend):
             "mime": entry.mime,
             "modified": entry.modified,
         }
+
+    def scan(self, prefix: str | None = None) -> Iterator[FileInfo]:
+        files = dict(self._files)
+        for name in under(prefix, list(files)):
+            entry = files[name]
+            yield FileInfo(name, len(entry.data), entry.modified, entry.checksum, entry.mime)
+
+    def copy_from(self, source: BaseBackend, filename: str, target: str, overwrite: bool = False) -> bool:
+        """Between two memory storages of one process: the entry is shared, not copied."""
+        if not isinstance(source, MemoryBackend):
+            return False
+        entry = source._get(filename)
+        with self._lock:
+            if not overwrite and target in self._files:
+                raise FileExists(target)
+            self._files[target] = dataclasses.replace(entry, modified=dt.datetime.now(dt.timezone.utc))
+        return True
 
     def copy(self, filename: str, target: str, overwrite: bool = False) -> str:
         with self._lock:

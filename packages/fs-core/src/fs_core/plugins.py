@@ -282,6 +282,18 @@ class Plugins:
                 if impl.plugin_name == only:
                     impl.function(**dict.fromkeys(impl.argnames, register))
 
+    def answers(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Each plugin's answer to the hook ``hook_name``, as ``(plugin, result)`` in pluggy's
+        order (``plugin`` as messages name it; hook wrappers left out): for reports that say
+        which plugin said what. A plugin's exception propagates."""
+        results = []
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if impl.hookwrapper or getattr(impl, "wrapper", False):
+                continue
+            result = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+            results.append((self._who(impl.plugin_name), result))
+        return results
+
     def refusing_plugin(self, storage: Any, file: Any, filename: str, start: int | None = None) -> str | None:
         """Which plugin's ``file_allowed`` refused ``filename`` (``'name' (distribution …)``),
         or ``None`` if it was fs-core's own policy or cannot be told. Asked on the refusal path

@@ -19,19 +19,21 @@ from __future__ import annotations
 import posixpath
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 from flask import Flask, current_app, has_app_context
 from werkzeug.wrappers import Response
 
-from . import maintenance, naming, urls, views, writes
+from . import maintenance, naming, orphans, urls, views, writes
 from . import state as state_module
 from .backend import BaseBackend
 from .config import Config
 from .errors import ConfigurationError, NotConfigured, OperationNotSupported
 from .files import DEFAULTS, extension
 from .leftovers import DEFAULT_LEFTOVER_AGE, Leftover
+from .listing import FileInfo
+from .orphans import Orphan
 from .state import EXTENSION, BoundStorage, FSState
 
 __all__ = ["CONFLICT_MODES", "DEFAULT_SIGNED_URL_EXPIRES", "Storage"]
@@ -345,6 +347,13 @@ class Storage:
         """
         return views.serve(self._bound(), filename, as_attachment=as_attachment, download_name=download_name)
 
+    def scan(self, prefix: str | None = None) -> Iterator[FileInfo]:
+        """The files under the folder ``prefix`` with their size and date (a
+        :class:`~fs_core.listing.FileInfo` each, in no particular order): one pass over the
+        service's listing where it gives them, instead of a request per file."""
+        infos = self.backend.scan(naming.validate_prefix(prefix))
+        return (info for info in infos if not naming.is_reserved(info.name))
+
     # -- maintenance -------------------------------------------------------------------------
 
     def leftovers(self, older_than: float = DEFAULT_LEFTOVER_AGE) -> Iterator[Leftover]:
@@ -363,3 +372,19 @@ class Storage:
         """Remove what :meth:`leftovers` finds (nothing if ``dry_run``); returns what it found.
         ``progress`` is called with each one before it is removed."""
         return maintenance.clean(self._bound(), older_than, dry_run=dry_run, progress=progress)
+
+    def orphans(self, older_than: float = DEFAULT_LEFTOVER_AGE) -> Iterator[Orphan]:
+        """What the storage holds that nothing should, last written more than ``older_than``
+        seconds ago: leftovers of interrupted writes, files derived from others that are gone
+        (the ``derived_files`` hook), and, where plugins keep references to files (the
+        ``referenced_files`` hook), files no record refers to. See :mod:`fs_core.orphans`."""
+        with self._bound().context() as bound:
+            yield from orphans.find(bound, older_than)
+
+    def remove_orphans(
+        self, found: Iterable[Orphan], progress: Callable[[Orphan, Exception | None], None] | None = None
+    ) -> list[tuple[Orphan, Exception]]:
+        """Remove what :meth:`orphans` reported (exactly that: no hook runs); returns those
+        that could not be removed, with why."""
+        with self._bound().context() as bound:
+            return orphans.remove(bound, found, progress)

@@ -28,6 +28,7 @@ import io
 import mmap
 import tempfile
 from collections.abc import Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,7 @@ __all__ = [
     "check_target",
     "check_upload",
     "delete_variants",
+    "derived_files",
     "is_variant",
     "options",
     "original_name",
@@ -178,6 +180,28 @@ def _variant_sources(name: str, settings: ImageSettings) -> list[str]:
         for source in dict.fromkeys(candidates)
         if source != name and format_for(source) is not None and name in variant_names(source, settings)
     ]
+
+
+def derived_files(names: AbstractSet[str], settings: ImageSettings) -> dict[str, list[str]]:
+    """Of ``names`` (the files of a storage), the variants the pipeline makes under
+    ``settings``, each mapped to the images it could have been made from (``x.jpg`` for
+    ``x-64.jpg``; ``x-64.jpg`` or ``x.jpg`` for ``x-64.jpg.webp``): what ``flask fs orphans``
+    asks fs-images through fs-core's ``derived_files`` hook.
+
+    Names are judged by the current settings (a thumbnail size no longer configured is not
+    recognised, so never reported). A name shaped like a variant that has thumbnails of its
+    own (``x-64.jpg`` with ``x-64-64.jpg`` beside it) is an image uploaded under that name,
+    processed as one, and is left out: variants are never processed themselves.
+    """
+    found = {}
+    for name in names:
+        sources = _variant_sources(name, settings)
+        if not sources:
+            continue
+        if any(thumbnail_name(name, size) in names for size in settings.thumbnails):
+            continue
+        found[name] = sources
+    return found
 
 
 def _role(name: str, image: str, settings: ImageSettings) -> str:

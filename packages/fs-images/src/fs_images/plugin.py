@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
 from fs_core import hookimpl
@@ -88,6 +89,17 @@ def after_delete(storage: Storage, filename: str) -> None:
         from . import pipeline
 
         pipeline.delete_variants(storage, filename, settings)
+
+
+@hookimpl
+def derived_files(storage: Storage, names: AbstractSet[str]) -> dict[str, list[str]] | None:
+    # Variants whose image is gone are orphans (flask fs orphans).
+    settings = settings_for(storage)
+    if settings is None:
+        return None
+    from . import pipeline
+
+    return pipeline.derived_files(names, settings)
 
 
 @hookimpl

@@ -3,9 +3,10 @@
 Run it after changing a storage's image settings (new thumbnail sizes, a ``MAX_SIZE``,
 WebP on…). Each image is re-made from its ``-original`` where there is one.
 
-* **Progress**: a progress bar on the terminal, and a summary at the end.
+* **Progress**: a progress bar when run on a terminal, and a summary at the end.
 * **Failures** (a corrupt file, a backend error) are reported with the file name and the
-  reason, and do not stop the run; the command then exits with status 1.
+  reason, and do not stop the run; the command then exits with status 3 (as every
+  ``flask fs`` command whose files partly failed).
 * **Resumable**: each finished image is appended to a checkpoint file (by default
   ``<instance>/fs-images/rerender-<storage>.jsonl``). Run the same command again after an
   interruption and it skips what was done; only failed and remaining images are processed.
@@ -16,7 +17,6 @@ WebP on…). Each image is re-made from its ``-original`` where there is one.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from fs_core import storage_named
-from fs_core.errors import ConfigurationError
+from fs_core.cli import ExitCode, Progress, lookup_storage
 
 from .settings import ImageSettings, settings_for
 
@@ -103,10 +102,7 @@ def rerender(storage: str, prefix: str | None, restart: bool, checkpoint_path: P
     """Regenerate the variants of every image in STORAGE with the current settings."""
     from .pipeline import process
 
-    try:
-        store = storage_named(storage)
-    except ConfigurationError as exc:
-        raise click.UsageError(str(exc)) from None
+    store = lookup_storage(storage)
     settings: ImageSettings | None = settings_for(store)
     if settings is None:
         raise click.UsageError(
@@ -126,18 +122,15 @@ def rerender(storage: str, prefix: str | None, restart: bool, checkpoint_path: P
     done = 0
     checkpoint.start()
     try:
-        with click.progressbar(
-            todo,
-            label=f"Rerendering {storage}",
-            item_show_func=lambda n: n or "",
-            file=sys.stderr,
-        ) as bar:
-            for name in bar:
+        with Progress(f"Rerendering {storage}", files=len(todo)) as progress:
+            for name in todo:
                 try:
                     process(store, name, settings, rerender=True)
                 except Exception as exc:  # reported, and the run goes on
                     failures.append((name, f"{type(exc).__name__}: {exc}"))
                     continue
+                finally:
+                    progress.add_file()
                 checkpoint.mark(name)
                 done += 1
     finally:
@@ -147,4 +140,4 @@ def rerender(storage: str, prefix: str | None, restart: bool, checkpoint_path: P
         for name, reason in failures:
             click.echo(f"FAILED {name}: {reason}", err=True)
         click.echo(f"Run the command again to retry the failed images (checkpoint: {path}).", err=True)
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.PARTIAL)

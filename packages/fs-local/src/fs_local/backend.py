@@ -55,6 +55,7 @@ from fs_core.errors import (
 )
 from fs_core.files import mime as guess_mime
 from fs_core.leftovers import Leftover
+from fs_core.listing import FileInfo
 from fs_core.serving import current_environ
 
 from . import beneath, leftovers, serving, tree
@@ -297,17 +298,27 @@ class LocalBackend(BaseBackend):
         except OSError:
             return None
 
+    def _cache_key(self, st: os.stat_result) -> str:
+        return f"{st.st_mtime_ns}:{st.st_size}:{self.checksum_algorithm}:"
+
+    def _cached_checksum(self, fd: int, st: os.stat_result) -> str | None:
+        """The checksum cached on the open file ``fd`` if it is still the file's (same size
+        and modification time), else ``None``."""
+        key = self._cache_key(st)
+        try:
+            cached = os.getxattr(fd, _XATTR_SUM).decode()
+        except OSError:
+            return None
+        return cached[len(key) :] if cached.startswith(key) else None
+
     def _checksum(self, fd: int, st: os.stat_result) -> str:
         """The checksum of the open file ``fd``, cached on that very inode: a path could name
         another file by the time the cache is written (a replacing save of the same size,
         within one clock tick, would then get the old content's checksum)."""
-        key = f"{st.st_mtime_ns}:{st.st_size}:{self.checksum_algorithm}:"
-        try:
-            cached = os.getxattr(fd, _XATTR_SUM).decode()
-            if cached.startswith(key):
-                return cached[len(key) :]
-        except OSError:
-            pass
+        key = self._cache_key(st)
+        cached = self._cached_checksum(fd, st)
+        if cached is not None:
+            return cached
         hasher = hashlib.new(self.checksum_algorithm)
         with open(fd, "rb", closefd=False) as f:
             streams.copy_stream(f, hasher.update, self.chunk_size)
@@ -329,6 +340,25 @@ class LocalBackend(BaseBackend):
             raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
         finally:
             os.close(fd)
+
+    def scan(self, prefix: str | None = None) -> Iterator[FileInfo]:
+        """:meth:`list_files` with each file's ``fstat``: size and date, the stored type, and
+        the checksum where one is cached (none is computed: that would read every file)."""
+        for name in self.list_files(prefix):
+            try:
+                fd, st = self._open_file(name)
+            except FileNotFound:  # deleted since it was listed
+                continue
+            try:
+                yield FileInfo(
+                    name,
+                    st.st_size,
+                    dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
+                    self._cached_checksum(fd, st),
+                    self._stored_mime(fd) or guess_mime(name),
+                )
+            finally:
+                os.close(fd)
 
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
         """Names of the regular files under ``prefix``, and of links that lead to one, also

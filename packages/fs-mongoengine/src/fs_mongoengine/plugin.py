@@ -1,12 +1,15 @@
-"""fs-mongoengine's hook implementations (wiring only: the work is in ``images.py``).
+"""fs-mongoengine's hook implementations (wiring only: the work is in ``images.py`` and
+``referrers.py``).
 
-They act only during an ``ImageField`` save (an :class:`~fs_mongoengine.images.ImageSave`
-active in the context, for that storage); every other save, in any storage, passes through
-untouched.
+The save hooks act only during an ``ImageField`` save (an
+:class:`~fs_mongoengine.images.ImageSave` active in the context, for that storage); every
+other save, in any storage, passes through untouched. ``referenced_files`` tells ``flask fs
+orphans`` which files documents refer to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import BinaryIO
 
 from fs_core import Storage, hookimpl
@@ -45,3 +48,11 @@ def after_save(storage: Storage, filename: str) -> None:
 @hookimpl
 def after_delete(storage: Storage, filename: str) -> None:
     images.after_delete(storage, filename)
+
+
+# flask fs orphans: the files no document refers to (mongoengine is imported then only).
+@hookimpl
+def referenced_files(storage: Storage, names: AbstractSet[str]) -> set[str] | None:
+    from . import referrers
+
+    return referrers.referenced_files(storage.name, names)

@@ -29,7 +29,13 @@ from mongoengine.fields import (
 )
 from pymongo.errors import PyMongoError
 
-__all__ = ["Location", "Unsearchable", "locations", "referenced"]
+from fs_core.errors import OperationNotSupported
+
+__all__ = ["BATCH", "Location", "Unsearchable", "locations", "referenced", "referenced_files"]
+
+#: Names asked about in one query, for ``flask fs orphans`` (a query is one BSON document:
+#: 16 MB at most).
+BATCH = 1000
 
 
 class Unsearchable(Exception):
@@ -95,6 +101,29 @@ def referenced(storage: str, names: Iterable[str]) -> set[str]:
         except (PyMongoError, ConnectionFailure) as exc:
             raise Unsearchable(
                 f"{location.document.__name__} ({'.'.join(location.path)}) could not be searched: {exc}"
+            ) from exc
+    return found
+
+
+def referenced_files(storage: str, names: Iterable[str]) -> set[str] | None:
+    """The ``names`` documents refer to through fields of the storage named ``storage``,
+    asked :data:`BATCH` names at a time (fs-core's ``referenced_files`` hook, for ``flask fs
+    orphans``); ``None`` if no document class defined so far has a field of that storage.
+
+    Where a place cannot be searched, an :class:`~fs_core.errors.OperationNotSupported`
+    says so: no file may be reported unreferenced then.
+    """
+    if not locations(storage):
+        return None
+    wanted = sorted(set(names))
+    found: set[str] = set()
+    for start in range(0, len(wanted), BATCH):
+        try:
+            found |= referenced(storage, wanted[start : start + BATCH])
+        except Unsearchable as exc:
+            raise OperationNotSupported(
+                f"fs-mongoengine cannot tell which files of storage {storage!r} documents refer to, "
+                f"so it reports none as unreferenced: {exc}"
             ) from exc
     return found
 

@@ -51,6 +51,9 @@ class RangedReader(streams.RangedReader):
         retries: int = 2,
     ) -> None:
         super().__init__(fetch, size, body=body, on_error=on_error, transient=SERVICE_ERRORS, retries=retries)
+        #: The object's stored type (``None`` if generic), when the GET that opened it said:
+        #: a copy to another storage then needs no HEAD (see fs_core.transfer.copy_file).
+        self.content_type: str | None = None
 
 
 class _RawSource(io.RawIOBase):

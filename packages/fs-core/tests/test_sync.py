@@ -1,0 +1,290 @@
+"""``flask fs sync`` and :func:`fs_core.sync.sync` between memory storages and test backends:
+what is copied, compared, deleted, reported, and what an interruption leaves. (Between real
+services, local disks and S3, and through a killed ``flask`` process: the workspace's
+tests/test_cli_sync.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import threading
+import time
+
+import pytest
+from flask import Flask
+
+import fs_core as fs
+from fs_core import parallel
+from fs_core.backend import BaseBackend
+from fs_core.errors import BackendError
+from fs_core.listing import FileInfo
+from fs_core.locations import Location
+from fs_core.memory import MemoryBackend
+from fs_core.sync import SyncOptions, plan, sync
+
+
+class Md5Memory(MemoryBackend):
+    """Lists MD5 checksums (as S3 does), another kind than the memory backend's SHA-256."""
+
+    def scan(self, prefix=None):
+        for info in super().scan(prefix):
+            md5 = hashlib.md5(self.read(info.name)).hexdigest()
+            yield FileInfo(info.name, info.size, info.modified, f"md5:{md5}")
+
+
+class Watched(MemoryBackend):
+    """Counts saves running at once, fails saves of names containing 'fail', and can be
+    slowed down."""
+
+    delay = 0.0
+    running = 0
+    copy_from = BaseBackend.copy_from  # another service: files are streamed to it
+    most = 0
+    lock = threading.Lock()
+
+    def save(self, file_or_wfs, filename, overwrite=False, content_type=None):
+        with Watched.lock:
+            Watched.running += 1
+            Watched.most = max(Watched.most, Watched.running)
+        try:
+            time.sleep(self.delay)
+            if "fail" in filename:
+                raise BackendError(f"Storage {self.name!r}: the service refused {filename!r}")
+            return super().save(file_or_wfs, filename, overwrite, content_type)
+        finally:
+            with Watched.lock:
+                Watched.running -= 1
+
+
+class Backends:
+    @fs.hookimpl
+    def register_backends(self, register):
+        register("md5mem", Md5Memory)
+        register("watched", Watched)
+
+
+@pytest.fixture
+def env(tmp_path):
+    src, dst, other = fs.Storage("src", fs.ALL), fs.Storage("dst", fs.ALL), fs.Storage("other", fs.ALL)
+    app = Flask("sync_app", instance_path=str(tmp_path))
+    app.config.update(
+        TESTING=True, SECRET_KEY="x", FS_BACKEND="memory", DST_FS_BACKEND="watched", OTHER_FS_BACKEND="md5mem"
+    )
+    fs.init_app(app, src, dst, other, plugins=[Backends()])
+    Watched.delay, Watched.most = 0.0, 0
+    runner = app.test_cli_runner()
+
+    class Env:
+        pass
+
+    e = Env()
+    e.app, e.src, e.dst, e.other = app, src, dst, other
+    e.run = lambda *args, **kw: runner.invoke(args=["fs", *args], **kw)
+    with app.app_context():
+        for name, data in {"a.txt": b"a", "d/b.txt": b"bb", "d/e/c.txt": b"ccc", "skip.log": b"log"}.items():
+            src.write(name, data)
+        yield e
+
+
+def files(storage):
+    return {name: storage.read(name) for name in storage.list_files()}
+
+
+def test_copies_what_is_missing_then_nothing(env):
+    first = env.run("sync", "src", "dst", "--json")
+    assert first.exit_code == 0, first.output
+    report = json.loads(first.stdout)
+    assert (report["copied"], report["skipped"], report["copied_bytes"]) == (4, 0, 9)
+    assert files(env.dst) == files(env.src)
+    again = json.loads(env.run("sync", "src", "dst", "--json").stdout)
+    assert (again["copied"], again["skipped"]) == (0, 4)
+
+
+def test_what_counts_as_different(env):
+    env.run("sync", "src", "dst")
+    env.src.write("a.txt", b"A", overwrite=True)  # same size, newer, another checksum
+    env.src.write("d/b.txt", b"bbb", overwrite=True)  # another size
+    found = plan(Location.of_storage(env.src), Location.of_storage(env.dst))
+    assert {(c.name, c.reason) for c in found.copies} == {
+        ("a.txt", "checksum differs"),
+        ("d/b.txt", "size differs (3 / 2 bytes)"),
+    }
+    assert found.unchanged == 2
+
+
+def test_checksums_of_other_kinds_fall_back_to_dates_or_content(env):
+    src, other = Location.of_storage(env.src), Location.of_storage(env.other)
+    assert sync(src, other).copied == 4
+    # SHA-256 against MD5: same size, so the dates decide; the copy is newer, nothing to do.
+    assert plan(src, other).copies == []
+    # A change the dates cannot see (the copy is newer but differs): only --checksum finds it.
+    env.other.backend.write("a.txt", b"Z", overwrite=True)
+    assert plan(src, other).copies == []
+    checked = plan(src, other, SyncOptions(checksum=True))
+    assert [(c.action, c.name) for c in checked.copies] == [
+        ("check", n) for n in ("a.txt", "d/b.txt", "d/e/c.txt", "skip.log")
+    ]
+    report = sync(src, other, SyncOptions(checksum=True))
+    assert (report.copied, report.skipped) == (1, 3)
+    assert env.other.read("a.txt") == b"a"
+    # Newer in the source (by a second at least: dates are compared in seconds): copied.
+    env.src.write("d/e/c.txt", b"CCC", overwrite=True)
+    entry = env.src.backend._files["d/e/c.txt"]
+    later = entry.modified + dt.timedelta(seconds=2)
+    env.src.backend._files["d/e/c.txt"] = dataclasses.replace(entry, modified=later)
+    assert [(c.name, c.reason) for c in plan(src, other).copies] == [("d/e/c.txt", "newer in source")]
+
+
+def test_dry_run_and_delete_are_exact(env):
+    env.dst.write("old.txt", b"o")
+    env.dst.write("d/gone.txt", b"g")
+    env.dst.write("a.txt", b"x")  # differs
+    dry = env.run("sync", "src", "dst", "--delete", "--dry-run", "--exclude", "*.log")
+    assert dry.exit_code == 0, dry.output
+    assert sorted(dry.stdout.splitlines()) == sorted(
+        [
+            "copy   a.txt  (checksum differs)",
+            "copy   d/b.txt  (missing in target)",
+            "copy   d/e/c.txt  (missing in target)",
+            "delete d/gone.txt  (only in target)",
+            "delete old.txt  (only in target)",
+        ]
+    )
+    assert files(env.dst) == {"old.txt": b"o", "d/gone.txt": b"g", "a.txt": b"x"}  # untouched
+    env.dst.write("keep.log", b"k")  # excluded: neither copied nor deleted
+    done = env.run("sync", "src", "dst", "--delete", "--exclude", "*.log", "--json")
+    report = json.loads(done.stdout)
+    assert (report["copied"], report["deleted"]) == (3, 2)
+    assert files(env.dst) == {"a.txt": b"a", "d/b.txt": b"bb", "d/e/c.txt": b"ccc", "keep.log": b"k"}
+
+
+def test_include_and_folders(env):
+    assert env.run("sync", "src:d", "dst:copy", "--include", "*.txt").exit_code == 0
+    assert files(env.dst) == {"copy/b.txt": b"bb", "copy/e/c.txt": b"ccc"}
+    report = sync(Location.of_storage(env.src, "d"), Location.of_storage(env.dst, "copy"))
+    assert report.skipped == 2
+
+
+def test_delete_never_takes_a_folder_that_keeps_files(env):
+    env.dst.backend.write("d", b"a file named like the folder")  # possible on S3 and in memory
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(delete=True))
+    assert env.dst.exists("d/b.txt")
+    assert env.dst.exists("d")
+    assert report.failed == [("d", "not deleted: a folder of the same name in the target keeps files")]
+
+
+def test_failures_are_reported_and_retried(env):
+    env.src.write("fail.txt", b"f")
+    result = env.run("sync", "src", "dst")
+    assert result.exit_code == 3, result.output
+    assert "FAILED fail.txt: Storage 'dst': the service refused 'fail.txt'" in result.stderr
+    assert "run the same command again to retry" in result.stderr
+    assert set(files(env.dst)) == {"a.txt", "d/b.txt", "d/e/c.txt", "skip.log"}
+    env.src.delete("fail.txt")
+    assert env.run("sync", "src", "dst").exit_code == 0
+
+
+def test_names_that_cannot_be_written_are_failures(env):
+    env.src.backend.write("../escape.txt", b"x")  # as a service could list it
+    env.src.backend.write("ok\x1b[2J.txt", b"x")
+    result = env.run("sync", "src", "dst")
+    assert result.exit_code == 3
+    assert "FAILED ../escape.txt: File name '../escape.txt' contains a '..' segment" in result.stderr
+    assert "\x1b" not in result.stderr
+    assert "ok\\x1b[2J.txt" in result.stderr
+    assert set(env.dst.backend.list_files()) == {"a.txt", "d/b.txt", "d/e/c.txt", "skip.log"}
+
+
+def test_server_side_between_memory_storages_and_jobs_bound(env):
+    other = Location.of_storage(env.other)
+    report = sync(Location.of_storage(env.src), other)
+    assert report.server_side == report.copied == 4  # Md5Memory is a MemoryBackend
+    for i in range(24):
+        env.src.write(f"many/{i}.txt", b"x")
+    Watched.delay = 0.02
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(jobs=3))
+    assert report.copied == 28
+    assert report.server_side == 0
+    assert Watched.most == 3  # parallel, and never more than --jobs
+
+
+def test_interrupted_sync_keeps_whole_files_and_resumes(env, monkeypatch):
+    for i in range(30):
+        env.src.write(f"many/{i}.txt", b"x" * 100)
+    Watched.delay = 0.01
+    real_wait, calls = parallel.wait, []
+
+    def interrupting_wait(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # Ctrl-C in the main thread, transfers running
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "wait", interrupting_wait)
+    result = env.run("sync", "src", "dst", "-j", "4")
+    monkeypatch.setattr(parallel, "wait", real_wait)
+    assert result.exit_code == 130, result.output
+    assert "run the same command again to copy the rest" in result.stderr
+    partial = files(env.dst)
+    assert 0 < len(partial) < 34
+    assert all(data == env.src.read(name) for name, data in partial.items())  # whole files only
+    again = json.loads(env.run("sync", "src", "dst", "--json").stdout)
+    assert again["copied"] == 34 - len(partial)
+    assert again["skipped"] == len(partial)
+    assert files(env.dst) == files(env.src)
+
+
+def test_a_stopped_transfer_stores_nothing(env):
+    env.src.write("big.bin", b"z" * (8 << 20))
+    stop = threading.Event()
+    seen = []
+
+    def on_bytes(n):
+        seen.append(n)
+        stop.set()  # stop after the first chunk of the first file
+
+    report = sync(
+        Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(jobs=1, include=("big.bin",)),
+        on_bytes=on_bytes, stop=stop,
+    )  # fmt: skip
+    assert report.interrupted
+    assert report.copied == 0
+    assert not report.failed
+    assert seen
+    assert not env.dst.exists("big.bin")
+
+
+def test_sync_report(env):
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst))
+    data = report.as_dict()
+    assert (data["copied"], data["copied_bytes"], data["failed"]) == (4, 9, [])
+    assert report.ok
+    assert "would_copy" not in data
+    env.src.write("fail.txt", b"f")
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(dry_run=True))
+    assert report.ok
+    assert report.would_copy == [("fail.txt", "missing in target")]
+    assert not env.dst.exists("fail.txt")
+
+
+def test_overlapping_locations_are_refused(env):
+    for src, dst in (("src", "src:copy"), ("src:d", "src"), ("src:d", "src:d")):
+        result = env.run("sync", src, dst)
+        assert result.exit_code == 1, (src, dst, result.output)
+        assert "overlap" in result.stderr
+    assert env.run("sync", "src:d", "src:dd").exit_code == 0  # whole segments: not inside
+
+
+def test_dates_are_compared_in_whole_seconds():
+    """S3 keeps dates to the second: a copy made in the second its source was written looks
+    older than the source by a fraction of a second, and is still the same file."""
+    from fs_core.sync import _decide
+
+    written = dt.datetime(2026, 1, 2, 3, 4, 5, 700_000, tzinfo=dt.timezone.utc)
+    source = FileInfo("a", 10, written, "sha256:aa")
+    copied_in_that_second = FileInfo("a", 10, written.replace(microsecond=0), "md5:bb")
+    assert _decide(source, copied_in_that_second, compare_content=False) is None
+    older = FileInfo("a", 10, written - dt.timedelta(seconds=1), "md5:bb")
+    assert _decide(source, older, compare_content=False) == ("copy", "newer in source")
