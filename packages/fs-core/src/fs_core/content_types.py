@@ -20,6 +20,7 @@ to presigned URLs that backends make):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -150,13 +151,19 @@ def content_type_for(filename: str, declared: str | None = None) -> str:
     A declared type a browser would run (``text/html`` for ``photo.jpg``) is not trusted
     over the name's either.
     """
-    guessed = parse_content_type(mime(filename)) or "application/octet-stream"
+    guessed = _stored_type(mime(filename))
     value = parse_content_type(declared)
     if value is None or value in GENERIC_TYPES:
         return guessed
     if is_active_content(value) and value != guessed:
         return guessed
     return value
+
+
+@functools.lru_cache(maxsize=256)
+def _stored_type(guessed: str | None) -> str:
+    """A type guessed from a name, as stored (every save asks)."""
+    return parse_content_type(guessed) or "application/octet-stream"
 
 
 def _type_set(value: Any, key: str) -> frozenset[str]:

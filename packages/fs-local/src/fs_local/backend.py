@@ -427,6 +427,14 @@ class LocalBackend(BaseBackend):
         """A file to write into, in ``rel``'s folder: anonymous where the kernel allows it.
         ``exclusive``: :class:`FileExists` at once if the name is taken (the final ``link``
         is the real guard; this spares uploading a file that cannot be stored)."""
+        tmp = self._create_temporary(rel, filename, exclusive)
+        try:
+            yield tmp
+        finally:
+            _release(tmp)
+
+    def _create_temporary(self, rel: bytes, filename: str, exclusive: bool) -> _Temp:
+        """What :meth:`_temporary` yields; the caller releases it (:func:`_release`)."""
         basename = filename.rpartition("/")[2]
         for _ in range(3):
             try:
@@ -451,14 +459,7 @@ class LocalBackend(BaseBackend):
             raise BackendError(
                 f"The folder of {filename!r} keeps disappearing (or a broken link is in its way)"
             )
-        try:
-            yield _Temp(dirfd, fd, temp)
-        finally:
-            os.close(fd)
-            if temp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp, dir_fd=dirfd)
-            os.close(dirfd)
+        return _Temp(dirfd, fd, temp)
 
     def _open_temporary(self, dirfd: int) -> tuple[int, str | None]:
         if self._tmpfile_ok:
@@ -474,7 +475,14 @@ class LocalBackend(BaseBackend):
 
     def _fill(self, fd: int, source: Any) -> None:
         """Copy ``source`` into ``fd``; the source's own errors propagate unchanged."""
-        if not _kernel_copy(source, fd):
+        if type(source) is io.BytesIO:  # an upload held in memory: written from its buffer
+            with source.getbuffer() as buffer:
+                start = source.tell()
+                if start < len(buffer):
+                    _write_all(fd, buffer[start:])
+                end = len(buffer)
+            source.seek(max(start, end))
+        elif not _kernel_copy(source, fd):
             streams.copy_stream(source, lambda data: _write_all(fd, data), self.chunk_size)
 
     def _publish(
@@ -521,9 +529,16 @@ class LocalBackend(BaseBackend):
     ) -> str:
         rel = self._rel(filename)
         source = streams.as_stream(file_or_wfs)
-        with self._temporary(rel, filename, exclusive=not overwrite) as tmp:
+        # A create-only save checks the name before it copies a byte, to spare uploading a
+        # file that cannot be stored; for a small file the copy costs less than the check (the
+        # final link refuses a taken name all the same).
+        exclusive = not overwrite and not _small(source)
+        tmp = self._create_temporary(rel, filename, exclusive)
+        try:
             self._fill(tmp.fd, source)
             self._publish(tmp, rel, filename, overwrite, content_type)
+        finally:
+            _release(tmp)
         return filename
 
     def open_write(
@@ -772,6 +787,27 @@ class _Temp(NamedTuple):
     dirfd: int
     fd: int
     name: str | None  # None: anonymous (O_TMPFILE)
+
+
+def _release(tmp: _Temp) -> None:
+    """Close a temporary file, and remove it if it has a name (it was not published)."""
+    os.close(tmp.fd)
+    if tmp.name is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp.name, dir_fd=tmp.dirfd)
+    os.close(tmp.dirfd)
+
+
+#: Below this many bytes a create-only save skips its early check of the name.
+_SMALL = 64 << 10
+
+
+def _small(source: Any) -> bool:
+    """Whether ``source`` is an in-memory upload of less than :data:`_SMALL` bytes left."""
+    if type(source) is not io.BytesIO:
+        return False
+    with source.getbuffer() as buffer:
+        return buffer.nbytes - source.tell() < _SMALL
 
 
 def _name(tmp: _Temp, dirfd: int, basename: str, overwrite: bool) -> None:
