@@ -108,8 +108,17 @@ NONE = DisallowAll()
 
 def extension(filename: str) -> str:
     """The lowercased last extension, without the dot (``'a.TAR.GZ'`` gives ``'gz'``)."""
-    ext = os.path.splitext(filename)[1]
-    return ext[1:].lower() if ext else ""
+    return _last_extension(filename)[1:].lower()
+
+
+def _last_extension(filename: str) -> str:
+    """``os.path.splitext(filename)[1]`` for a ``/``-separated name (``'.bashrc'`` has none),
+    without its cost: every save asks several times."""
+    dot = filename.rfind(".")
+    start = filename.rfind("/") + 1
+    if dot > start and (filename[start] != "." or filename[start:dot].strip(".")):
+        return filename[dot:]
+    return ""
 
 
 def lower_extension(filename: str) -> str:
@@ -146,7 +155,7 @@ for _type, _ext in (
 
 def mime(filename: str, default: str | None = None) -> str | None:
     """The MIME type guessed from the name, or ``default``; the same on every machine."""
-    ext = os.path.splitext(filename)[1]
+    ext = _last_extension(filename)
     if ":" in filename or ext in _NOT_BY_LAST_EXTENSION or ext.lower() in _NOT_BY_LAST_EXTENSION:
         return _MIMETYPES.guess_type(filename, strict=False)[0] or default
     return _mime_of_extension(ext) or default

@@ -89,18 +89,37 @@ class HookCalls:
         self._pm = pm
         self._generation = -1
         self._callers: dict[str, Callable[..., Any] | None] = {}
+        self._sole: dict[str, Callable[..., Any] | None] = {}
+
+    def _check_generation(self) -> None:
+        if self._generation != self._pm.generation:
+            self._callers = {}
+            self._sole = {}
+            self._generation = self._pm.generation
 
     def get(self, name: str) -> Callable[..., Any] | None:
         """A callable taking the hook's keyword arguments, or ``None`` if no plugin
         implements hook ``name``."""
-        if self._generation != self._pm.generation:
-            self._callers = {}
-            self._generation = self._pm.generation
+        self._check_generation()
         try:
             return self._callers[name]
         except KeyError:
             caller = self._callers[name] = self._caller(name)
             return caller
+
+    def sole(self, name: str) -> Callable[..., Any] | None:
+        """The function implementing hook ``name`` if it is the only implementation (a plain
+        one, and calls are not monitored), else ``None``. (fs-core asks whether its own
+        extension policy is the only answer to ``file_allowed``.)"""
+        self._check_generation()
+        try:
+            return self._sole[name]
+        except KeyError:
+            hook: pluggy.HookCaller = getattr(self._pm.hook, name)
+            impls = hook.get_hookimpls()
+            plain = len(impls) == 1 and self.get(name) is not hook
+            sole = self._sole[name] = impls[0].function if plain else None
+            return sole
 
     def _caller(self, name: str) -> Callable[..., Any] | None:
         hook: pluggy.HookCaller = getattr(self._pm.hook, name)

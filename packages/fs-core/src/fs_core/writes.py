@@ -35,7 +35,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from . import naming, signals, streams
+from . import builtin, naming, signals, streams
 from .config import Config
 from .content_types import content_type_for
 from .errors import (
@@ -117,6 +117,11 @@ def extension_allowed(bound: BoundStorage, ext: str) -> bool:
     ext = ext.lower().lstrip(".")
     if denied(bound.config, ext):
         return False
+    return _listed(bound, ext)
+
+
+def _listed(bound: BoundStorage, ext: str) -> bool:
+    """Whether ``ext`` is in the storage's extensions or ``ALLOW``."""
     return ext in _ext_set(bound.storage.extensions) or ext in _ext_set(bound.config.get("allow"))
 
 
@@ -126,9 +131,15 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     if denied(bound.config, ext):
         raise UnauthorizedFileType(f"{kind} are denied in storage {bound.name!r} (DENY)")
     start = streams.position(file)
-    overridden = _overrides_file_allowed(type(bound.storage))
+    cls = type(bound.storage)
+    overridden = _overrides(cls, "file_allowed")
     if overridden:  # a subclass's policy (Flask-FS's API), which may ask the plugins itself
         if bound.storage.file_allowed(file, basename):
+            return
+    elif bound.plugins.calls.sole("file_allowed") is builtin.file_allowed and not _overrides(
+        cls, "extension_allowed"
+    ):
+        if _listed(bound, ext):  # the core's policy alone, as its hook would answer
             return
     else:  # what the default Storage.file_allowed does, DENY checked above
         allowed = bound.plugins.calls.get("file_allowed")
@@ -142,13 +153,13 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     )
 
 
-@functools.lru_cache(maxsize=128)
-def _overrides_file_allowed(cls: type) -> bool:
-    """Whether the storage class ``cls`` overrides ``Storage.file_allowed`` as fs-core defines
+@functools.lru_cache(maxsize=256)
+def _overrides(cls: type, method: str) -> bool:
+    """Whether the storage class ``cls`` overrides ``method`` as fs-core's ``Storage`` defines
     it (the first definition in the class's order)."""
     for klass in reversed(cls.__mro__):
-        if "file_allowed" in vars(klass):
-            return cls.file_allowed is not vars(klass)["file_allowed"]  # type: ignore[attr-defined]
+        if method in vars(klass):
+            return getattr(cls, method) is not vars(klass)[method]
     return False
 
 
