@@ -475,14 +475,7 @@ class LocalBackend(BaseBackend):
 
     def _fill(self, fd: int, source: Any) -> None:
         """Copy ``source`` into ``fd``; the source's own errors propagate unchanged."""
-        if type(source) is io.BytesIO:  # an upload held in memory: written from its buffer
-            with source.getbuffer() as buffer:
-                start = source.tell()
-                if start < len(buffer):
-                    _write_all(fd, buffer[start:])
-                end = len(buffer)
-            source.seek(max(start, end))
-        elif not _kernel_copy(source, fd):
+        if not _kernel_copy(source, fd):
             streams.copy_stream(source, lambda data: _write_all(fd, data), self.chunk_size)
 
     def _publish(
@@ -529,16 +522,31 @@ class LocalBackend(BaseBackend):
     ) -> str:
         rel = self._rel(filename)
         source = streams.as_stream(file_or_wfs)
-        # A create-only save checks the name before it copies a byte, to spare uploading a
-        # file that cannot be stored; for a small file the copy costs less than the check (the
-        # final link refuses a taken name all the same).
-        exclusive = not overwrite and not _small(source)
-        tmp = self._create_temporary(rel, filename, exclusive)
-        try:
+        if type(source) is io.BytesIO:  # an upload held in memory: written from its buffer
+            return self._save_buffer(source, rel, filename, overwrite, content_type)
+        with self._temporary(rel, filename, exclusive=not overwrite) as tmp:
             self._fill(tmp.fd, source)
             self._publish(tmp, rel, filename, overwrite, content_type)
-        finally:
-            _release(tmp)
+        return filename
+
+    def _save_buffer(
+        self, source: io.BytesIO, rel: bytes, filename: str, overwrite: bool, content_type: str | None
+    ) -> str:
+        """:meth:`save` of what ``source`` holds from its position, written without a copy.
+        A create-only save of a large file first checks that the name is free, to spare writing
+        a file that cannot be kept; for a small one the write costs less than the check (the
+        final ``link`` refuses a taken name all the same)."""
+        start = source.tell()
+        with source.getbuffer() as buffer, buffer[start:] as data:
+            tmp = self._create_temporary(rel, filename, exclusive=not overwrite and len(data) >= _SMALL)
+            try:
+                if data:
+                    _write_all(tmp.fd, data)
+                self._publish(tmp, rel, filename, overwrite, content_type)
+            finally:
+                _release(tmp)
+            end = start + len(data)
+        source.seek(end)
         return filename
 
     def open_write(
@@ -773,11 +781,14 @@ def _is_utf8(name: str) -> bool:
 
 
 def _write_all(fd: int, data: Any) -> int:
-    view = memoryview(data)
-    total = 0
+    """Write all of ``data`` (bytes or a buffer); the number of bytes written."""
     try:
-        while total < len(view):
-            total += os.write(fd, view[total:])
+        total = os.write(fd, data)
+        size = data.nbytes if isinstance(data, memoryview) else len(data)
+        if total < size:  # a short write: the rest, from where it stopped
+            with memoryview(data) as view, view.cast("B") as rest:
+                while total < size:
+                    total += os.write(fd, rest[total:])
     except OSError as exc:
         raise BackendError(f"Cannot write to disk: {exc}", exc) from exc
     return total
@@ -798,16 +809,9 @@ def _release(tmp: _Temp) -> None:
     os.close(tmp.dirfd)
 
 
-#: Below this many bytes a create-only save skips its early check of the name.
+#: Below this many bytes a create-only save of an in-memory upload skips its early check of
+#: the name.
 _SMALL = 64 << 10
-
-
-def _small(source: Any) -> bool:
-    """Whether ``source`` is an in-memory upload of less than :data:`_SMALL` bytes left."""
-    if type(source) is not io.BytesIO:
-        return False
-    with source.getbuffer() as buffer:
-        return buffer.nbytes - source.tell() < _SMALL
 
 
 def _name(tmp: _Temp, dirfd: int, basename: str, overwrite: bool) -> None:
