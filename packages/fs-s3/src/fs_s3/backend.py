@@ -54,9 +54,10 @@ from fs_core.errors import (
 from fs_core.leftovers import Leftover, is_older
 from fs_core.serving import disposition_for, response_type, send_stream
 
-from .client import copy_transfer_config, make_client, require_absent, transfer_config
+from . import uploads
+from .client import copy_transfer_config, make_client, require_absent
 from .errors import SERVICE_ERRORS, error_code, translate, translated
-from .readers import Prepended, RangedReader, full_reads, remaining
+from .readers import RangedReader, full_reads, remaining
 from .settings import MAX_PRESIGN_EXPIRES, S3Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -102,7 +103,6 @@ class S3Backend(BaseBackend):
         self._create_client: Any = None
         self._bucket_ready = False
         self._atomic: bool | None = self.settings.atomic_create
-        self._transfer = transfer_config(self.settings)
         # Destination keys of multipart copies running without CopySourceIfMatch (see _copy).
         self._lenient_copies: set[str] = set()
         self._multipart_if_match = True
@@ -354,33 +354,30 @@ class S3Backend(BaseBackend):
         stream = streams.as_stream(file_or_wfs)
         threshold = self.settings.multipart_threshold
         size = remaining(stream)
-        body: Any = None
-        if size is not None and size < threshold and stream.tell() == 0:
-            body = stream
-        elif size is None or size < threshold:
-            # Size unknown, or a small stream that does not start at offset 0: botocore
-            # rewinds the body of a retried PutObject to 0, so it gets the bytes instead.
-            stream = full_reads(stream)
-            head = stream.read(threshold)
-            if len(head) < threshold:
-                body = head
-            else:
-                stream = Prepended(head, stream)
-            del head  # the transfer manager frees each part it sent: hold no reference here
         key = self._key(filename)
+        condition = {"IfNoneMatch": "*"} if conditional else {}
         try:
-            if body is not None:
-                condition = {"IfNoneMatch": "*"} if conditional else {}
+            if size is not None and size < threshold:
+                # A small stream not at offset 0 is read first: botocore rewinds the body of a
+                # retried PutObject to 0.
+                body = stream if stream.tell() == 0 else full_reads(stream).read()
                 client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
-            else:
-                uploader = client
-                if conditional:
-                    # Fail fast: the service would refuse only at the end, once every part
-                    # is sent. The conditional CompleteMultipartUpload stays the real guard.
-                    if self.exists(filename):
-                        raise FileExists(filename)
-                    uploader = self._creator()
-                uploader.upload_fileobj(stream, self.bucket, key, ExtraArgs=extra, Config=self._transfer)
+                return filename
+            plan = uploads.plan(size, self.settings.multipart_chunksize, self.settings.max_concurrency)
+            if size is None:  # the first part tells whether the file reaches the threshold
+                plan = uploads.Plan(max(plan.part_size, threshold), plan.concurrency)
+            pool = uploads.BufferPool(plan)
+            first = pool.take()
+            length = uploads.read_full(stream, first)
+            if length < threshold:
+                body = uploads.body(first, length)
+                client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
+                return filename
+            if conditional and self.exists(filename):
+                # Fail fast: the service would refuse only at the end, once every part is
+                # sent. The conditional CompleteMultipartUpload stays the real guard.
+                raise FileExists(filename)
+            self._multipart(client, key, extra, stream, pool, (first, length), conditional)
         except SERVICE_ERRORS as exc:
             if token and self._created_by(key, token):
                 # The service stored it, its answer was lost, and botocore's retry was refused
@@ -390,6 +387,43 @@ class S3Backend(BaseBackend):
                 raise FileExists(filename) from None
             raise translate(exc, self.settings, "save", filename) from exc
         return filename
+
+    def _multipart(
+        self,
+        client: Any,
+        key: str,
+        extra: dict[str, Any],
+        stream: Any,
+        pool: uploads.BufferPool,
+        first: tuple[bytearray, int],
+        conditional: bool,
+    ) -> None:
+        """A multipart upload of ``first`` and the rest of ``stream`` (see
+        :mod:`fs_s3.uploads`), completed with ``If-None-Match: *`` if ``conditional``; aborted
+        on any failure, the stream's included."""
+        upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key, **extra)["UploadId"]
+
+        def upload_part(number: int, data: bytes | bytearray) -> str:
+            answer = client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            )
+            return str(answer["ETag"])
+
+        try:
+            try:
+                parts = uploads.upload_parts(stream, pool, upload_part, first)
+            except uploads.TooManyParts as exc:
+                raise BackendError(str(exc), exc) from exc
+            completer = self._creator() if conditional else client
+            completer.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            try:
+                client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except SERVICE_ERRORS:  # the upload is a leftover: flask fs clean removes it
+                pass
+            raise
 
     def _created_by(self, key: str, token: str) -> bool:
         """Whether the object at ``key`` was made by the create-only save of ``token``."""
