@@ -5,9 +5,10 @@ storages, each under the key prefix ``<storage name>/``. Nothing contacts the se
 the first operation: the client is built then, and the bucket created if it is missing
 (``CREATE_BUCKET``, on by default, with the region's ``LocationConstraint``).
 
-* Saves stream through boto3's transfer manager: one PUT below ``MULTIPART_THRESHOLD``, a
-  multipart upload above it, holding about ``MULTIPART_CHUNKSIZE x (MAX_CONCURRENCY + 1)``
-  bytes whatever the file size. A failed multipart upload is aborted, so nothing appears.
+* Saves stream: one PUT below ``MULTIPART_THRESHOLD``, a multipart upload above it
+  (:mod:`fs_s3.uploads`), holding at most ``MULTIPART_CHUNKSIZE x (MAX_CONCURRENCY + 1)``
+  bytes of reused buffers whatever the file size. A failed multipart upload is aborted, so
+  nothing appears.
 * Create-only saves send ``If-None-Match: *`` where the service honours it (AWS, moto): of
   concurrent creators exactly one wins and the backend declares ``ATOMIC_CREATE``. Whether it
   does is asked once, on first use, with a probe object (``ATOMIC_CREATE`` in the config skips
@@ -334,9 +335,10 @@ class S3Backend(BaseBackend):
         """Upload from the stream's current position, with its Content-Type (given, else
         guessed from the name) and the storage's SSE and ACL.
 
-        Below ``MULTIPART_THRESHOLD`` (known from a seekable stream, or found by reading that
-        much) the file goes in one ``PutObject``; above it, through boto3's transfer manager
-        (whose parts are read from the stream's position, so retries resend the right bytes).
+        Below ``MULTIPART_THRESHOLD`` (known from a seekable stream, or found by reading the
+        first part) the file goes in one ``PutObject``; above it, as a multipart upload of
+        parts read into reused buffers (:mod:`fs_s3.uploads`), which a retry resends as they
+        are.
         """
         extra: dict[str, Any] = {
             "ContentType": content_type_for(filename, content_type),
