@@ -154,4 +154,3 @@ def test_a_plugin_registered_after_saves_sees_the_next_save(fs_make_app, fs_regi
         files.save(io.BytesIO(b"two"), "two.txt")
         assert ("check_target", "two.txt", False) in late.calls
         assert ("prepare_upload", "two.txt") in late.calls
-
