@@ -540,7 +540,9 @@ class LocalBackend(BaseBackend):
         a file that cannot be kept; for a small one the write costs less than the check (the
         final ``link`` refuses a taken name all the same)."""
         start = source.tell()
-        with source.getbuffer() as buffer, buffer[start:] as data:
+        # getvalue(), not getbuffer(): the bytes the stream holds, without a copy, also where it
+        # shares them with the bytes it was made from (a buffer export would copy them first).
+        with memoryview(source.getvalue()) as held, held[start:] as data:
             tmp = self._create_temporary(rel, filename, exclusive=not overwrite and len(data) >= _SMALL)
             try:
                 if data:
