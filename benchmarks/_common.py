@@ -7,7 +7,11 @@ Timings are medians; the machine may be shared, so read ratios, not absolute fig
 
 from __future__ import annotations
 
+import collections
+import cProfile
 import io
+import os
+import pstats
 import statistics
 import sys
 import time
@@ -166,6 +170,61 @@ def rss_row(where: str, what: str, size_mib: int, peaks: dict[str, int]) -> list
     row.append((peaks["serve"] - peaks["baseline"]) / 1024)
     print(f"  rss {what} {size_mib} MiB: {row[-1]:.1f} MiB growth", file=sys.stderr, flush=True)
     return row
+
+
+#: Where benchmarks write what goes beside their tables (profiles): ``benchmarks/out/<name>/``.
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
+
+
+def out_dir(name: str) -> str:
+    """The output folder of benchmark ``name`` (made if missing)."""
+    path = os.path.join(OUT, name)
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def profile_summary(fn: Callable[[], object], calls: int, path: str, title: str) -> None:
+    """Write to ``path`` a profile of ``fn`` (which makes ``calls`` operations): first the
+    Python bytecodes executed per operation in each function, counted with ``sys.settrace``
+    (exact, whatever the machine's load: the figures to compare before and after a change),
+    then cProfile's summary of a second run (times, so only indicative on a busy machine)."""
+    counts: collections.Counter[str] = collections.Counter()
+    entered: collections.Counter[str] = collections.Counter()
+
+    def where(code: Any) -> str:
+        name = code.co_filename
+        for marker in ("/src/", "site-packages/", "/lib/python"):
+            if marker in name:
+                name = name.split(marker, 1)[1]
+                break
+        return f"{name}:{code.co_firstlineno}({code.co_name})"
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        frame.f_trace_opcodes = True
+        if event == "call":
+            entered[where(frame.f_code)] += 1
+        elif event == "opcode":
+            counts[where(frame.f_code)] += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        fn()
+    finally:
+        sys.settrace(None)
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    with open(path, "w") as out:
+        total = sum(counts.values())
+        out.write(f"{title}\n\nPython bytecodes per operation: {total / calls:,.0f}; Python calls per ")
+        out.write(f"operation: {sum(entered.values()) / calls:,.1f}\n\n")
+        out.write("bytecodes/op  calls/op  function\n")
+        for key, count in counts.most_common(60):
+            out.write(f"{count / calls:12.1f}  {entered[key] / calls:8.2f}  {key}\n")
+        out.write("\n\ncProfile of a second run (times are the machine's of the moment)\n\n")
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(40)
+    print(f"  profile: {path}", file=sys.stderr)
 
 
 def table(title: str, header: list[str], rows: list[list[object]]) -> None:

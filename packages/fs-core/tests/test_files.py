@@ -79,3 +79,18 @@ def test_content_type_for_uploads():
     assert content_type_for("photo.jpg", "text/html") == "image/jpeg"
     assert content_type_for("blob", "text/html") == "application/octet-stream"
     assert content_type_for("page.html", "text/html") == "text/html"
+
+
+def test_mime_answers_as_guess_type_for_every_kind_of_name():
+    """mime() decides from the last extension where that alone decides (cached), else asks
+    guess_type with the whole name: the answers must be guess_type's."""
+    from fs_core import files
+
+    table = files._MIMETYPES
+    extensions = {*table.types_map[True], *table.types_map[False], *table.suffix_map, *table.encodings_map}
+    names = ["a", ".bashrc", "dir.d/file", "a.", "a..", "...", "x/.hidden.txt", "data:text/plain,x"]
+    for ext in extensions:
+        for spelled in (ext, ext.upper(), ext.title()):
+            names += [f"a{spelled}", f"a.tar{spelled}", f"dir/a.svg{spelled}", f"..a{spelled}"]
+    for name in names:
+        assert fs.files.mime(name) == table.guess_type(name, strict=False)[0], name

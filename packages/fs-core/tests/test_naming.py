@@ -134,3 +134,25 @@ def test_hashed_name_layout():
         hashed_name(digest, "x", depth=8, width=2)
     with pytest.raises(InvalidFilename):
         hashed_name("../../etc", "x")
+
+
+def test_check_chars_refuses_exactly_controls_surrogates_and_bidi_characters():
+    """One scan (a regular expression) in place of a category per character: the same
+    characters are refused, over the whole of Unicode."""
+    import unicodedata
+
+    from fs_core.naming import _FORBIDDEN_CHARS, check_chars
+
+    refused = []
+    for code in range(0x110000):
+        char = chr(code)
+        try:
+            check_chars(f"a{char}b")
+        except InvalidFilename:
+            refused.append(code)
+    expected = [
+        code
+        for code in range(0x110000)
+        if unicodedata.category(chr(code)) in ("Cc", "Cs") or chr(code) in _FORBIDDEN_CHARS
+    ]
+    assert refused == expected

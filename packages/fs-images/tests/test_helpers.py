@@ -200,3 +200,24 @@ def test_helpers_never_hand_back_the_gps_position(img, helper):
 def test_helpers_refuse_non_images(img):
     with pytest.raises(InvalidImage):
         fs_images.make_thumbnail(io.BytesIO(b"<html><script>alert(1)</script>"), 10)
+
+
+def test_png_strategy_fits_the_content():
+    """PNG outputs of photographs are deflated with Z_RLE (as small, far faster); text and flat
+    graphics keep zlib's default strategy (Z_RLE made them several times larger). Both decode
+    to the same pixels."""
+    from fs_images.processing import Z_DEFAULT_STRATEGY, Z_RLE, encode, png_strategy
+
+    noise = Image.merge("RGB", [Image.effect_noise((512, 512), 40 + 10 * i) for i in range(3)])
+    photo = Image.blend(Image.linear_gradient("L").resize((512, 512)).convert("RGB"), noise, 0.5)
+    text = Image.new("RGB", (512, 512), "white")
+    draw = ImageDraw.Draw(text)
+    for y in range(0, 512, 12):
+        draw.text((2, y), "def f(x): return x * 2  # code on a screen", fill=(20, 20, 20))
+    assert png_strategy(photo) == Z_RLE
+    assert png_strategy(text) == Z_DEFAULT_STRATEGY
+    assert png_strategy(photo.resize((64, 64))) == Z_DEFAULT_STRATEGY  # small: not worth a sample
+    for image in (photo, text):
+        data = encode([image], "PNG")
+        with Image.open(io.BytesIO(data)) as back:
+            assert back.tobytes() == image.tobytes()

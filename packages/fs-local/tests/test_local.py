@@ -444,3 +444,22 @@ def test_path_through_storage(tmp_path):
         assert files.path("a/b.txt") == str(tmp_path / "files" / "a" / "b.txt")
         with pytest.raises(fs.InvalidFilename):
             files.path("../../etc/passwd")
+
+
+def test_an_upload_in_memory_is_saved_from_its_position(backend):
+    """An in-memory upload is written from its buffer: from where the stream stands, which is
+    left at its end; a small create-only save over a taken name keeps the stored file."""
+    upload = io.BytesIO(b"skip:" + b"kept" * 10)
+    upload.seek(5)
+    backend.save(upload, "small.bin")
+    assert backend.read("small.bin") == b"kept" * 10
+    assert upload.tell() == 45
+    upload.write(b"!")  # the stream is usable again: no buffer export left behind
+    with pytest.raises(fs.FileExists):
+        backend.save(io.BytesIO(b"other"), "small.bin")
+    assert backend.read("small.bin") == b"kept" * 10
+    large = io.BytesIO(os.urandom(200 * 1024))
+    with pytest.raises(fs.FileExists):  # refused before writing: the name is checked first
+        backend.save(large, "small.bin")
+    assert large.tell() == 0
+    assert backend.read("small.bin") == b"kept" * 10

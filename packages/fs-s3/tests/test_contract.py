@@ -7,10 +7,22 @@ import pytest
 from fs_core.config import Config
 from fs_core.testing import BackendContract, ServiceFailureContract
 from fs_s3.backend import S3Backend
+from fs_s3.settings import S3Settings
 from fs_testservers import free_ports
 
+#: What a save may hold: the part buffers of the defaults (8 MiB x (6 + 1)), and 8 MiB more
+#: for everything else; the contract's default (32 MiB) is for one chunk or a few.
+_DEFAULTS = S3Settings(storage="x", bucket="x", key_prefix="")
+SAVE_BUDGET = _DEFAULTS.multipart_chunksize * (_DEFAULTS.max_concurrency + 1) + (8 << 20)
 
-class TestS3OnMoto(BackendContract, ServiceFailureContract):
+
+class _Budget:
+    @pytest.fixture
+    def fs_memory_budget(self) -> int:
+        return SAVE_BUDGET
+
+
+class TestS3OnMoto(_Budget, BackendContract, ServiceFailureContract):
     """moto in server mode: a bucket per storage (the default), created on first use."""
 
     @pytest.fixture
@@ -30,7 +42,7 @@ class TestS3OnMoto(BackendContract, ServiceFailureContract):
         return S3Backend("contract", config)
 
 
-class TestS3OnSwift(BackendContract):
+class TestS3OnSwift(_Budget, BackendContract):
     """OpenStack Swift's s3api: storages sharing one bucket, each under its own prefix."""
 
     @pytest.fixture

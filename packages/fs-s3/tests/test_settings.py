@@ -12,8 +12,9 @@ import fs_core
 from fs_core.config import Config
 from fs_core.errors import ConfigurationError
 from fs_s3.backend import S3Backend
-from fs_s3.client import copy_transfer_config, make_client, transfer_config
+from fs_s3.client import copy_transfer_config, make_client
 from fs_s3.settings import MiB, S3Settings
+from fs_s3.uploads import Plan, plan
 
 
 def settings(name: str = "files", **config) -> S3Settings:
@@ -139,12 +140,20 @@ def test_client_built_from_the_settings():
     assert (credentials.access_key, credentials.secret_key) == ("AK", "SK")
 
 
-def test_transfer_configs_bound_memory():
+def test_upload_plans_bound_memory():
     s = settings(multipart_chunksize="8MiB", max_concurrency=3)
-    upload = transfer_config(s)
-    assert upload.multipart_chunksize == 8 * MiB
-    assert upload.max_request_concurrency == 3
-    assert upload.max_in_memory_upload_chunks == 3
+    budget = 8 * MiB * 4
+    for size in (None, 9 * MiB, 20 * MiB, 10 * 1024**3, 200 * 1024**3, 5 * 1024**4):
+        upload = plan(size, s.multipart_chunksize, s.max_concurrency)
+        # (parts over half the budget, for files over 10,000 x 16 MiB, hold two parts)
+        assert upload.memory <= max(budget, 2 * upload.part_size), (size, upload)
+        assert upload.part_size >= 8 * MiB
+        if size is not None:
+            assert -(-size // upload.part_size) <= 10_000, (size, upload)  # S3's part limit
+    assert plan(9 * MiB, 8 * MiB, 3).concurrency == 2  # two parts: no third thread
+    assert plan(1024**3, 8 * MiB, 3) == Plan(8 * MiB, 3)
+    big = plan(200 * 1024**3, 8 * MiB, 3)  # 200 GiB: parts over 8 MiB, fewer of them at a time
+    assert big == Plan(21 * MiB, 1)
     huge = copy_transfer_config(s, 10 * 1024**4)  # 10 TiB needs parts over 1 GiB
     assert huge.multipart_chunksize * 10_000 >= 10 * 1024**4
 

@@ -20,6 +20,7 @@ to presigned URLs that backends make):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -128,6 +129,12 @@ def parse_content_type(value: object) -> str | None:
     """
     if not isinstance(value, str) or not value or len(value) > _MAX_LENGTH:
         return None
+    return _parsed_content_type(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_content_type(value: str) -> str | None:
+    """:func:`parse_content_type` of a string (the same few types come on every request)."""
     match = _MEDIA_TYPE.fullmatch(value)
     if match is None:
         return None
@@ -150,13 +157,19 @@ def content_type_for(filename: str, declared: str | None = None) -> str:
     A declared type a browser would run (``text/html`` for ``photo.jpg``) is not trusted
     over the name's either.
     """
-    guessed = parse_content_type(mime(filename)) or "application/octet-stream"
+    guessed = _stored_type(mime(filename))
     value = parse_content_type(declared)
     if value is None or value in GENERIC_TYPES:
         return guessed
     if is_active_content(value) and value != guessed:
         return guessed
     return value
+
+
+@functools.lru_cache(maxsize=256)
+def _stored_type(guessed: str | None) -> str:
+    """A type guessed from a name, as stored (every save asks)."""
+    return parse_content_type(guessed) or "application/octet-stream"
 
 
 def _type_set(value: Any, key: str) -> frozenset[str]:
@@ -216,8 +229,20 @@ def content_security_policy(config: Mapping[str, Any]) -> str | None:
     if set (``False``, ``None``, ``''`` or a false word from the environment such as
     ``'false'`` for none), else :data:`DEFAULT_CONTENT_SECURITY_POLICY`."""
     value = config.get("content_security_policy", DEFAULT_CONTENT_SECURITY_POLICY)
+    try:
+        return _cached_policy(value)
+    except TypeError:  # unhashable, so no string: refused by _policy
+        return _policy(value)
+
+
+def _policy(value: Any) -> str | None:
+    """:func:`content_security_policy` of a ``CONTENT_SECURITY_POLICY`` value."""
     if value is None or value is False or (isinstance(value, str) and value.strip().lower() in _NO_POLICY):
         return None
-    if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+    if not isinstance(value, str) or "\r" in value or "\n" in value or "\0" in value:
         raise ConfigurationError(f"CONTENT_SECURITY_POLICY must be one header value, not {value!r}")
     return value
+
+
+# (Asked on every response.)
+_cached_policy = functools.lru_cache(maxsize=64)(_policy)

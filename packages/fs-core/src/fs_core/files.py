@@ -10,6 +10,7 @@ the formats people store today (``pdf``, ``odt``, ``webp``, ``avif``…). ``DEFA
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import os
 from collections.abc import Iterable
@@ -107,8 +108,17 @@ NONE = DisallowAll()
 
 def extension(filename: str) -> str:
     """The lowercased last extension, without the dot (``'a.TAR.GZ'`` gives ``'gz'``)."""
-    ext = os.path.splitext(filename)[1]
-    return ext[1:].lower() if ext else ""
+    return _last_extension(filename)[1:].lower()
+
+
+def _last_extension(filename: str) -> str:
+    """``os.path.splitext(filename)[1]`` for a ``/``-separated name (``'.bashrc'`` has none),
+    without its cost: every save asks several times."""
+    dot = filename.rfind(".")
+    start = filename.rfind("/") + 1
+    if dot > start and (filename[start] != "." or filename[start:dot].strip(".")):
+        return filename[dot:]
+    return ""
 
 
 def lower_extension(filename: str) -> str:
@@ -145,4 +155,18 @@ for _type, _ext in (
 
 def mime(filename: str, default: str | None = None) -> str | None:
     """The MIME type guessed from the name, or ``default``; the same on every machine."""
-    return _MIMETYPES.guess_type(filename, strict=False)[0] or default
+    ext = _last_extension(filename)
+    if ":" in filename or ext in _NOT_BY_LAST_EXTENSION or ext.lower() in _NOT_BY_LAST_EXTENSION:
+        return _MIMETYPES.guess_type(filename, strict=False)[0] or default
+    return _mime_of_extension(ext) or default
+
+
+# Where the last extension alone does not decide the type (``.tgz``, ``.gz``: see
+# mimetypes.guess_type; a ``:`` may start a URL scheme), the name goes to guess_type whole.
+_NOT_BY_LAST_EXTENSION = frozenset(_MIMETYPES.suffix_map) | frozenset(_MIMETYPES.encodings_map)
+
+
+@functools.lru_cache(maxsize=512)
+def _mime_of_extension(ext: str) -> str | None:
+    """What guess_type answers for a name whose last extension is ``ext`` (every save asks)."""
+    return _MIMETYPES.guess_type(f"x{ext}", strict=False)[0]

@@ -40,14 +40,17 @@ PREVIOUS_PREFIX = ".fs-previous-"
 # Line and paragraph separators and the bidirectional overrides that make "gpj.exe" look
 # like "exe.jpg" are refused with the C0/C1 controls.
 _FORBIDDEN_CHARS = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# What check_chars refuses, in one scan: the C0 and C1 controls (category Cc), the surrogates
+# (Cs) and the characters above.
+_REFUSED_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff" + "".join(sorted(_FORBIDDEN_CHARS)) + "]")
 
 
 def check_chars(name: str) -> None:
     """:class:`InvalidFilename` if ``name`` holds a control, line-separator or bidi character,
     or a lone surrogate (what Python makes of bytes that are not UTF-8: no backend, header or
     URL can carry it)."""
-    if name.isascii() and name.isprintable():  # the usual name: none of those can be in it
-        return
+    if (name.isascii() and name.isprintable()) or _REFUSED_CHAR.search(name) is None:
+        return  # (printable ASCII has no control character: the common case, without a regex)
     for char in name:
         category = unicodedata.category(char)
         if category == "Cs":
@@ -70,7 +73,8 @@ def validate_name(name: object, *, what: str = "File name") -> str:
         raise InvalidFilename(f"{what} must be a string, not {type(name).__name__}")
     if not name:
         raise InvalidFilename(f"{what} is required")
-    name = unicodedata.normalize("NFC", name)
+    if not name.isascii():  # (ASCII is NFC already)
+        name = unicodedata.normalize("NFC", name)
     check_chars(name)
     if "\\" in name:
         raise InvalidFilename(f"{what} {name!r} contains a backslash; use '/' between folders")

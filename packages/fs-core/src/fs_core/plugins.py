@@ -29,6 +29,7 @@ import pluggy
 from . import builtin, hookspecs
 from .backend import BaseBackend
 from .errors import ConfigurationError, PluginError
+from .hookcalls import HookCalls, PluginManager
 from .legacy import adapt
 
 __all__ = ["KNOWN_BACKEND_PACKAGES", "LEGACY_GROUP", "PluginInfo", "Plugins"]
@@ -94,8 +95,11 @@ class Plugins:
         objects registered beside the installed ones, before any hook is called."""
         self.enabled = _as_list(enabled, "FS_PLUGINS")
         self.blocked = set(_as_list(blocked, "FS_BLOCKED_PLUGINS") or ())
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm = PluginManager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
+        #: The hooks' callers for the hot path: ``calls.get('after_save')`` is ``None`` when no
+        #: plugin implements it (see :mod:`fs_core.hookcalls`).
+        self.calls = HookCalls(self.pm)
         self.infos: dict[str, PluginInfo] = {}
         self._backends: dict[str, _BackendEntry] = {}
         self._load(list(extra))

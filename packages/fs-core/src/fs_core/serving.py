@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from werkzeug.http import is_resource_modified, parse_range_header
+from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import wrap_file
 
@@ -253,9 +254,12 @@ def finish_response(
     """Apply the core's serving rules to a backend's response, for a storage with ``config``."""
     if 300 <= rv.status_code < 400 and rv.location:
         return rv  # the service answers: the backend asked it for these rules (disposition_for)
-    mimetype = response_type(filename, rv.headers.get("Content-Type"))
-    if rv.status_code != 304 or "Content-Type" in rv.headers:
-        rv.mimetype = mimetype
+    sent = rv.headers.get("Content-Type")
+    mimetype = response_type(filename, sent)
+    if rv.status_code != 304 or sent is not None:
+        value = get_content_type(mimetype, "utf-8")  # what rv.mimetype = mimetype sets
+        if sent != value:
+            rv.headers["Content-Type"] = value
     rv.headers["Content-Disposition"] = disposition_for(
         filename, mimetype, config, as_attachment=as_attachment, download_name=download_name
     )

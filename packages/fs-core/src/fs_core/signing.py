@@ -70,6 +70,8 @@ def verify(app: Flask, storage: str, filename: str, args: Mapping[str, str]) -> 
     Never raises: arguments a client made up (``expires=²``), or an app without
     ``SECRET_KEY`` (which cannot have signed anything), are simply not a valid signature.
     """
+    if not args or "signature" not in args:
+        return False  # (most requests)
     getlist = getattr(args, "getlist", None)
     if getlist is not None and any(len(getlist(key)) > 1 for key in _SIGNED_ARGS):
         return False  # one grant, one URL: no second value for a signed argument

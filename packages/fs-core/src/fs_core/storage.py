@@ -113,8 +113,12 @@ class Storage:
 
     def _bound(self) -> BoundStorage:
         """What this storage is bound to in the current app: resolved once per call."""
-        app = self._app()
+        app = current_app._get_current_object() if has_app_context() else self._app()  # type: ignore[attr-defined]
         state: FSState | None = app.extensions.get(EXTENSION)
+        if state is not None:  # the common case first, without a call
+            bound = state.bound.get(self.name)
+            if bound is not None and bound.storage is self:
+                return bound
         if state is None:
             raise NotConfigured(
                 f"Storage {self.name!r} is not configured for app {app.name!r}: pass it to "

@@ -38,9 +38,14 @@ CHUNK_SIZE = 1 << 20
 SPOOL_SIZE = 8 << 20
 
 
+_BINARY_FILES = frozenset({io.BytesIO, io.BufferedReader, io.BufferedRandom, io.FileIO})
+
+
 def as_stream(content: Any, encoding: str = "utf8") -> BinaryIO:
     """A binary readable for anything a user may save: a werkzeug ``FileStorage``, a file
     object (read from its current position), ``bytes`` or ``str``."""
+    if type(content) in _BINARY_FILES:  # the common case, before the checks below (an ABC's)
+        return content  # type: ignore[no-any-return]
     if isinstance(content, str):
         return io.BytesIO(content.encode(encoding))
     if isinstance(content, (bytes, bytearray, memoryview)):

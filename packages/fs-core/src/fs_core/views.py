@@ -20,6 +20,7 @@ from .content_types import DEFAULT_CONTENT_SECURITY_POLICY, content_security_pol
 from .errors import FileNotFound, InvalidFilename
 from .serving import finish_response, normalize_range
 from .state import BoundStorage, get_state
+from .writes import _overrides
 
 __all__ = ["bp", "get_file", "serve"]
 
@@ -35,9 +36,15 @@ def serve(
         name = naming.validate_name(filename)
     except InvalidFilename:
         abort(404)
+    return _serve(bound, name, as_attachment=as_attachment, download_name=download_name)
+
+
+def _serve(bound: BoundStorage, name: str, *, as_attachment: bool, download_name: str | None) -> Response:
+    """:func:`serve` of a validated name."""
     if download_name is not None:
         naming.check_chars(download_name)  # it becomes a header value, or part of a URL
-    signals.before_display.send(bound.storage, filename=name)
+    if signals.before_display.receivers:
+        signals.before_display.send(bound.storage, filename=name)
     # werkzeug refuses with 416 what RFC 9110 says to ignore: what cannot be parsed, another
     # unit, several ranges (what depends on the size is the backend's, see send_stream).
     environ = normalize_range(request.environ)
@@ -48,8 +55,9 @@ def serve(
     except (FileNotFound, InvalidFilename):  # a name this backend cannot store
         abort(404)
     config = bound.config
+    app = bound.app
     return finish_response(
-        bound.app.make_response(rv),
+        rv if isinstance(rv, app.response_class) else app.make_response(rv),
         name,
         config,
         as_attachment=as_attachment,
@@ -89,11 +97,11 @@ def get_file(fs: str, filename: str) -> Response:
     signed = signing.verify(current_app, bound.name, filename, args)
     if config.get_bool("private") and not signed:
         abort(403)
+    as_attachment = signed and args.get("download") == "1"
+    download_name = args.get("name") if signed else None
     try:  # through the Storage, whose serve() an application may override
-        return bound.storage.serve(
-            filename,
-            as_attachment=signed and args.get("download") == "1",
-            download_name=args.get("name") if signed else None,
-        )
+        if _overrides(type(bound.storage), "serve"):
+            return bound.storage.serve(filename, as_attachment=as_attachment, download_name=download_name)
+        return _serve(bound, filename, as_attachment=as_attachment, download_name=download_name)
     except FileNotFound:
         abort(404)

@@ -27,14 +27,14 @@ policy of step 3 still applies to a processor's ``save`` (a processor writes its
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from . import naming, signals, streams
+from . import builtin, naming, signals, streams
 from .backend import ATOMIC_CREATE
 from .config import Config
 from .content_types import content_type_for
@@ -68,24 +68,41 @@ CONFLICT_MODES = ("error", "overwrite", "rename")
 _processing: ContextVar[bool] = ContextVar("fs_core_processing", default=False)
 
 
-@contextlib.contextmanager
-def _processors_running() -> Iterator[None]:
-    token = _processing.set(True)
-    try:
-        yield
-    finally:
-        _processing.reset(token)
+class _processors_running:
+    """``with _processors_running():`` marks what runs inside as a processor's own work."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self) -> None:
+        self._token = _processing.set(True)
+
+    def __exit__(self, *exc: object) -> None:
+        _processing.reset(self._token)
 
 
 # -- policy ---------------------------------------------------------------------------------
 
 
 def _ext_set(value: Any) -> Any:
+    """The extensions ``value`` names (``ALLOW``, ``DENY``, a storage's ``extensions``), as a
+    set or one of the preset objects; parsed once per distinct value, since every save asks."""
+    if isinstance(value, list):
+        value = tuple(value)
+    elif isinstance(value, set):
+        value = frozenset(value)
+    try:
+        return _parsed_ext_set(value)
+    except TypeError:  # an unhashable preset: used as it is
+        return value
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_ext_set(value: Any) -> Any:
     if value is None:
         return frozenset()
     if isinstance(value, str):
         return frozenset(v.strip().lower().lstrip(".") for v in value.split(",") if v.strip())
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (tuple, frozenset)):
         return frozenset(str(v).lower().lstrip(".") for v in value)
     return value  # ALL, NONE, AllExcept…
 
@@ -100,6 +117,11 @@ def extension_allowed(bound: BoundStorage, ext: str) -> bool:
     ext = ext.lower().lstrip(".")
     if denied(bound.config, ext):
         return False
+    return _listed(bound, ext)
+
+
+def _listed(bound: BoundStorage, ext: str) -> bool:
+    """Whether ``ext`` is in the storage's extensions or ``ALLOW``."""
     return ext in _ext_set(bound.storage.extensions) or ext in _ext_set(bound.config.get("allow"))
 
 
@@ -109,12 +131,20 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     if denied(bound.config, ext):
         raise UnauthorizedFileType(f"{kind} are denied in storage {bound.name!r} (DENY)")
     start = streams.position(file)
-    overridden = type(bound.storage).file_allowed is not _storage_file_allowed(bound)
+    cls = type(bound.storage)
+    overridden = _overrides(cls, "file_allowed")
     if overridden:  # a subclass's policy (Flask-FS's API), which may ask the plugins itself
         if bound.storage.file_allowed(file, basename):
             return
-    elif bound.hook.file_allowed(storage=bound.storage, file=file, filename=basename):
-        return  # (what the default Storage.file_allowed does, DENY checked above)
+    elif bound.plugins.calls.sole("file_allowed") is builtin.file_allowed and not _overrides(
+        cls, "extension_allowed"
+    ):
+        if _listed(bound, ext):  # the core's policy alone, as its hook would answer
+            return
+    else:  # what the default Storage.file_allowed does, DENY checked above
+        allowed = bound.plugins.calls.get("file_allowed")
+        if allowed is not None and allowed(storage=bound.storage, file=file, filename=basename):
+            return
     refused_by = None if overridden else bound.plugins.refusing_plugin(bound.storage, file, basename, start)
     if refused_by is None:
         raise UnauthorizedFileType(f"{kind} are not allowed in storage {bound.name!r}")
@@ -123,12 +153,14 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     )
 
 
-def _storage_file_allowed(bound: BoundStorage) -> Any:
-    """``Storage.file_allowed`` as fs-core defines it (found through the class's order)."""
-    for klass in reversed(type(bound.storage).__mro__):
-        if "file_allowed" in vars(klass):
-            return vars(klass)["file_allowed"]
-    return None
+@functools.lru_cache(maxsize=256)
+def _overrides(cls: type, method: str) -> bool:
+    """Whether the storage class ``cls`` overrides ``method`` as fs-core's ``Storage`` defines
+    it (the first definition in the class's order)."""
+    for klass in reversed(cls.__mro__):
+        if method in vars(klass):
+            return getattr(cls, method) is not vars(klass)[method]
+    return False
 
 
 def conflict_mode(bound: BoundStorage, overwrite: bool | None) -> str:
@@ -203,16 +235,17 @@ def save(
     if not filename:
         raise InvalidFilename("filename is required")
     filename = naming.validate_name(filename)
-    basename = naming.split_parent(filename)[1]
+    basename = filename.rpartition("/")[2]
     stream = _limited(file_or_wfs, config)  # before any policy plugin reads the upload
     _check_policy(bound, file_or_wfs, basename)
-    folder = "/".join(p for p in (_folder(bound.storage.upload_to), _folder(prefix)) if p)
+    upload_to = bound.storage.upload_to
+    folder = "/".join(p for p in (_folder(upload_to), _folder(prefix)) if p) if upload_to or prefix else ""
     if config.get("naming") == "hash":  # never replaces: the same name is the same content
-        with _prepared(bound, naming.join_name(folder, basename), stream) as prepared:
+        with _prepared(bound, _joined(folder, basename), stream) as prepared:
             name, stored = _save_hashed(bound, prepared, folder, basename, declared)
         _after_store(bound, name, processors=stored)
         return name
-    name = naming.join_name(folder, filename)
+    name = _joined(folder, filename)
     mode = conflict_mode(bound, overwrite)
     content_type = content_type_for(name, declared)
     with _prepared(bound, name, stream) as prepared:
@@ -222,6 +255,18 @@ def save(
             replace=mode == "overwrite",
             store=lambda: _store(bound, prepared, name, mode, content_type),
         )
+
+
+def _joined(folder: str, name: str) -> str:
+    """``folder/name`` from a validated folder and a validated name: what is left to check
+    of the whole is its length (NFC and every segment were checked, and ``/`` composes with
+    nothing)."""
+    if not folder:
+        return name
+    joined = f"{folder}/{name}"
+    if len(joined.encode("utf-8")) > naming.MAX_NAME_BYTES:
+        raise InvalidFilename(f"File name is longer than {naming.MAX_NAME_BYTES} bytes")
+    return joined
 
 
 def write(bound: BoundStorage, filename: str, content: Any, overwrite: bool = False) -> str:
@@ -237,23 +282,33 @@ def write(bound: BoundStorage, filename: str, content: Any, overwrite: bool = Fa
         )
 
 
-@contextlib.contextmanager
-def _prepared(bound: BoundStorage, name: str, stream: Any) -> Iterator[Any]:
-    """``stream``, or what a plugin's ``prepare_upload`` returns instead (closed after)."""
-    if _processing.get():
-        yield stream
-        return
-    replacement = bound.hook.prepare_upload(storage=bound.storage, filename=name, file=stream)
-    if replacement is None:
-        yield stream
-        return
-    with contextlib.closing(replacement):
-        yield replacement
+class _prepared:
+    """``with _prepared(bound, name, stream) as s``: ``stream``, or what a plugin's
+    ``prepare_upload`` returns instead (closed after). (A class: it runs on every save.)"""
+
+    __slots__ = ("_replacement", "_stream")
+
+    def __init__(self, bound: BoundStorage, name: str, stream: Any) -> None:
+        self._stream = stream
+        self._replacement = None
+        if not _processing.get():
+            prepare = bound.plugins.calls.get("prepare_upload")
+            if prepare is not None:
+                self._replacement = prepare(storage=bound.storage, filename=name, file=stream)
+
+    def __enter__(self) -> Any:
+        return self._stream if self._replacement is None else self._replacement
+
+    def __exit__(self, *exc: object) -> None:
+        if self._replacement is not None:
+            self._replacement.close()
 
 
 def _check_target(bound: BoundStorage, name: str, replace: bool) -> None:
     if not _processing.get():
-        bound.hook.check_target(storage=bound.storage, filename=name, replace=replace)
+        check = bound.plugins.calls.get("check_target")
+        if check is not None:
+            check(storage=bound.storage, filename=name, replace=replace)
 
 
 def _store(bound: BoundStorage, stream: Any, name: str, mode: str, content_type: str) -> str:
@@ -340,7 +395,8 @@ def _set_aside(bound: BoundStorage, name: str) -> str | None:
     (``will_process``); ``None`` if nothing needs keeping."""
     if _processing.get():
         return None
-    if not any(bound.hook.will_process(storage=bound.storage, filename=name)):
+    will_process = bound.plugins.calls.get("will_process")
+    if will_process is None or not any(will_process(storage=bound.storage, filename=name)):
         return None
     # Same folder (a rename within one directory on local disks); a short name, since the
     # file's own name may already be as long as a segment can be.
@@ -378,10 +434,11 @@ def _after_store(
 ) -> None:
     """Run the post-save processors on a stored file; on failure, put back the file it
     replaced (``previous``, see :func:`_set_aside`) or else remove it."""
-    if processors and not _processing.get():
+    after_save = bound.plugins.calls.get("after_save") if processors and not _processing.get() else None
+    if after_save is not None:
         try:
             with _processors_running():
-                bound.hook.after_save(storage=bound.storage, filename=name)
+                after_save(storage=bound.storage, filename=name)
         except BaseException as exc:  # interrupted too (a worker timeout): undo the save
             if previous is None:
                 _remove(bound, name)
@@ -396,7 +453,8 @@ def _after_store(
             outcome = "the file it replaced was put back" if previous else "it was not kept"
             raise ProcessingError(f"Processing {name!r} failed, so {outcome}: {exc}") from exc
     _discard(bound, previous)
-    signals.file_uploaded.send(bound.storage, filename=name)
+    if signals.file_uploaded.receivers:
+        signals.file_uploaded.send(bound.storage, filename=name)
 
 
 # -- deleting, copying, moving ---------------------------------------------------------------
@@ -406,14 +464,16 @@ def delete(bound: BoundStorage, name: str) -> None:
     """:meth:`Storage.delete <fs_core.storage.Storage.delete>`: the file or folder, then
     ``after_delete`` (not for a processor's own delete) and the ``file_deleted`` signal."""
     _remove(bound, name)
-    signals.file_deleted.send(bound.storage, filename=name)
+    if signals.file_deleted.receivers:
+        signals.file_deleted.send(bound.storage, filename=name)
 
 
 def _remove(bound: BoundStorage, name: str) -> None:
     bound.backend.delete(name)
-    if not _processing.get():
+    after_delete = None if _processing.get() else bound.plugins.calls.get("after_delete")
+    if after_delete is not None:
         with _processors_running():  # what they delete in turn runs no hook
-            bound.hook.after_delete(storage=bound.storage, filename=name)
+            after_delete(storage=bound.storage, filename=name)
 
 
 def relocate(bound: BoundStorage, source: str, target: str, overwrite: bool | None, *, move: bool) -> str:
@@ -426,16 +486,20 @@ def relocate(bound: BoundStorage, source: str, target: str, overwrite: bool | No
     dest = (backend.move if move else backend.copy)(source, target, overwrite=replace) or target
     if _processing.get() or dest == source:  # a processor's own copy, or nothing moved
         return dest
+    calls = bound.plugins.calls
+    after_copy = calls.get("after_copy")
     try:
-        with _processors_running():
-            bound.hook.after_copy(storage=bound.storage, source=source, target=dest)
+        if after_copy is not None:
+            with _processors_running():
+                after_copy(storage=bound.storage, source=source, target=dest)
     except Exception as exc:
         verb = "moved" if move else "copied"
         raise ProcessingError(
             f"{source!r} was {verb} to {dest!r}, but processing it there failed ({exc}); "
             f"what was derived from {source!r} is kept"
         ) from exc
-    if move:
+    after_delete = calls.get("after_delete") if move else None
+    if after_delete is not None:
         with _processors_running():
-            bound.hook.after_delete(storage=bound.storage, filename=source)
+            after_delete(storage=bound.storage, filename=source)
     return dest

@@ -19,7 +19,8 @@ How an image goes through (:func:`decode` and :func:`render`):
    instead, and those two steps are done to it band by band in the next one.
 3. :func:`render` produces the outputs largest first; each is resampled from the smallest
    image already made that still covers it (the 1024 px thumbnail feeds the 256 px one),
-   in one LANCZOS pass with Pillow's ``reducing_gap``; from a large frame, a band of rows
+   in one LANCZOS pass after a reduction by whole factors (Pillow's ``reducing_gap``, see
+   :data:`_REDUCING_GAP`); from a large frame, a band of rows
    at a time (:func:`_resample_bands`). With ``release=True`` the decoded frames are let go
    as soon as no output still to make needs them: processing holds one decoded copy of
    the image plus bands and outputs, never two full-size copies (unless the output is
@@ -99,9 +100,12 @@ ANIMATED_FORMATS = frozenset({"GIF", "WEBP", "PNG", "AVIF"})
 DECODE_COPIES = {"WEBP": 4, "AVIF": 4}
 
 _LANCZOS = Image.Resampling.LANCZOS
-# Pillow's reducing_gap: an integer box reduction first, then LANCZOS over the last factor
-# of 3; Pillow documents the result as indistinguishable from a plain LANCZOS resize.
-_REDUCING_GAP = 3.0
+# Pillow's reducing_gap: an integer box reduction first, then LANCZOS over the last factor,
+# between 1.4 and 2.8: the quality JPEG gets from its draft decode (a reduction by 2, 4 or 8
+# in libjpeg, then LANCZOS over a last factor between 1 and 2), for the other formats. A 12 MP
+# PNG's 1024 px crop: 38 ms against 87 ms for the gap of 3 (no reduction at that factor), and
+# 47 dB PSNR against a plain LANCZOS resize (the JPEG draft path: 48.6 dB).
+_REDUCING_GAP = 1.4
 _EPS = 1e-6
 
 Box = tuple[float, float, float, float]
@@ -1079,7 +1083,10 @@ def encode(
         if first.mode not in ("L", "RGB", "CMYK"):
             frames = [_flatten(f) for f in frames]
     elif fmt == "PNG":
-        params.update(optimize=optimize) if optimize else params.update(compress_level=6)
+        if optimize:
+            params.update(optimize=True)
+        else:
+            params.update(compress_level=6, compress_type=png_strategy(first))
     elif fmt == "WEBP":
         params.update(quality=quality, method=6 if optimize else 4)
     elif fmt == "AVIF":
@@ -1104,6 +1111,33 @@ def encode(
     out = io.BytesIO()
     frames[0].save(out, fmt, **params)
     return out.getvalue()
+
+
+#: zlib's strategies (``compress_type`` of Pillow's PNG writer).
+Z_DEFAULT_STRATEGY, Z_RLE = 0, 3
+#: PNG outputs of this many pixels or more get their zlib strategy chosen on a sample.
+PNG_SAMPLED = 256 * 256
+_PNG_SAMPLE_ROWS = 32
+
+
+def png_strategy(image: Image.Image) -> int:
+    """The zlib strategy for a PNG of ``image``: ``Z_RLE`` where it compresses as well as the
+    default one, which it does for photographs, some three times faster (zlib's default
+    strategy searches for matches a photograph's noise almost never has: a 12 MP photo's
+    1024 px thumbnail took 294 ms at level 6, 86 ms with ``Z_RLE``, 0.3 % smaller). Text and
+    flat graphics keep the default (``Z_RLE`` made a screenshot of text three times larger).
+    Told apart on a band of rows from the middle, encoded both ways (a few ms)."""
+    width, height = image.size
+    if width * height < PNG_SAMPLED or image.mode not in ("L", "LA", "RGB", "RGBA", "I;16"):
+        return Z_DEFAULT_STRATEGY
+    top = max(0, height // 2 - _PNG_SAMPLE_ROWS // 2)
+    band = image.crop((0, top, width, min(height, top + _PNG_SAMPLE_ROWS)))
+    sizes = []
+    for strategy in (Z_DEFAULT_STRATEGY, Z_RLE):
+        out = io.BytesIO()
+        band.save(out, "PNG", compress_level=6, compress_type=strategy)
+        sizes.append(out.tell())
+    return Z_RLE if sizes[1] <= sizes[0] * 1.02 else Z_DEFAULT_STRATEGY
 
 
 def encode_like(

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -272,9 +273,24 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
 
 
 def settings_for(storage: Storage) -> ImageSettings | None:
-    """The image settings of ``storage`` in the current app, or ``None`` where processing is off."""
+    """The image settings of ``storage`` in the current app, or ``None`` where processing is off.
+
+    Worked out once per storage configuration (the hooks ask on every save, copy and delete):
+    like fs-core, which reads a storage's configuration when the storage is configured, this
+    reads the ``FS_IMAGES_*`` application defaults when the storage first needs them.
+    """
     config: Config = storage.config
-    if not enabled(config):
-        return None
-    app_config = current_app.config if has_app_context() else {}
-    return build(config, app_config, storage.name)
+    key = id(config)
+    known = _settings.get(key)
+    if known is not None and known[0]() is config:
+        return known[1]
+    settings = None
+    if enabled(config):
+        settings = build(config, current_app.config if has_app_context() else {}, storage.name)
+    _settings[key] = (weakref.ref(config, lambda _, key=key: _settings.pop(key, None)), settings)
+    return settings
+
+
+# The settings of each storage configuration in use, by its id (a Config is a dict: it has no
+# hash), with a weak reference to it: an entry goes when its configuration (its app) does.
+_settings: dict[int, tuple[weakref.ref[Config], ImageSettings | None]] = {}

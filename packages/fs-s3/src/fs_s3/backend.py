@@ -5,9 +5,10 @@ storages, each under the key prefix ``<storage name>/``. Nothing contacts the se
 the first operation: the client is built then, and the bucket created if it is missing
 (``CREATE_BUCKET``, on by default, with the region's ``LocationConstraint``).
 
-* Saves stream through boto3's transfer manager: one PUT below ``MULTIPART_THRESHOLD``, a
-  multipart upload above it, holding about ``MULTIPART_CHUNKSIZE x (MAX_CONCURRENCY + 1)``
-  bytes whatever the file size. A failed multipart upload is aborted, so nothing appears.
+* Saves stream: one PUT below ``MULTIPART_THRESHOLD``, a multipart upload above it
+  (:mod:`fs_s3.uploads`), holding at most ``MULTIPART_CHUNKSIZE x (MAX_CONCURRENCY + 1)``
+  bytes of reused buffers whatever the file size. A failed multipart upload is aborted, so
+  nothing appears.
 * Create-only saves send ``If-None-Match: *`` where the service honours it (AWS, moto): of
   concurrent creators exactly one wins and the backend declares ``ATOMIC_CREATE``. Whether it
   does is asked once, on first use, with a probe object (``ATOMIC_CREATE`` in the config skips
@@ -55,9 +56,10 @@ from fs_core.leftovers import Leftover, is_older
 from fs_core.listing import FileInfo
 from fs_core.serving import disposition_for, response_type, send_stream
 
-from .client import copy_transfer_config, make_client, require_absent, transfer_config
+from . import uploads
+from .client import copy_transfer_config, make_client, require_absent
 from .errors import SERVICE_ERRORS, error_code, translate, translated
-from .readers import Prepended, RangedReader, full_reads, remaining
+from .readers import RangedReader, full_reads, remaining
 from .settings import MAX_PRESIGN_EXPIRES, S3Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,7 +111,6 @@ class S3Backend(BaseBackend):
         self._create_client: Any = None
         self._bucket_ready = False
         self._atomic: bool | None = self.settings.atomic_create
-        self._transfer = transfer_config(self.settings)
         # Destination keys of multipart copies running without CopySourceIfMatch (see _copy).
         self._lenient_copies: set[str] = set()
         self._multipart_if_match = True
@@ -365,9 +366,10 @@ class S3Backend(BaseBackend):
         """Upload from the stream's current position, with its Content-Type (given, else
         guessed from the name) and the storage's SSE and ACL.
 
-        Below ``MULTIPART_THRESHOLD`` (known from a seekable stream, or found by reading that
-        much) the file goes in one ``PutObject``; above it, through boto3's transfer manager
-        (whose parts are read from the stream's position, so retries resend the right bytes).
+        Below ``MULTIPART_THRESHOLD`` (known from a seekable stream, or found by reading the
+        first part) the file goes in one ``PutObject``; above it, as a multipart upload of
+        parts read into reused buffers (:mod:`fs_s3.uploads`), which a retry resends as they
+        are.
         """
         extra: dict[str, Any] = {
             "ContentType": content_type_for(filename, content_type),
@@ -385,33 +387,30 @@ class S3Backend(BaseBackend):
         stream = streams.as_stream(file_or_wfs)
         threshold = self.settings.multipart_threshold
         size = remaining(stream)
-        body: Any = None
-        if size is not None and size < threshold and stream.tell() == 0:
-            body = stream
-        elif size is None or size < threshold:
-            # Size unknown, or a small stream that does not start at offset 0: botocore
-            # rewinds the body of a retried PutObject to 0, so it gets the bytes instead.
-            stream = full_reads(stream)
-            head = stream.read(threshold)
-            if len(head) < threshold:
-                body = head
-            else:
-                stream = Prepended(head, stream)
-            del head  # the transfer manager frees each part it sent: hold no reference here
         key = self._key(filename)
+        condition = {"IfNoneMatch": "*"} if conditional else {}
         try:
-            if body is not None:
-                condition = {"IfNoneMatch": "*"} if conditional else {}
+            if size is not None and size < threshold:
+                # A small stream not at offset 0 is read first: botocore rewinds the body of a
+                # retried PutObject to 0.
+                body = stream if stream.tell() == 0 else full_reads(stream).read()
                 client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
-            else:
-                uploader = client
-                if conditional:
-                    # Fail fast: the service would refuse only at the end, once every part
-                    # is sent. The conditional CompleteMultipartUpload stays the real guard.
-                    if self.exists(filename):
-                        raise FileExists(filename)
-                    uploader = self._creator()
-                uploader.upload_fileobj(stream, self.bucket, key, ExtraArgs=extra, Config=self._transfer)
+                return filename
+            plan = uploads.plan(size, self.settings.multipart_chunksize, self.settings.max_concurrency)
+            if size is None:  # the first part tells whether the file reaches the threshold
+                plan = uploads.Plan(max(plan.part_size, threshold), plan.concurrency)
+            pool = uploads.BufferPool(plan)
+            first = pool.take()
+            length = uploads.read_full(stream, first)
+            if length < threshold:
+                body = uploads.body(first, length)
+                client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
+                return filename
+            if conditional and self.exists(filename):
+                # Fail fast: the service would refuse only at the end, once every part is
+                # sent. The conditional CompleteMultipartUpload stays the real guard.
+                raise FileExists(filename)
+            self._multipart(client, key, extra, stream, pool, (first, length), conditional)
         except SERVICE_ERRORS as exc:
             if token and self._created_by(key, token):
                 # The service stored it, its answer was lost, and botocore's retry was refused
@@ -421,6 +420,43 @@ class S3Backend(BaseBackend):
                 raise FileExists(filename) from None
             raise translate(exc, self.settings, "save", filename) from exc
         return filename
+
+    def _multipart(
+        self,
+        client: Any,
+        key: str,
+        extra: dict[str, Any],
+        stream: Any,
+        pool: uploads.BufferPool,
+        first: tuple[bytearray, int],
+        conditional: bool,
+    ) -> None:
+        """A multipart upload of ``first`` and the rest of ``stream`` (see
+        :mod:`fs_s3.uploads`), completed with ``If-None-Match: *`` if ``conditional``; aborted
+        on any failure, the stream's included."""
+        upload_id = client.create_multipart_upload(Bucket=self.bucket, Key=key, **extra)["UploadId"]
+
+        def upload_part(number: int, data: bytes | bytearray) -> str:
+            answer = client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+            )
+            return str(answer["ETag"])
+
+        try:
+            try:
+                parts = uploads.upload_parts(stream, pool, upload_part, first)
+            except uploads.TooManyParts as exc:
+                raise BackendError(str(exc), exc) from exc
+            completer = self._creator() if conditional else client
+            completer.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            try:
+                client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except SERVICE_ERRORS:  # the upload is a leftover: flask fs clean removes it
+                pass
+            raise
 
     def _created_by(self, key: str, token: str) -> bool:
         """Whether the object at ``key`` was made by the create-only save of ``token``."""

@@ -28,7 +28,6 @@ __all__ = [
     "copy_transfer_config",
     "make_client",
     "require_absent",
-    "transfer_config",
 ]
 
 _session: boto3.session.Session | None = None
@@ -118,12 +117,6 @@ def _manager_config(settings: S3Settings, threshold: int, chunksize: int) -> Tra
     config.max_in_memory_upload_chunks = settings.max_concurrency
     config.max_in_memory_download_chunks = settings.max_concurrency
     return config
-
-
-def transfer_config(settings: S3Settings) -> TransferConfig:
-    """Uploads: multipart above ``MULTIPART_THRESHOLD``, in parts of ``MULTIPART_CHUNKSIZE``,
-    ``MAX_CONCURRENCY`` at a time. Memory held: about chunksize x (concurrency + 1)."""
-    return _manager_config(settings, settings.multipart_threshold, settings.multipart_chunksize)
 
 
 def copy_transfer_config(settings: S3Settings, size: int) -> TransferConfig:

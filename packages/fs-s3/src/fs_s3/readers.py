@@ -6,11 +6,9 @@ reads the body of one GET while it is read in order, and starts a ``Range`` GET 
 before. Later GETs carry ``If-Match`` with the object's ETag: a file replaced while it is
 being read raises an error instead of mixing two versions.
 
-:func:`full_reads` protects boto3's transfer manager from short reads: it treats a read that
-returns fewer bytes than asked as the end of a non-seekable stream (a part that is too small,
-or the rest read into memory at once). :func:`remaining` and :class:`Prepended` let a save
-find out whether one request is enough before choosing between a plain PUT and the transfer
-manager (which starts a thread pool for every upload, even of a few bytes).
+:func:`full_reads` reads a stream whole through a buffer that loops over short reads;
+:func:`remaining` lets a save know a seekable stream's size before choosing between one PUT
+and a multipart upload (:mod:`fs_s3.uploads`).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from fs_core.streams import is_seekable
 
 from .errors import SERVICE_ERRORS
 
-__all__ = ["Prepended", "RangedReader", "full_reads", "remaining"]
+__all__ = ["RangedReader", "full_reads", "remaining"]
 
 #: ``fetch(start)``: the streaming body of the object from byte ``start`` to its end.
 Fetch = Callable[[int], Any]
@@ -94,39 +92,3 @@ def remaining(stream: Any) -> int | None:
     except (AttributeError, OSError, ValueError):
         return None
     return max(0, end - position)
-
-
-class Prepended(io.RawIOBase):
-    """``head`` (bytes already read from a stream), then the rest of ``rest``.
-
-    The transfer manager's first read of a non-seekable stream asks for exactly
-    ``multipart_threshold`` bytes, the size of ``head``: that read gets the ``head`` object
-    itself, so the bytes are not held twice.
-    """
-
-    def __init__(self, head: bytes, rest: Any) -> None:
-        super().__init__()
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        head = self._head
-        if not head:
-            return self._rest.read(-1 if size is None else size)
-        if size is not None and 0 <= size < len(head):
-            self._head = head[size:]
-            return head[:size]
-        self._head = b""
-        if size is None or size < 0:
-            return head + self._rest.read()
-        if size > len(head):
-            return head + self._rest.read(size - len(head))
-        return head
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(memoryview(buffer).cast("B")))
-        memoryview(buffer).cast("B")[: len(data)] = data
-        return len(data)

@@ -69,9 +69,9 @@ class S3Settings:
     retry_mode: str = "standard"
     client_options: Mapping[str, Any] = field(default_factory=dict)
     config_options: Mapping[str, Any] = field(default_factory=dict)
-    multipart_threshold: int = 6 * MiB
-    multipart_chunksize: int = 6 * MiB
-    max_concurrency: int = 2
+    multipart_threshold: int = 8 * MiB
+    multipart_chunksize: int = 8 * MiB
+    max_concurrency: int = 6
     multipart_copy_threshold: int = 5 * GiB
     multipart_copy_chunksize: int = 256 * MiB
     serve: str = "stream"
@@ -120,7 +120,7 @@ class S3Settings:
         atomic = config.get("atomic_create", "auto")
         atomic_create = None if str(atomic).strip().lower() == "auto" else as_bool(atomic, "atomic_create")
 
-        chunksize = config.get_size("multipart_chunksize", 6 * MiB)
+        chunksize = config.get_size("multipart_chunksize", 8 * MiB)
         if chunksize < MIN_PART_SIZE:
             raise ConfigurationError(
                 f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}"
@@ -155,9 +155,9 @@ class S3Settings:
             retry_mode=retry_mode,
             client_options=_mapping(config, "client_options"),
             config_options=_mapping(config, "config_options"),
-            multipart_threshold=config.get_size("multipart_threshold", 6 * MiB),
+            multipart_threshold=config.get_size("multipart_threshold", 8 * MiB),
             multipart_chunksize=chunksize,
-            max_concurrency=config.get_positive_int("max_concurrency", 2),
+            max_concurrency=config.get_positive_int("max_concurrency", 6),
             multipart_copy_threshold=config.get_size("multipart_copy_threshold", 5 * GiB),
             multipart_copy_chunksize=copy_chunksize,
             serve=serve_mode(config.get("serve", True)),
