@@ -109,7 +109,9 @@ def measure_case(
             each.reset()
 
     times = paired(runs, writers, reset_all)
-    rows = [ratio_row(label, f"save, fs-local {w}", count, times["raw"], times[w]) for w in writers if w != "raw"]
+    rows = [
+        ratio_row(label, f"save, fs-local {w}", count, times["raw"], times[w]) for w in writers if w != "raw"
+    ]
     reset_all()
     bench.raw_write(names, data)
     in_app(bench, partial(bench.fs_write, names, data))()
