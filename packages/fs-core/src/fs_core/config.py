@@ -67,7 +67,7 @@ SERVE_MODES = frozenset({"stream", "redirect"})
 _BACKEND_EXCLUDED = frozenset({"BACKEND", "URL", "ROOT"})
 
 
-class Config(dict):
+class Config(dict[str, Any]):
     """A dict with attribute access, handed to every backend (Flask-FS's ``Config``).
 
     ``Config({'root': '/x'})`` and ``Config(root='/x')`` both work; ``cfg.root`` is

@@ -13,6 +13,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from collections.abc import Iterable
+from typing import overload
 
 __all__ = [
     "ALL",
@@ -143,6 +144,10 @@ for _type, _ext in (
     _MIMETYPES.add_type(_type, _ext)
 
 
+@overload
+def mime(filename: str, default: str) -> str: ...
+@overload
+def mime(filename: str, default: None = None) -> str | None: ...
 def mime(filename: str, default: str | None = None) -> str | None:
     """The MIME type guessed from the name, or ``default``; the same on every machine."""
     return _MIMETYPES.guess_type(filename, strict=False)[0] or default

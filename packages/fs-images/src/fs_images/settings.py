@@ -232,7 +232,8 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
     def get_int(key: str) -> int | None:
         value, where = get(key)
         if value is None or value == "":
-            return DEFAULTS[f"FS_IMAGES_{key.upper()}"]
+            default: int | None = DEFAULTS[f"FS_IMAGES_{key.upper()}"]
+            return default
         try:
             return int(value)
         except (TypeError, ValueError):

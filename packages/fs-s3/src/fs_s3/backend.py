@@ -33,7 +33,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from functools import partial
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from botocore.exceptions import ClientError
 from s3transfer.exceptions import S3CopyFailedError
@@ -238,7 +238,8 @@ class S3Backend(BaseBackend):
     def _head(self, filename: str) -> dict[str, Any]:
         client = self._ready()
         with translated(self.settings, "read", filename):
-            return client.head_object(Bucket=self.bucket, Key=self._key(filename))
+            head: dict[str, Any] = client.head_object(Bucket=self.bucket, Key=self._key(filename))
+            return head
 
     def exists(self, filename: str) -> bool:
         try:
@@ -351,7 +352,7 @@ class S3Backend(BaseBackend):
         token = uuid.uuid4().hex if conditional else None
         if token:
             extra["Metadata"] = {CREATE_TOKEN: token}
-        stream = streams.as_stream(file_or_wfs)
+        stream: IO[bytes] | Prepended = streams.as_stream(file_or_wfs)
         threshold = self.settings.multipart_threshold
         size = remaining(stream)
         body: Any = None
@@ -609,11 +610,12 @@ class S3Backend(BaseBackend):
 
     def _presign(self, operation: str, filename: str, expires: int, **params: Any) -> str:
         with translated(self.settings, f"sign a URL for {filename!r}"):
-            return self.client.generate_presigned_url(
+            url: str = self.client.generate_presigned_url(
                 operation,
                 Params={"Bucket": self.bucket, "Key": self._key(filename), **params},
                 ExpiresIn=expires,
             )
+        return url
 
     def signed_url(
         self,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import Any
+from typing import IO, Any
 
 from fs_core.errors import FSError
 from fs_core.streams import is_seekable
@@ -106,7 +106,7 @@ class RangedReader(io.RawIOBase):
         attempt = 0
         while True:
             try:
-                data = self._stream().read(size)
+                data: bytes = self._stream().read(size)
                 if not data:
                     raise ConnectionError(f"the body ended at byte {self._pos} of {self.size}")
                 break
@@ -167,8 +167,8 @@ def remaining(stream: Any) -> int | None:
     if not is_seekable(stream):
         return None
     try:
-        position = stream.tell()
-        end = stream.seek(0, io.SEEK_END)
+        position: int = stream.tell()
+        end: int = stream.seek(0, io.SEEK_END)
         stream.seek(position)
     except (AttributeError, OSError, ValueError):
         return None
@@ -186,7 +186,7 @@ class Prepended(io.RawIOBase):
     def __init__(self, head: bytes, rest: Any) -> None:
         super().__init__()
         self._head = head
-        self._rest = rest
+        self._rest: IO[bytes] = rest
 
     def readable(self) -> bool:
         return True
