@@ -16,7 +16,8 @@ SITE = ROOT / "docs" / "_build" / "html"
 
 
 def main(argv: list[str]) -> int:
-    build = [sys.executable, "-m", "sphinx", "-b", "html", "-n", "-W", "--keep-going", "-q"]
+    # -E: a fresh environment, so the warnings of pages that did not change are seen again.
+    build = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-n", "-W", "--keep-going", "-q"]
     status = subprocess.call([*build, *argv, str(ROOT / "docs"), str(SITE)], cwd=ROOT)
     if status:
         return status

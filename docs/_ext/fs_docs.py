@@ -99,10 +99,13 @@ _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.MULTILINE | re.DOTALL)
 _LINK = re.compile(r"(?<=\]\()(?P<target>[^)\s]+)(?=[)\s])")
 
 
-def site_target(target: str, source: Path, documented: set[str]) -> str:
-    """Where a link of the Markdown file ``source`` leads on the site."""
-    if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("#"):
-        return target  # a URL, or a section of the same page
+def site_target(target: str, source: Path, documented: set[str], included: bool = False) -> str:
+    """Where a link of the Markdown file ``source`` leads on the site. In a file ``included``
+    in another page, a ``#section`` link is to the file's own page."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", target):
+        return target  # a URL
+    if target.startswith("#"):
+        return site_target(source.name + target, source, documented) if included else target
     path, hash_, anchor = target.partition("#")
     resolved = (source.parent / path).resolve()
     try:
@@ -124,19 +127,19 @@ def site_target(target: str, source: Path, documented: set[str]) -> str:
     return page + hash_ + anchor
 
 
-def rewrite_links(text: str, source: Path, documented: set[str]) -> str:
+def rewrite_links(text: str, source: Path, documented: set[str], included: bool = False) -> str:
     """``text`` with its Markdown links made site links, code blocks untouched."""
     out, last = [], 0
     for fence in _FENCE.finditer(text):
-        out.append(_rewrite_prose(text[last : fence.start()], source, documented))
+        out.append(_rewrite_prose(text[last : fence.start()], source, documented, included))
         out.append(fence.group(0))
         last = fence.end()
-    out.append(_rewrite_prose(text[last:], source, documented))
+    out.append(_rewrite_prose(text[last:], source, documented, included))
     return "".join(out)
 
 
-def _rewrite_prose(text: str, source: Path, documented: set[str]) -> str:
-    return _LINK.sub(lambda m: site_target(m["target"], source, documented), text)
+def _rewrite_prose(text: str, source: Path, documented: set[str], included: bool) -> str:
+    return _LINK.sub(lambda m: site_target(m["target"], source, documented, included), text)
 
 
 def _documented() -> set[str]:
@@ -151,7 +154,7 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
 def on_include_read(app: Sphinx, relative_path: Path, parent_docname: str, content: list[str]) -> None:
     path = (Path(app.srcdir) / relative_path).resolve()
     if path.suffix == ".md":
-        content[0] = rewrite_links(content[0], path, _documented())
+        content[0] = rewrite_links(content[0], path, _documented(), included=True)
 
 
 # -- references ------------------------------------------------------------------------------
