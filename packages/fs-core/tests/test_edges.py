@@ -27,6 +27,9 @@ class _ReadOnly:
     def read(self, size: int = -1) -> bytes:
         return self._data.read(size)
 
+    def close(self) -> None:
+        self._data.close()
+
 
 class _Broken:
     """A stream whose methods fail as closed or odd streams do."""
@@ -101,13 +104,14 @@ def test_lazy_stream_opens_on_first_use_and_reads_into_buffers():
     lazy = LazyStream(opener)
     assert lazy.readable()
     assert opened == []
-    assert io.BufferedReader(lazy, buffer_size=4).read() == b"0123456789"  # through readinto
+    with io.BufferedReader(lazy, buffer_size=4) as buffered:
+        assert buffered.read() == b"0123456789"  # through readinto
     assert opened == [1]
 
-    without_readinto = LazyStream(lambda: _ReadOnly(b"abc"))
-    buffer = bytearray(8)
-    assert without_readinto.readinto(buffer) == 3
-    assert bytes(buffer[:3]) == b"abc"
+    with LazyStream(lambda: _ReadOnly(b"abc")) as without_readinto:
+        buffer = bytearray(8)
+        assert without_readinto.readinto(buffer) == 3
+        assert bytes(buffer[:3]) == b"abc"
 
 
 def test_base_backend_names_the_primitive_a_subclass_lacks():
