@@ -31,13 +31,14 @@ def measure(cov: coverage.Coverage, package: Package) -> float | None:
         return None
 
 
-def table(figures: dict[str, tuple[float | None, float]]) -> str:
+def table(figures: dict[str, tuple[float | None, float]], verdicts: bool = True) -> str:
+    """The figures, one package a line; ``verdicts``: mark those below their floor."""
     width = max(len(name) for name in figures)
     lines = [f"{'package':<{width}}  coverage  floor"]
     for name, (percent, floor) in figures.items():
         shown = "no data" if percent is None else f"{percent:6.2f}%"
-        verdict = "" if percent is not None and percent >= floor else "  BELOW THE FLOOR"
-        lines.append(f"{name:<{width}}  {shown:>8}  {floor:4.0f}%{verdict}")
+        below = verdicts and (percent is None or percent < floor)
+        lines.append(f"{name:<{width}}  {shown:>8}  {floor:4.0f}%{'  BELOW THE FLOOR' if below else ''}")
     return "\n".join(lines)
 
 
@@ -53,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         cov.combine(keep=False)
         cov.save()
     measured = {name: (measure(cov, package), package.coverage) for name, package in packages().items()}
-    print(table(measured))
+    print(table(measured, verdicts=not args.report))
+    if args.report:
+        print("(the floors are checked on the whole suite's runs: ./dev coverage)")
     try:
         cov.html_report(directory=str(ROOT / "htmlcov"))
         print("the lines and branches that never ran: htmlcov/index.html")
