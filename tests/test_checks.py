@@ -142,3 +142,21 @@ def test_the_code_in_the_api_reference_is_valid():
             tomllib.loads(block)
         else:
             ast.parse(block, filename=name)
+
+
+def test_the_coverage_table_marks_what_is_below_its_floor():
+    from coverage_floors import table
+
+    figures = {"fs-core": (98.5, 97.0), "fs-new": (80.0, 90.0), "fs-none": (None, 90.0)}
+    lines = table(figures).splitlines()
+    assert lines[1].endswith("97%")
+    assert lines[2].endswith("90%  BELOW THE FLOOR")
+    assert "no data" in lines[3]
+    assert lines[3].endswith("BELOW THE FLOOR")
+    assert "BELOW" not in table(figures, verdicts=False)
+
+
+def test_the_type_check_covers_every_members_src():
+    from typecheck import sources
+
+    assert sorted(sources()) == sorted(str(p.src.relative_to(ROOT)) for p in packages().values())
