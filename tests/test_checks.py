@@ -160,3 +160,14 @@ def test_the_type_check_covers_every_members_src():
     from typecheck import sources
 
     assert sorted(sources()) == sorted(str(p.src.relative_to(ROOT)) for p in packages().values())
+
+
+def test_a_package_page_lists_its_errors_from_its_code():
+    found = packages()
+    images = fs_docs.errors_section(found["fs-images"])
+    assert "- {py:exc}`~fs_images.ImageTooLarge` (a {py:exc}`~fs_images.errors.InvalidImage`)" in images
+    not_ours = "{py:exc}`~fs_images.InvalidBBox` (a {py:exc}`~builtins.ValueError`, not an `fs_core.FSError`)"
+    assert not_ours in images
+    assert "{py:data}`fs_images.metadata.MAX_JPEG_SCANS`" in images  # reST roles made MyST roles
+    assert "raises fs-core's errors" in fs_docs.errors_section(found["fs-local"])
+    assert fs_docs.errors_section(found["fs-core"]) == ""  # its README has its own section

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import sys
 from pathlib import Path
@@ -45,10 +46,52 @@ logger = logging.getLogger(__name__)
 # -- package pages ------------------------------------------------------------------------
 
 
+def errors(package: Package) -> list[tuple[str, str, str]]:
+    """``(dotted name, its base class's, first paragraph of its docstring)`` of each exception
+    the package's API modules export, in the order they list them."""
+    found: dict[int, tuple[str, str, str]] = {}
+    for module_name in package.api:
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, Exception) and id(obj) not in found:
+                base = obj.__bases__[0]
+                summary = (inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " ")
+                found[id(obj)] = (f"{module_name}.{name}", f"{base.__module__}.{base.__qualname__}", summary)
+    return list(found.values())
+
+
+_ROLE = re.compile(r":(?:py:)?(class|exc|func|meth|attr|data|mod|obj):`")
+
+
+def errors_section(package: Package) -> str:
+    """The package's errors, from its code: each one's name, base and what its docstring says
+    (empty if its README has an Errors section of its own)."""
+    readme = (package.directory / "README.md").read_text()
+    if re.search(r"^## Errors", readme, re.MULTILINE):
+        return ""
+    listed = errors(package)
+    if not listed:
+        return (
+            f"## Errors\n\n{package.name} raises fs-core's errors ({{py:exc}}`fs_core.FSError` and its "
+            f"subclasses: [fs-core's errors](fs-core.md#errors-and-signals)); a failure of its "
+            f"storage is a {{py:exc}}`fs_core.BackendError` with the cause attached.\n\n"
+        )
+    from fs_core import FSError
+
+    lines = []
+    for name, base, summary in listed:
+        family = "" if issubclass(_find(name), FSError) else ", not an `fs_core.FSError`"
+        text = _ROLE.sub(lambda m: "{py:" + m[1] + "}`", summary)
+        lines.append(f"- {{py:exc}}`~{name}` (a {{py:exc}}`~{base}`{family}): {text}")
+    return f"## Errors\n\nThe exceptions of {package.name}:\n\n" + "\n".join(lines) + "\n\n"
+
+
 def package_page(package: Package) -> str:
     relative = Path("../..") / (package.directory / "README.md").relative_to(ROOT)
     return (
         f"{HEADER}\n```{{include}} {relative.as_posix()}\n```\n\n"
+        f"{errors_section(package)}"
         f"## API reference\n\nThe public modules of {package.name}, from their docstrings: "
         f"[{package.name} API](../api/{package.name}.md).\n"
     )
