@@ -28,33 +28,16 @@ import argparse
 import io
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from _common import peak_rss_kib, serve_through_view, table
+from _common import Sink, Variant, compare, peak_rss_kib, rss_row, serve_through_view, table
 
 MiB = 1 << 20
-
-
-class Sink(io.RawIOBase):
-    """A writable that counts and discards (so reads are measured, not memory copies)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        n = len(data)
-        self.count += n
-        return n
 
 
 def make_app(config: dict[str, Any], bucket: str) -> tuple[Any, Any]:
@@ -72,66 +55,6 @@ def make_app(config: dict[str, Any], bucket: str) -> tuple[Any, Any]:
     files = fs.Storage("files", fs.ALL)
     fs.init_app(app, files)
     return app, files
-
-
-class Variant:
-    """One way of writing then reading a workload's objects; ``read`` may be ``None``."""
-
-    def __init__(
-        self,
-        name: str,
-        write: Callable[[], object],
-        read: Callable[[], object] | None,
-        cleanup: Callable[[], object],
-    ) -> None:
-        self.name, self.write, self.read, self.cleanup = name, write, read, cleanup
-        self.times: dict[str, list[float]] = {"write": [], "read": []}
-
-    def run(self) -> None:
-        for direction in ("write", "read"):
-            fn = getattr(self, direction)
-            if fn is not None:
-                start = time.perf_counter()
-                fn()
-                self.times[direction].append(time.perf_counter() - start)
-        self.cleanup()
-
-    def median(self, direction: str) -> float | None:
-        times = self.times[direction]
-        return statistics.median(times) if times else None
-
-
-def compare(service: str, label: str, nbytes: int, runs: int, variants: list[Variant]) -> list[list[object]]:
-    """Run every variant ``runs`` times, in a rotating order; the last variant is the
-    baseline. One row per variant and direction, with its ratio to the baseline."""
-    for run in range(runs):
-        shift = run % len(variants)
-        for variant in variants[shift:] + variants[:shift]:
-            variant.run()
-    *measured, baseline = variants
-    rows = []
-    for direction in ("write", "read"):
-        base = baseline.median(direction)
-        for variant in measured:
-            took = variant.median(direction)
-            if took is None or base is None:
-                continue
-            rows.append(
-                [
-                    service,
-                    label,
-                    direction,
-                    variant.name,
-                    nbytes / took / MiB,
-                    nbytes / base / MiB,
-                    base / took,
-                ]
-            )
-            print(
-                f"  {service:5s} {label:17s} {direction:5s} {variant.name:40s} {base / took:.2f}",
-                file=sys.stderr,
-            )
-    return rows
 
 
 def throughput(server: Any, runs: int, large_mib: int, workdir: str) -> list[list[object]]:
@@ -311,18 +234,7 @@ def peak_rss(server: Any, sizes: list[int]) -> list[list[object]]:
             ).stdout
             peaks = json.loads(out)
             what = "save + serve (fs.get_file)" if mode == "fs-s3" else "upload_fileobj + download_fileobj"
-            rows.append(
-                [
-                    server.name,
-                    f"{mode}: {what}",
-                    f"{size:,} MiB",
-                    peaks["baseline"] / 1024,
-                    peaks["save"] / 1024,
-                    peaks["serve"] / 1024,
-                    (peaks["serve"] - peaks["baseline"]) / 1024,
-                ]
-            )
-            print(f"  rss {mode} {size} MiB: {rows[-1][-1]:.1f} MiB growth", file=sys.stderr, flush=True)
+            rows.append(rss_row(server.name, f"{mode}: {what}", size, peaks))
     return rows
 
 
@@ -367,8 +279,9 @@ def main() -> None:
             server.stop()
     table(
         f"fs-s3 against plain boto3 (defaults: 8 MiB parts x 10 threads), same server, same run "
-        f"(median of {args.runs}; MiB/s; ratio = fs-s3 / boto3 throughput)",
-        ["server", "objects", "direction", "fs-s3", "fs-s3 MiB/s", "boto3 MiB/s", "ratio"],
+        f"(MiB/s: median of {args.runs} runs; ratio = fs-s3 / boto3 throughput, "
+        "median and range of the per-run ratios)",
+        ["server", "objects", "direction", "fs-s3", "fs-s3 MiB/s", "boto3 MiB/s", "ratio", "ratio range"],
         rows,
     )
     if rss_rows:

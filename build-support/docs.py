@@ -6,6 +6,7 @@ check that every link inside the site leads somewhere.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -18,6 +19,7 @@ SITE = ROOT / "docs" / "_build" / "html"
 def main(argv: list[str]) -> int:
     # -E: a fresh environment, so the warnings of pages that did not change are seen again.
     build = [sys.executable, "-m", "sphinx", "-b", "html", "-E", "-n", "-W", "--keep-going", "-q"]
+    shutil.rmtree(SITE, ignore_errors=True)  # no page of an earlier build left for the link check
     status = subprocess.call([*build, *argv, str(ROOT / "docs"), str(SITE)], cwd=ROOT)
     if status:
         return status

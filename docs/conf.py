@@ -37,13 +37,15 @@ templates_path: list[str] = []
 myst_heading_anchors = 4
 myst_enable_extensions = ["colon_fence", "deflist"]
 
-# The API reference: public names only (each module's __all__), hints in the description.
+# The API reference: public names only (each module's __all__), type hints in the signatures.
 autodoc_default_options = {"members": True, "show-inheritance": True}
 autodoc_member_order = "bysource"
-autodoc_typehints = "description"
+autodoc_typehints = "signature"
+python_maximum_signature_line_length = 90  # one parameter a line beyond that
 autodoc_typehints_format = "short"
 autodoc_preserve_defaults = True
-autoclass_content = "both"
+# A class says how to build it; an __init__ docstring (often inherited from a library) adds nothing.
+autoclass_content = "class"
 # Every cross-reference must resolve (./dev docs builds with -n -W): fs_docs resolves the names
 # of fs's own objects through their public module, and reports any other unresolved fs_* name.
 nitpicky = True

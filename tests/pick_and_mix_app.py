@@ -3,7 +3,8 @@
 It is copied into a folder of its own and run by the virtualenv's Python, so it sees only what
 was installed there from the wheels. ``PICK_AND_MIX`` (JSON) says what to expect:
 ``backend`` and ``config`` for the storage, ``missing``: ``{backend: package}`` for the
-backends whose package is not installed. Run as a script, it saves, reads and serves a file
+backends whose package is not installed, ``mongoengine`` and ``images``: whether
+fs-mongoengine and fs-images are installed. Run as a script, it saves, reads and serves a file
 through the backend, and checks that each missing backend fails with a message naming its
 package; ``flask --app pick_and_mix_app fs plugins`` lists the same app's plugins.
 """
@@ -54,6 +55,51 @@ def check_missing_backends() -> None:
         assert f"pip install {package}" in message, message
 
 
+def check_mongoengine() -> None:
+    """fs-mongoengine's fields on mongomock: a file saved, reloaded and deleted with its
+    document; an image processed if fs-images is installed, else a clear ImportError."""
+    import mongoengine
+    import mongomock
+
+    from fs_mongoengine import FileField, ImageField
+
+    mongoengine.connect("pick", host="mongodb://localhost", mongo_client_class=mongomock.MongoClient)
+
+    class Doc(mongoengine.Document):
+        file = FileField(fs=files, delete_files=True)
+        image = ImageField(fs=files, thumbnails=[16], delete_files=True)
+
+    with app.app_context():
+        doc = Doc()
+        doc.file.save(io.BytesIO(b"in a document"), "doc.txt")
+        doc.save()
+        loaded = Doc.objects.get(id=doc.id)
+        assert files.read(loaded.file.filename) == b"in a document"
+        if SPEC["images"]:
+            from PIL import Image
+
+            png = io.BytesIO()
+            Image.new("RGB", (64, 48), "teal").save(png, "PNG")
+            png.seek(0)
+            loaded.image.save(png, "pic.png")
+            loaded.save()
+            assert Image.open(io.BytesIO(files.read(loaded.image.thumbnail(16)))).size == (16, 16)
+        else:
+            message = None
+            try:
+                loaded.image.save(io.BytesIO(b"not processed"), "pic.png")
+            except ImportError as exc:
+                message = str(exc)
+            assert message is not None, "ImageField saved an image without fs-images"
+            assert "pip install fs-mongoengine[images]" in message, message
+            assert not files.exists("pic.png")
+            shown = Doc(image={"filename": "a.png", "thumbnails": {"16": "a-16.png"}}).image
+            assert shown(10).endswith("/a-16.png"), shown(10)  # reading needs no fs-images
+        loaded.delete()
+        assert not files.exists("doc.txt")
+        assert not files.exists("pic.png")
+
+
 def configuration_error(other: Flask) -> str | None:
     try:
         fs_core.init_app(other, fs_core.Storage("elsewhere"))
@@ -67,4 +113,6 @@ if __name__ == "__main__":
     assert "site-packages" in fs_core.__file__, fs_core.__file__
     check_installed_backend()
     check_missing_backends()
+    if SPEC.get("mongoengine"):
+        check_mongoengine()
     print(f"ok: fs-core {fs_core.__version__} from {os.path.dirname(fs_core.__file__)}", file=sys.stderr)

@@ -2,10 +2,13 @@
 
 Every package under packages/ is built into a wheel (``uv build``), then fresh virtualenvs get
 combinations of those wheels (their third-party requirements come from PyPI): fs-core alone,
-fs-core with each backend on its own, everything, and fs-s3 with the oldest boto3 it declares.
+fs-core with each backend on its own, everything, and fs-s3 and fs-gridfs with the oldest boto3 and
+pymongo they declare (fs-gridfs on mongomock).
 In each, tests/pick_and_mix_app.py saves, reads and serves a file through the installed
 backend, and checks that every backend whose package is not installed fails with an error
-naming that package; ``flask fs plugins`` must list exactly the installed plugins.
+naming that package; where fs-mongoengine is installed, it stores files through its fields
+(images only with fs-images; without, ImageField must say what to install); ``flask fs
+plugins`` must list exactly the installed plugins.
 
 Adding a package: a backend gets one line in ``BACKENDS`` (its name and the configuration a
 storage needs, or a function of the test's ``request`` that builds it from fixtures, for a
@@ -40,6 +43,8 @@ Config = dict[str, Any] | Callable[[pytest.FixtureRequest], dict[str, Any]]
 class Backend:
     name: str
     config: Config = field(default_factory=dict)
+    #: Third-party packages installed beside the wheels (a stand-in for the service).
+    extras: tuple[str, ...] = ()
 
 
 def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -53,9 +58,18 @@ def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
 BACKENDS: dict[str, Backend] = {
     "fs-local": Backend("local"),  # FS_ROOT defaults to the app's instance folder
     "fs-s3": Backend("s3", _s3_on_moto),
+    "fs-gridfs": Backend(  # on mongomock (no MongoDB server here): a client class, by config
+        "gridfs",
+        {"FS_GRIDFS_MONGO_URL": "mongodb://db/pick", "FS_GRIDFS_CLIENT_CLASS": "mongomock:MongoClient"},
+        ("mongomock",),
+    ),
 }
-#: Plugins that are not backends (fs-images): installed together with everything else.
-OTHER_PLUGINS: set[str] = {"fs-images"}
+#: Plugins that are not backends (fs-images, fs-mongoengine): installed together with
+#: everything else, and fs-mongoengine also alone and with fs-images (``_combinations``).
+OTHER_PLUGINS: set[str] = {"fs-images", "fs-mongoengine"}
+#: Third-party packages installed beside a package's wheel, as a stand-in for a service:
+#: fs-mongoengine's documents go to mongomock (no MongoDB server here).
+SERVICE_STAND_INS: dict[str, tuple[str, ...]] = {"fs-mongoengine": ("mongomock",)}
 
 CORE = "fs-core"
 
@@ -78,10 +92,20 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
     """(id, packages, backend to exercise, third-party requirements pinned on top)."""
     everything = tuple(sorted(released()))
     combos = [("fs-core", (CORE,), "memory", ())]
-    combos += [(f"fs-core+{name}", (CORE, name), backend.name, ()) for name, backend in BACKENDS.items()]
+    combos += [(f"fs-core+{name}", (CORE, name), b.name, b.extras) for name, b in BACKENDS.items()]
     # The floor it declares must really work: conditional writes need a recent botocore.
     boto3 = _lowest("fs-s3", "boto3")
     combos.append((f"fs-core+fs-s3+{boto3}", (CORE, "fs-s3"), "s3", (boto3,)))
+    pymongo = _lowest("fs-gridfs", "pymongo")
+    combos.append((f"fs-core+fs-gridfs+{pymongo}", (CORE, "fs-gridfs"), "gridfs", (pymongo, "mongomock")))
+    # The fields without fs-images (FileField works, ImageField reads and says what to
+    # install to save), with it, and at the lowest mongoengine declared.
+    combos.append(("fs-core+fs-mongoengine", (CORE, "fs-mongoengine"), "memory", ()))
+    combos.append(("fs-core+fs-mongoengine+fs-images", (CORE, "fs-mongoengine", "fs-images"), "memory", ()))
+    mongoengine = _lowest("fs-mongoengine", "mongoengine")
+    combos.append(
+        (f"fs-core+fs-mongoengine+{mongoengine}", (CORE, "fs-mongoengine"), "memory", (mongoengine,))
+    )
     default = "local" if "fs-local" in BACKENDS else "memory"
     combos.append(("everything", everything, default, ()))
     return combos
@@ -129,8 +153,9 @@ def test_install(packages, backend, pinned, wheels, tmp_path, request):
     python = venv / "bin" / "python"
     # Every first-party package as a wheel file, so none can come from PyPI.
     wheel_files = [str(wheels[p]) for p in packages]
+    stand_ins = [extra for p in packages for extra in SERVICE_STAND_INS.get(p, ())]
     subprocess.run(
-        [*uv(), "pip", "install", "--quiet", "--python", str(python), *wheel_files, *pinned],
+        [*uv(), "pip", "install", "--quiet", "--python", str(python), *wheel_files, *pinned, *stand_ins],
         check=True,
         env=env,
     )
@@ -142,7 +167,13 @@ def test_install(packages, backend, pinned, wheels, tmp_path, request):
     app_dir = tmp_path / "app"
     app_dir.mkdir()
     shutil.copy(Path(__file__).with_name("pick_and_mix_app.py"), app_dir)
-    spec = {"backend": backend, "config": config, "missing": missing}
+    spec = {
+        "backend": backend,
+        "config": config,
+        "missing": missing,
+        "mongoengine": "fs-mongoengine" in packages,
+        "images": "fs-images" in packages,
+    }
     env = _clean_env(PICK_AND_MIX=json.dumps(spec), PICK_AND_MIX_INSTANCE=str(tmp_path / "instance"))
 
     run = subprocess.run(

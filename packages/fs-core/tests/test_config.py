@@ -83,6 +83,29 @@ def test_bad_values_name_their_key():
         Config(endpoint="").require("endpoint", "region", prefix="FS_S3_")
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(5, 5), ("5", 5), ("255KiB", 255 << 10), (" 4 MB ", 4 << 20), ("1g", 1 << 30), ("2k", 2048)],
+)
+def test_sizes_take_integers_and_binary_units(value, expected):
+    assert Config(chunk=value).get_size("chunk", 1) == expected
+    assert Config().get_size("chunk", 7) == 7
+
+
+@pytest.mark.parametrize("value", ["big", "4 TB", "1.5MiB", "-1", 0, True, None])
+def test_bad_sizes_name_their_key(value):
+    with pytest.raises(ConfigurationError, match="CHUNK_SIZE must be"):
+        Config(chunk_size=value).get_size("chunk_size", 1)
+
+
+def test_seconds():
+    assert Config(timeout="2.5").get_seconds("timeout", 1) == 2.5
+    assert Config().get_seconds("timeout", 10) == 10
+    for bad in ("soon", 0, -1, "nan", "inf", None):
+        with pytest.raises(ConfigurationError, match="TIMEOUT must be"):
+            Config(timeout=bad).get_seconds("timeout", 1)
+
+
 def test_storage_config_follows_the_app(make_app):
     files = fs.Storage("files")
     app = make_app(files, FS_MAX_SIZE=5, FILES_FS_OVERWRITE=True)

@@ -102,3 +102,32 @@ def test_a_writer_dropped_without_close_is_discarded(mode):
     del writer
     gc.collect()
     assert not backend.exists("half.txt")
+
+
+class Letters(streams.SeekableReader):
+    """A SeekableReader over the alphabet, as a backend's reader is over its service."""
+
+    def readinto(self, buffer):
+        data = b"abcdefghijklmnopqrstuvwxyz"[self._pos : self._pos + len(buffer)]
+        memoryview(buffer)[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def test_seekable_reader_keeps_the_position():
+    reader = Letters(26)
+    assert (reader.readable(), reader.seekable(), reader.writable()) == (True, True, False)
+    assert reader.read(3) == b"abc"
+    assert (reader.tell(), reader.seek(2, io.SEEK_CUR), reader.read(2)) == (3, 5, b"fg")
+    assert (reader.seek(-2, io.SEEK_END), reader.read()) == (24, b"yz")
+    assert (reader.seek(100), reader.read()) == (100, b"")  # past the end, as files allow
+    with pytest.raises(ValueError, match="negative seek position -1"):
+        reader.seek(-1)
+    with pytest.raises(ValueError, match="invalid whence"):
+        reader.seek(0, 7)
+    buffered = io.BufferedReader(Letters(26), buffer_size=4)
+    buffered.seek(10)
+    assert buffered.read(5) == b"klmno"
+    reader.close()
+    with pytest.raises(ValueError, match="closed"):
+        reader.seek(0)

@@ -5,12 +5,9 @@
 from __future__ import annotations
 
 import io
-import os
-import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from PIL import Image
 import fs_core
 import fs_images
 from fs_core.errors import FileExists, FileTooLarge, UnauthorizedFileType
-from fs_core.testing import child_env
+from fs_core.testing import child_env, kill_9_when
 from fs_images import InvalidImage, ReservedName, pipeline, processing
 
 
@@ -392,21 +389,7 @@ def test_a_photo_stored_by_a_process_killed_while_processing_has_no_gps(make_app
         env=child_env(),
         stderr=subprocess.PIPE,
     )
-    try:
-        deadline = time.monotonic() + 120  # a bound on waiting, not a measure of anything
-        while not marker.exists():
-            if child.poll() is not None:
-                pytest.fail(f"the child ended before processing: {child.stderr.read().decode()}")
-            if time.monotonic() > deadline:
-                pytest.fail("the child never reached processing")
-            time.sleep(0.05)
-        os.kill(child.pid, signal.SIGKILL)  # as the OOM killer or a deploy would
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.wait()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL
+    kill_9_when(child, marker.exists, "processing", timeout=120)
 
     app = make_app(photos, FS_BACKEND="local", FS_ROOT=str(root), PHOTOS_FS_IMAGES_THUMBNAILS=[64])
     with app.app_context():
@@ -429,3 +412,22 @@ def test_a_variant_name_is_taken_in_error_mode(photo_app, photos, img):
         with pytest.raises(FileExists, match=r"'holiday-original.jpg' is the name of its -original"):
             photos.save(io.BytesIO(red(img)), "holiday-original.jpg")
         assert not photos.exists("holiday-original.jpg")
+
+
+def test_the_steps_before_storing_are_public(img):
+    """``check_upload`` and ``prepare_upload`` with settings of one's own: what a plugin that
+    processes images by its own settings (fs-mongoengine's ImageField) runs before storing."""
+    settings = fs_images.ImageSettings(thumbnails=(32,))
+    with pytest.raises(InvalidImage):
+        fs_images.check_upload(io.BytesIO(b"not an image"), "x.png", settings)
+    upload = io.BytesIO(img.jpeg(img.noisy(), exif=img.gps_exif()))
+    fs_images.check_upload(upload, "x.jpg", settings)
+    assert upload.tell() == 0  # put back where it was
+    cleaned = fs_images.prepare_upload(upload, "x.jpg", settings)
+    try:
+        stored = img.opened(cleaned.read())
+    finally:
+        cleaned.close()
+    assert stored.size == (640, 480)
+    assert not stored.getexif().get_ifd(0x8825)  # no GPS block
+    assert fs_images.prepare_upload(io.BytesIO(b"GIF89a"), "x.gif", settings) is None  # nothing to clean

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +14,7 @@ from flask import Flask
 from fs_core.config import Config
 from fs_core.errors import BackendError, FileNotFound, FSError
 from fs_s3.backend import S3Backend
-from fs_testservers import free_ports
+from fs_testservers import free_ports, silent_port
 
 #: Every public operation of a backend, as ``name -> call(backend)``.
 OPERATIONS: dict[str, Callable[[S3Backend], Any]] = {
@@ -35,29 +33,9 @@ OPERATIONS: dict[str, Callable[[S3Backend], Any]] = {
 
 @pytest.fixture
 def silent_endpoint() -> Iterator[str]:
-    """A TCP server on loopback that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
+    """A server on loopback that accepts connections and never answers."""
+    with silent_port() as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_bad_credentials_give_one_clear_error(swift_server, make_backend):

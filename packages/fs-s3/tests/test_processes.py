@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -17,7 +15,7 @@ import pytest
 from flask import Flask
 
 import fs_core
-from fs_core.testing import bind_backend
+from fs_core.testing import bind_backend, kill_9_when
 from fs_s3.backend import S3Backend
 from fs_s3.settings import MiB
 from fs_testservers import S3Server, unique_name
@@ -119,23 +117,14 @@ def test_a_killed_multipart_save_leaves_no_object_and_a_leftover(s3_server, make
         overwrite=overwrite,
         config={"multipart_threshold": 5 * MiB, "multipart_chunksize": 5 * MiB, "max_concurrency": 2},
     )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # kill it once a part is stored
-            uploads = _uploads(backend)
-            if uploads and backend._uploaded_size(backend.client, uploads[0]["Key"], uploads[0]["UploadId"]):
-                break
-            assert child.poll() is None, child.communicate()
-            time.sleep(0.1)
-        else:
-            pytest.fail("the child never uploaded a part")
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-        child.communicate()
-    assert child.returncode == -signal.SIGKILL
+
+    def part_stored() -> bool:
+        uploads = _uploads(backend)
+        return bool(uploads) and bool(
+            backend._uploaded_size(backend.client, uploads[0]["Key"], uploads[0]["UploadId"])
+        )
+
+    kill_9_when(child, part_stored, "uploading a part")
     if overwrite:
         assert backend.read("big.bin") == b"previous content"
     else:

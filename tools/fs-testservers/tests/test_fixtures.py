@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 
-from fs_testservers import MotoServer, ServiceUnavailable, SwiftServer
+from fs_testservers import MotoServer, ServiceUnavailable, SwiftServer, silent_port
 from fs_testservers.fixtures import running
 
 
@@ -35,3 +36,13 @@ def test_moto_server_starts_answers_and_stops():
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert server.workdir is None
+
+
+def test_silent_port_accepts_and_never_answers():
+    with silent_port() as port, socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+        conn.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        conn.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            conn.recv(1)
+    with pytest.raises(OSError):  # closed once the block ends
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()

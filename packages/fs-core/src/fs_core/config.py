@@ -20,6 +20,7 @@ are refused. This module is the only place the cascade is written.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -63,6 +64,10 @@ GLOBAL_KEYS = frozenset(
 #: service); each means the storage is served, as ``True`` does.
 SERVE_MODES = frozenset({"stream", "redirect"})
 
+_SIZE = re.compile(r"\s*(\d+)\s*([a-zA-Z]*)\s*")
+_SIZE_UNITS = {"": 1, "b": 1}
+_SIZE_UNITS.update({f"{p}{s}": 1 << (10 * (i + 1)) for i, p in enumerate("kmg") for s in ("", "b", "ib")})
+
 # Backend-level keys that are not passed through (Flask-FS's BACKEND_EXCLUDED_CONFIG).
 _BACKEND_EXCLUDED = frozenset({"BACKEND", "URL", "ROOT"})
 
@@ -102,6 +107,37 @@ class Config(dict[str, Any]):
             return int(value)
         except (TypeError, ValueError):
             raise ConfigurationError(f"{key.upper()} must be an integer, not {value!r}") from None
+
+    def get_size(self, key: str, default: int) -> int:
+        """``key`` as a positive number of bytes: an integer, or a string with a binary unit
+        (``'255KiB'``, ``'4 MB'``, ``'1g'``: K, M and G are 1024-based whatever the spelling),
+        as sizes come from environment variables. A bad value names the key."""
+        value = self.get(key, default)
+        if isinstance(value, int) and not isinstance(value, bool):
+            size = value
+        else:
+            match = _SIZE.fullmatch(str(value))
+            unit = match.group(2).lower() if match else None
+            if match is None or unit not in _SIZE_UNITS:
+                raise ConfigurationError(
+                    f"{key.upper()} must be a size in bytes (or like '4MiB'), not {value!r}"
+                )
+            size = int(match.group(1)) * _SIZE_UNITS[unit]
+        if size < 1:
+            raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
+        return size
+
+    def get_seconds(self, key: str, default: float) -> float:
+        """``key`` as a positive number of seconds (``10``, ``0.5``, ``'2.5'``); a bad value
+        names the key."""
+        value = self.get(key, default)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{key.upper()} must be a number of seconds, not {value!r}") from None
+        if not number > 0 or number == float("inf"):
+            raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
+        return number
 
     def require(self, *keys: str, prefix: str = "") -> None:
         """Raise :class:`ConfigurationError` naming every missing key, as ``{prefix}{KEY}``."""

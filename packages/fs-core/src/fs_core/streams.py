@@ -22,6 +22,7 @@ __all__ = [
     "AtomicWriter",
     "HashingReader",
     "LimitedReader",
+    "SeekableReader",
     "SpoolingWriter",
     "as_stream",
     "copy_stream",
@@ -76,6 +77,44 @@ class _EncodingReader(io.RawIOBase):
 
 
 _local = threading.local()
+
+
+class SeekableReader(io.RawIOBase):
+    """Base of a read-only, seekable raw stream of a known ``size`` that a backend fetches
+    from its service piece by piece (fs-s3's ranges, fs-gridfs's chunks).
+
+    It keeps the position: ``seek`` only moves it (fetching nothing; past the end is allowed,
+    as for files, and reads there return ``b""``), ``tell`` reports it. A subclass reads from
+    ``self._pos`` in ``read`` or ``readinto`` and moves it on; wrap it in
+    :class:`io.BufferedReader` for small reads.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        #: The stream's length in bytes.
+        self.size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self.closed:
+            raise ValueError("seek on a closed file")
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
+        if base is None:
+            raise ValueError(f"invalid whence ({whence})")
+        position = base + offset
+        if position < 0:
+            raise ValueError(f"negative seek position {position}")
+        self._pos = position
+        return position
 
 
 @contextlib.contextmanager

@@ -19,10 +19,12 @@ from .settings import ImageSettings, settings_for
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import (
         Processed,
+        check_upload,
         delete_variants,
         is_variant,
         options,
         original_name,
+        prepare_upload,
         process,
         thumbnail_name,
         variant_names,
@@ -35,10 +37,12 @@ _LAZY = {
     **dict.fromkeys(
         (
             "Processed",
+            "check_upload",
             "delete_variants",
             "is_variant",
             "options",
             "original_name",
+            "prepare_upload",
             "process",
             "thumbnail_name",
             "variant_names",
@@ -72,6 +76,7 @@ __all__ = [
     "Processed",
     "ReservedName",
     "center_thumbnail",
+    "check_upload",
     "crop_thumbnail",
     "delete_variants",
     "is_variant",
@@ -79,6 +84,7 @@ __all__ = [
     "optimize",
     "options",
     "original_name",
+    "prepare_upload",
     "process",
     "resize",
     "settings_for",

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from fs_core.errors import FSError
-from fs_core.streams import is_seekable
+from fs_core.streams import SeekableReader, is_seekable
 
 from .errors import SERVICE_ERRORS
 
@@ -30,7 +30,7 @@ __all__ = ["Prepended", "RangedReader", "full_reads", "remaining"]
 Fetch = Callable[[int], Any]
 
 
-class RangedReader(io.RawIOBase):
+class RangedReader(SeekableReader):
     """A seekable, read-only stream over one S3 object, fetched lazily by ranges.
 
     :param fetch: returns a streaming body from a byte offset (a ``Range`` GET).
@@ -50,35 +50,12 @@ class RangedReader(io.RawIOBase):
         on_error: Callable[[BaseException], Exception],
         retries: int = 2,
     ) -> None:
-        super().__init__()
+        super().__init__(size)
         self._fetch = fetch
-        self.size = size
         self._on_error = on_error
         self._retries = retries
-        self._pos = 0
         self._body = body
         self._body_pos = 0 if body is not None else -1
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if self.closed:
-            raise ValueError("seek on a closed file")
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}.get(whence)
-        if base is None:
-            raise ValueError(f"invalid whence ({whence})")
-        position = base + offset
-        if position < 0:
-            raise ValueError(f"negative seek position {position}")
-        self._pos = position
-        return position
 
     def _drop(self) -> None:
         body, self._body, self._body_pos = self._body, None, -1

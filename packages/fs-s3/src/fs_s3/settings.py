@@ -131,7 +131,7 @@ class S3Settings:
         atomic = config.get("atomic_create", "auto")
         atomic_create = None if str(atomic).strip().lower() == "auto" else as_bool(atomic, "atomic_create")
 
-        chunksize = _size(config, "multipart_chunksize", 6 * MiB)
+        chunksize = config.get_size("multipart_chunksize", 6 * MiB)
         if chunksize < MIN_PART_SIZE:
             raise ConfigurationError(
                 f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}"
@@ -142,7 +142,7 @@ class S3Settings:
                 f"REDIRECT_EXPIRES must be at most 7 days ({MAX_PRESIGN_EXPIRES} s), the longest a "
                 f"presigned URL can last, not {redirect_expires}"
             )
-        copy_chunksize = _size(config, "multipart_copy_chunksize", 256 * MiB)
+        copy_chunksize = config.get_size("multipart_copy_chunksize", 256 * MiB)
         if not MIN_PART_SIZE <= copy_chunksize <= 5 * GiB:
             raise ConfigurationError("MULTIPART_COPY_CHUNKSIZE must be between 5 MiB and 5 GiB")
 
@@ -160,16 +160,16 @@ class S3Settings:
             sse=sse,
             sse_kms_key_id=kms_key,
             acl=acl,
-            connect_timeout=_number(config, "connect_timeout", 10.0),
-            read_timeout=_number(config, "read_timeout", 60.0),
+            connect_timeout=config.get_seconds("connect_timeout", 10.0),
+            read_timeout=config.get_seconds("read_timeout", 60.0),
             max_attempts=_positive(config, "max_attempts", 3),
             retry_mode=retry_mode,
             client_options=_mapping(config, "client_options"),
             config_options=_mapping(config, "config_options"),
-            multipart_threshold=_size(config, "multipart_threshold", 6 * MiB),
+            multipart_threshold=config.get_size("multipart_threshold", 6 * MiB),
             multipart_chunksize=chunksize,
             max_concurrency=_positive(config, "max_concurrency", 2),
-            multipart_copy_threshold=_size(config, "multipart_copy_threshold", 5 * GiB),
+            multipart_copy_threshold=config.get_size("multipart_copy_threshold", 5 * GiB),
             multipart_copy_chunksize=copy_chunksize,
             serve=serve_mode,
             atomic_create=atomic_create,
@@ -206,39 +206,6 @@ def _positive(config: Config, key: str, default: int) -> int:
     if value is None or value < 1:
         raise ConfigurationError(f"{key.upper()} must be a positive integer, not {value!r}")
     return value
-
-
-def _number(config: Config, key: str, default: float) -> float:
-    value = config.get(key, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigurationError(f"{key.upper()} must be a number of seconds, not {value!r}") from None
-    if number <= 0:
-        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
-    return number
-
-
-_UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": MiB, "mb": MiB, "mib": MiB}
-_UNITS.update({"g": GiB, "gb": GiB, "gib": GiB})
-
-
-def _size(config: Config, key: str, default: int) -> int:
-    """A byte size: an integer, or a string such as ``'16MiB'`` or ``'64 MB'`` (binary units)."""
-    value = config.get(key, default)
-    if isinstance(value, int) and not isinstance(value, bool):
-        size = value
-    else:
-        match = re.fullmatch(r"\s*(\d+)\s*([a-zA-Z]*)\s*", str(value))
-        unit = match.group(2).lower() if match else None
-        if match is None or unit not in _UNITS:
-            raise ConfigurationError(
-                f"{key.upper()} must be a size in bytes (or like '16MiB'), not {value!r}"
-            )
-        size = int(match.group(1)) * _UNITS[unit]
-    if size < 1:
-        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
-    return size
 
 
 def _mapping(config: Config, key: str) -> Mapping[str, Any]:

@@ -2,21 +2,24 @@
 
 Real storage servers on loopback for the test suites and benchmarks: ``moto`` in server mode
 and OpenStack Swift with its ``s3api`` middleware (Debian's packages), and nginx in front of
-an app (offload). The server classes
+an app (offload); MongoDB as ``FS_TEST_MONGO_URL`` names it, else mongomock. The server classes
 have no pytest dependency; the pytest fixtures are in :mod:`fs_testservers.fixtures`.
 """
 
 from __future__ import annotations
 
+from .mongo import MONGO_URL_VARIABLE, MongoTarget, mongo_target, mongomock_client_class
 from .nginx import NGINX_APT_PACKAGES, Nginx
-from .process import ServiceUnavailable, free_ports
+from .process import ServiceUnavailable, free_ports, silent_port
 from .s3 import CallRecorder, empty_bucket, fail_requests, lose_responses, unique_name
 from .servers import SWIFT_APT_PACKAGES, MotoServer, S3Server, SwiftServer
 
 __all__ = [
+    "MONGO_URL_VARIABLE",
     "NGINX_APT_PACKAGES",
     "SWIFT_APT_PACKAGES",
     "CallRecorder",
+    "MongoTarget",
     "MotoServer",
     "Nginx",
     "S3Server",
@@ -26,5 +29,8 @@ __all__ = [
     "fail_requests",
     "free_ports",
     "lose_responses",
+    "mongo_target",
+    "mongomock_client_class",
+    "silent_port",
     "unique_name",
 ]

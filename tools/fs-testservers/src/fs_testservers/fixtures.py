@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from .mongo import MONGO_URL_VARIABLE, MongoTarget, mongo_target
 from .nginx import Nginx
 from .process import ServiceUnavailable
 from .servers import MotoServer, S3Server, SwiftServer
 
-__all__ = ["moto_server", "nginx", "require_service", "running", "swift_server"]
+__all__ = ["mongo", "moto_server", "nginx", "require_service", "running", "swift_server"]
 
 
 def in_ci() -> bool:
@@ -75,3 +76,21 @@ def nginx() -> Iterator[Callable[[str], Nginx]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo() -> MongoTarget:
+    """Where MongoDB tests store: the server ``FS_TEST_MONGO_URL`` names (which must answer),
+    else mongomock in process (see :mod:`fs_testservers.mongo`)."""
+    target = mongo_target()
+    if target.real:
+        from pymongo.errors import PyMongoError
+
+        client = target.client(serverSelectionTimeoutMS=10_000)
+        try:
+            client.admin.command("ping")
+        except PyMongoError as exc:
+            require_service(f"{MONGO_URL_VARIABLE} is set but its server does not answer: {exc}")
+        finally:
+            client.close()
+    return target

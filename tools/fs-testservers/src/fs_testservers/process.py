@@ -12,13 +12,14 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-__all__ = ["ManagedProcess", "ServiceUnavailable", "free_ports", "wait_until"]
+__all__ = ["ManagedProcess", "ServiceUnavailable", "free_ports", "silent_port", "wait_until"]
 
 HOST = "127.0.0.1"
 
@@ -54,6 +55,36 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
             return 200 <= status < 300
     except (OSError, urllib.error.URLError):
         return False
+
+
+@contextlib.contextmanager
+def silent_port() -> Iterator[int]:
+    """A loopback port where a server accepts connections and never answers (a hung
+    service: clients must time out, not wait for ever); closed when the block ends."""
+    server = socket.socket()
+    server.bind((HOST, 0))
+    server.listen(16)
+    server.settimeout(0.1)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        server.close()
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, alive: Callable[[], bool]) -> None:

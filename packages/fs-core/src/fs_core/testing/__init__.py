@@ -16,7 +16,8 @@ It provides:
   or the names of installed plugins), so that another plugin installed in the environment,
   broken or not, cannot change what your tests see;
 * :class:`PatternStream` and :class:`FailingStream`: large and failing uploads;
-* :func:`child_env`: the environment for a test's child processes.
+* :func:`child_env`: the environment for a test's child processes, and :func:`kill_9_when`
+  to ``SIGKILL`` one at a chosen moment (what an interrupted write leaves behind).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..backend import BaseBackend
 from ..extension import init_app
 from ..storage import Storage
 from .contract import BackendContract, ServiceFailureContract
-from .processes import child_env
+from .processes import child_env, kill_9_when
 from .streams import ClientWentAway, FailingStream, PatternStream
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "fs_app",
     "fs_make_app",
     "fs_register_plugin",
+    "kill_9_when",
 ]
 
 
