@@ -31,6 +31,38 @@ def median_time(
     return statistics.median(times), times
 
 
+def paired(
+    runs: int, contenders: dict[str, Callable[[], object]], before: Callable[[], object]
+) -> dict[str, list[float]]:
+    """Wall time of each contender in each run, in a rotating order (so drift on a shared
+    machine hits every side), ``before`` untimed before each."""
+    times: dict[str, list[float]] = {key: [] for key in contenders}
+    keys = list(contenders)
+    for run in range(runs):
+        shift = run % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            before()
+            times[key].append(median_time(contenders[key], 1)[0])
+    return times
+
+
+def ratio_row(
+    label: str, operation: str, amount: float, base: list[float], ours: list[float]
+) -> list[object]:
+    """A table row: ``amount`` (files, MiB) per second for the baseline and for us, then the
+    median and range of the per-run ratios baseline time / our time (above 1: we are faster)."""
+    ratios = [b / o for b, o in zip(base, ours, strict=True)]
+    print(f"  {label:22s} {operation:40s} {statistics.median(ratios):.2f}", file=sys.stderr)
+    return [
+        label,
+        operation,
+        amount / statistics.median(base),
+        amount / statistics.median(ours),
+        statistics.median(ratios),
+        f"{min(ratios):.2f}-{max(ratios):.2f}",
+    ]
+
+
 def peak_rss_kib() -> int:
     """This process's peak resident set size (VmHWM), in KiB."""
     with open("/proc/self/status") as status:

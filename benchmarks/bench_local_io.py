@@ -21,11 +21,10 @@ import argparse
 import io
 import os
 import shutil
-import statistics
 import tempfile
 from collections.abc import Callable
 
-from _common import median_time, table
+from _common import paired, ratio_row, table
 from flask import Flask
 
 import fs_core as fs
@@ -70,32 +69,6 @@ class Bench:
             self.storage.read(name)
 
 
-def paired(
-    runs: int, contenders: dict[str, Callable[[], object]], before: Callable[[], object]
-) -> dict[str, list[float]]:
-    """Times of each contender in each run, in a rotating order, ``before`` untimed before each."""
-    times: dict[str, list[float]] = {key: [] for key in contenders}
-    keys = list(contenders)
-    for run in range(runs):
-        shift = run % len(keys)
-        for key in keys[shift:] + keys[:shift]:
-            before()
-            times[key].append(median_time(contenders[key], 1)[0])
-    return times
-
-
-def row(label: str, operation: str, count: int, raw: list[float], ours: list[float]) -> list[object]:
-    ratios = [r / f for r, f in zip(raw, ours, strict=True)]
-    return [
-        label,
-        operation,
-        count / statistics.median(raw),
-        count / statistics.median(ours),
-        statistics.median(ratios),
-        f"{min(ratios):.2f}-{max(ratios):.2f}",
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -113,13 +86,17 @@ def main() -> None:
                 for method, tmpfile in METHODS.items():
                     writers[method] = lambda t=tmpfile: bench.fs_write(names, data, t)  # noqa: B023
                 times = paired(args.runs, writers, bench.reset)
-                rows += [row(label, f"save, fs-local {m}", count, times["raw"], times[m]) for m in METHODS]
+                rows += [
+                    ratio_row(label, f"save, fs-local {m}", count, times["raw"], times[m]) for m in METHODS
+                ]
                 bench.reset()
                 bench.raw_write(names, data)
                 bench.fs_write(names, data)
                 readers = {"raw": lambda: bench.raw_read(names), "fs": lambda: bench.fs_read(names)}  # noqa: B023
                 reads = paired(args.runs, readers, lambda: None)
-                rows.append(row(label, "read whole file (page cache)", count, reads["raw"], reads["fs"]))
+                rows.append(
+                    ratio_row(label, "read whole file (page cache)", count, reads["raw"], reads["fs"])
+                )
     finally:
         shutil.rmtree(base, ignore_errors=True)
     table(

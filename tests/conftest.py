@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from fs_testservers.fixtures import moto_server  # noqa: F401  (fixture: fs-s3 in the pick-and-mix)
+from fs_testservers.fixtures import moto_server, swift_server  # noqa: F401  (fixtures: the pick-and-mix)
 
 ROOT = Path(__file__).resolve().parent.parent
 

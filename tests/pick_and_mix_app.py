@@ -4,9 +4,10 @@ It is copied into a folder of its own and run by the virtualenv's Python, so it 
 was installed there from the wheels. ``PICK_AND_MIX`` (JSON) says what to expect:
 ``backend`` and ``config`` for the storage, ``missing``: ``{backend: package}`` for the
 backends whose package is not installed, ``mongoengine`` and ``images``: whether
-fs-mongoengine and fs-images are installed. Run as a script, it saves, reads and serves a file
-through the backend, and checks that each missing backend fails with a message naming its
-package; ``flask --app pick_and_mix_app fs plugins`` lists the same app's plugins.
+fs-mongoengine and fs-images are installed, ``libraries``: the installed libraries on fs-core
+(fs-hashfs, fs-store). Run as a script, it saves, reads and serves a file through the backend,
+checks that each missing backend fails with a message naming its package, and runs each
+library's check; ``flask --app pick_and_mix_app fs plugins`` lists the same app's plugins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 
 from flask import Flask
 
@@ -101,11 +103,66 @@ def check_mongoengine() -> None:
 
 
 def configuration_error(other: Flask) -> str | None:
+    return configuration_error_of(lambda: fs_core.init_app(other, fs_core.Storage("elsewhere")))
+
+
+def configuration_error_of(configure: Callable[[], object]) -> str | None:
+    """The message of the ``ConfigurationError`` ``configure()`` raises, or ``None``."""
     try:
-        fs_core.init_app(other, fs_core.Storage("elsewhere"))
+        configure()
     except fs_core.ConfigurationError as exc:
         return str(exc)
     return None
+
+
+def check_hashfs() -> None:
+    """fs-hashfs on the memory backend: put twice (stored once), get, serve."""
+    import hashlib
+
+    from fs_hashfs import FlaskHashFS
+
+    hashed = Flask("pick_and_mix_hashfs", instance_path=INSTANCE)
+    hashed.config.update(HASHFS_FS_BACKEND="memory", HASHFS_PATH_PREFIX="/blobs")
+    fs = FlaskHashFS(hashed)
+    with hashed.app_context():
+        address = fs.put(io.BytesIO(b"content-addressed"), extension=".txt")
+        assert address.id == hashlib.sha256(b"content-addressed").hexdigest()
+        assert fs.put(io.BytesIO(b"content-addressed"), extension=".txt").is_duplicate
+        assert fs.get(address.id) == address
+        url = fs.url_for(address, external=False)
+    response = hashed.test_client().get(url)
+    assert response.data == b"content-addressed", response.status
+    assert response.headers["ETag"] == f'"{address.id}"'
+
+
+def check_store() -> None:
+    """fs-store on the memory backend: save (and in the background), serve; Flask-Store's
+    S3 provider without fs-s3 names the package to install."""
+    from werkzeug.datastructures import FileStorage
+
+    from fs_store import Store
+
+    stored = Flask("pick_and_mix_store", instance_path=INSTANCE)
+    stored.config.update(STORE_PROVIDER="memory", STORE_BACKGROUND=True)
+    store = Store(stored)
+    with stored.test_request_context():
+        name = store.Provider().save(FileStorage(io.BytesIO(b"flask-store"), filename="a.txt"))
+        assert store.background.wait(30)
+        url = name.relative_url()
+    assert stored.test_client().get(url).data == b"flask-store"
+    if "s3" in SPEC["missing"]:
+        s3 = Flask("pick_and_mix_store_s3", instance_path=INSTANCE)
+        s3.config.update(
+            STORE_PROVIDER="flask_store.stores.s3.S3Store",
+            **dict.fromkeys(("STORE_S3_ACCESS_KEY", "STORE_S3_SECRET_KEY", "STORE_S3_REGION"), "x"),
+            STORE_S3_BUCKET="bucket",
+        )
+        message = configuration_error_of(lambda: Store(s3))
+        assert message is not None, "S3Store worked without fs-s3 installed"
+        assert "pip install fs-s3" in message, message
+
+
+LIBRARY_CHECKS = {"fs-hashfs": check_hashfs, "fs-store": check_store}
 
 
 if __name__ == "__main__":
@@ -115,4 +172,7 @@ if __name__ == "__main__":
     check_missing_backends()
     if SPEC.get("mongoengine"):
         check_mongoengine()
+    for library in SPEC.get("libraries", []):
+        LIBRARY_CHECKS[library]()
+        print(f"ok: {library}", file=sys.stderr)
     print(f"ok: fs-core {fs_core.__version__} from {os.path.dirname(fs_core.__file__)}", file=sys.stderr)

@@ -41,6 +41,18 @@ def click_and_wait(browser, element) -> None:
     )
 
 
+def open_page(browser, url: str) -> None:
+    """Load ``url`` and wait for its upload form: on a loaded machine ``get`` may return before
+    the page's document is there (an empty page source)."""
+    browser.get(url)
+    WebDriverWait(browser, 30).until(
+        lambda driver: (
+            driver.execute_script("return document.readyState") == "complete"
+            and driver.find_elements(By.CSS_SELECTOR, "form[action='/upload'] button")
+        )
+    )
+
+
 def upload(browser, *paths) -> None:
     if paths:
         browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys("\n".join(str(p) for p in paths))
@@ -52,7 +64,7 @@ def test_upload_see_download_delete(server, browser, tmp_path):
     report.write_text("numbers")
     photo = tmp_path / "фото.png"
     photo.write_bytes(b"\x89PNG\r\n\x1a\n")
-    browser.get(server)
+    open_page(browser, server)
     assert "No files yet" in browser.page_source
     upload(browser, report, photo)
     assert messages(browser) == ["Saved Quarterly_report.txt.", "Saved фото.png."]
@@ -60,7 +72,7 @@ def test_upload_see_download_delete(server, browser, tmp_path):
     assert set(links) == {"Quarterly_report.txt", "фото.png"}
     browser.get(links["Quarterly_report.txt"])
     assert browser.find_element(By.TAG_NAME, "body").text == "numbers"
-    browser.get(server)
+    open_page(browser, server)
     click_and_wait(
         browser, browser.find_element(By.CSS_SELECTOR, "button[aria-label='Delete Quarterly_report.txt']")
     )
@@ -73,7 +85,7 @@ def test_bad_uploads_show_a_readable_message(server, browser, tmp_path):
     script.write_bytes(b"MZ")
     big = tmp_path / "big.txt"
     big.write_bytes(b"x" * ((1 << 20) + 1))
-    browser.get(server)
+    open_page(browser, server)
     upload(browser, script, big)
     assert messages(browser) == [
         "setup.exe: this type of file is not accepted here.",

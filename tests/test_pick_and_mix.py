@@ -10,9 +10,14 @@ naming that package; where fs-mongoengine is installed, it stores files through 
 (images only with fs-images; without, ImageField must say what to install); ``flask fs
 plugins`` must list exactly the installed plugins.
 
+Libraries built on fs-core's API that are not plugins (fs-hashfs, fs-store) are installed
+with fs-core alone too, and the app then runs their own check (``check_libraries``: put,
+save, serve on the memory backend; a backend whose package is missing named by the error).
+
 Adding a package: a backend gets one line in ``BACKENDS`` (its name and the configuration a
 storage needs, or a function of the test's ``request`` that builds it from fixtures, for a
-backend that needs a server); any other plugin goes in ``OTHER_PLUGINS``.
+backend that needs a server); any other plugin goes in ``OTHER_PLUGINS``; a library in
+``LIBRARIES``, with its check in pick_and_mix_app.py.
 """
 
 from __future__ import annotations
@@ -54,10 +59,18 @@ def _s3_on_moto(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {f"FS_S3_{key.upper()}": value for key, value in config.items()}
 
 
+def _swift(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """fs-swift on the session's OpenStack Swift (tools/fs-testservers), in a container of its own."""
+    server = request.getfixturevalue("swift_server")
+    config = server.swift_config(container=unique_name("pick"))
+    return {f"FS_SWIFT_{key.upper()}": value for key, value in config.items()}
+
+
 #: Backend packages: the backend each provides, and the configuration a storage needs.
 BACKENDS: dict[str, Backend] = {
     "fs-local": Backend("local"),  # FS_ROOT defaults to the app's instance folder
     "fs-s3": Backend("s3", _s3_on_moto),
+    "fs-swift": Backend("swift", _swift),
     "fs-gridfs": Backend(  # on mongomock (no MongoDB server here): a client class, by config
         "gridfs",
         {"FS_GRIDFS_MONGO_URL": "mongodb://db/pick", "FS_GRIDFS_CLIENT_CLASS": "mongomock:MongoClient"},
@@ -70,6 +83,8 @@ OTHER_PLUGINS: set[str] = {"fs-images", "fs-mongoengine"}
 #: Third-party packages installed beside a package's wheel, as a stand-in for a service:
 #: fs-mongoengine's documents go to mongomock (no MongoDB server here).
 SERVICE_STAND_INS: dict[str, tuple[str, ...]] = {"fs-mongoengine": ("mongomock",)}
+#: Libraries on fs-core's public API (no plugin): each alone with fs-core, and in everything.
+LIBRARIES: set[str] = {"fs-hashfs", "fs-store"}
 
 CORE = "fs-core"
 
@@ -93,9 +108,12 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
     everything = tuple(sorted(released()))
     combos = [("fs-core", (CORE,), "memory", ())]
     combos += [(f"fs-core+{name}", (CORE, name), b.name, b.extras) for name, b in BACKENDS.items()]
+    combos += [(f"fs-core+{name}", (CORE, name), "memory", ()) for name in sorted(LIBRARIES)]
     # The floor it declares must really work: conditional writes need a recent botocore.
     boto3 = _lowest("fs-s3", "boto3")
     combos.append((f"fs-core+fs-s3+{boto3}", (CORE, "fs-s3"), "s3", (boto3,)))
+    swiftclient = _lowest("fs-swift", "python-swiftclient")
+    combos.append((f"fs-core+fs-swift+{swiftclient}", (CORE, "fs-swift"), "swift", (swiftclient,)))
     pymongo = _lowest("fs-gridfs", "pymongo")
     combos.append((f"fs-core+fs-gridfs+{pymongo}", (CORE, "fs-gridfs"), "gridfs", (pymongo, "mongomock")))
     # The fields without fs-images (FileField works, ImageField reads and says what to
@@ -113,7 +131,9 @@ def _combinations() -> list[tuple[str, tuple[str, ...], str, tuple[str, ...]]]:
 
 def test_every_package_is_in_the_pick_and_mix():
     plugins = set(released()) - {CORE}
-    assert plugins == set(BACKENDS) | OTHER_PLUGINS, "add the new package to BACKENDS or OTHER_PLUGINS"
+    assert plugins == set(BACKENDS) | OTHER_PLUGINS | LIBRARIES, (
+        "add the new package to BACKENDS, OTHER_PLUGINS or LIBRARIES"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -167,12 +187,14 @@ def test_install(packages, backend, pinned, wheels, tmp_path, request):
     app_dir = tmp_path / "app"
     app_dir.mkdir()
     shutil.copy(Path(__file__).with_name("pick_and_mix_app.py"), app_dir)
+    libraries = sorted(LIBRARIES & set(packages))
     spec = {
         "backend": backend,
         "config": config,
         "missing": missing,
         "mongoengine": "fs-mongoengine" in packages,
         "images": "fs-images" in packages,
+        "libraries": libraries,
     }
     env = _clean_env(PICK_AND_MIX=json.dumps(spec), PICK_AND_MIX_INSTANCE=str(tmp_path / "instance"))
 
@@ -181,6 +203,8 @@ def test_install(packages, backend, pinned, wheels, tmp_path, request):
     )
     assert run.returncode == 0, run.stderr
     assert "ok: fs-core" in run.stderr
+    for library in libraries:
+        assert f"ok: {library}" in run.stderr, run.stderr
 
     listing = subprocess.run(
         [str(venv / "bin" / "flask"), "--app", "pick_and_mix_app", "fs", "plugins"],

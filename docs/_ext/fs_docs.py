@@ -308,7 +308,16 @@ def on_warn_missing_reference(app: Sphinx, domain: Any, node: pending_xref) -> b
     return True
 
 
+def skip_proxies(app: Sphinx, what: str, name: str, obj: Any, skip: bool, options: Any) -> bool | None:
+    """Leave out context-local proxies (fs-store's ``Provider``): they are objects of the
+    current app, which the build has none of (their module's docstring says what they are)."""
+    from werkzeug.local import LocalProxy
+
+    return True if type(obj) is LocalProxy else None
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("autodoc-skip-member", skip_proxies)
     app.connect("builder-inited", write_pages)
     app.connect("source-read", on_source_read)
     app.connect("include-read", on_include_read)

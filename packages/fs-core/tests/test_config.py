@@ -5,7 +5,7 @@ import os
 import pytest
 
 import fs_core as fs
-from fs_core.config import Config, as_bool, resolve
+from fs_core.config import Config, as_bool, parse_size, resolve, serve_mode, shared_key_prefix
 from fs_core.errors import ConfigurationError
 
 
@@ -92,7 +92,7 @@ def test_sizes_take_integers_and_binary_units(value, expected):
     assert Config().get_size("chunk", 7) == 7
 
 
-@pytest.mark.parametrize("value", ["big", "4 TB", "1.5MiB", "-1", 0, True, None])
+@pytest.mark.parametrize("value", ["big", "4 TB", "16 TiB", "1.5MiB", "-1", -1, 0, True, None])
 def test_bad_sizes_name_their_key(value):
     with pytest.raises(ConfigurationError, match="CHUNK_SIZE must be"):
         Config(chunk_size=value).get_size("chunk_size", 1)
@@ -121,3 +121,57 @@ def test_per_storage_locations_are_not_global():
     cfg = resolve({"FS_OFFLOAD": "x-accel-redirect", "FS_OFFLOAD_PREFIX": "/one/"}, "files", "local")
     assert cfg["offload"] == "x-accel-redirect"
     assert "offload_prefix" not in cfg
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1, 1), ("512", 512), ("16MiB", 16 << 20), (" 64 MB ", 64 << 20), ("1g", 1 << 30), ("3k", 3072)],
+)
+def test_sizes_in_bytes_or_binary_units(value, expected):
+    assert parse_size(value) == expected
+    assert Config(part=value).get_size("part", 5) == expected
+
+
+def test_typed_getters():
+    cfg = Config(
+        timeout="2.5", retries="3", zero="0", name="  swift  ", blank="  ", options={"a": 1}, bad="x"
+    )
+    assert cfg.get_float("timeout", 1.0) == 2.5
+    assert cfg.get_float("missing", 1.0) == 1.0
+    assert cfg.get_positive_int("retries", 1) == 3
+    assert cfg.get_positive_int("missing", 7) == 7
+    assert cfg.get_str("name") == "swift"
+    assert cfg.get_str("blank") is None
+    assert cfg.get_str("missing", "default") == "default"
+    assert cfg.get_mapping("options") == {"a": 1}
+    assert cfg.get_mapping("missing") == {}
+    with pytest.raises(ConfigurationError, match="ZERO must be a positive integer"):
+        cfg.get_positive_int("zero", 1)
+    with pytest.raises(ConfigurationError, match="ZERO must be positive"):
+        cfg.get_float("zero", 1.0)
+    with pytest.raises(ConfigurationError, match="BAD must be a number"):
+        cfg.get_float("bad", 1.0)
+    with pytest.raises(ConfigurationError, match="BAD must be a dict"):
+        cfg.get_mapping("bad")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, "stream"), ("false", "stream"), (" Redirect ", "redirect"), ("stream", "stream")],
+)
+def test_serve_mode(value, expected):
+    assert serve_mode(value) == expected
+
+
+def test_serve_mode_refuses_other_values():
+    with pytest.raises(ConfigurationError, match="SERVE"):
+        serve_mode("cdn")
+
+
+@pytest.mark.parametrize(
+    ("key_prefix", "expected"),
+    [(None, "avatars/"), ("", ""), ("/", ""), ("users/avatars/", "users/avatars/"), (" /a/b ", "a/b/")],
+)
+def test_shared_key_prefix(key_prefix, expected):
+    config = Config() if key_prefix is None else Config(key_prefix=key_prefix)
+    assert shared_key_prefix(config, "avatars") == expected

@@ -314,6 +314,49 @@ def test_rename_on_conflict_under_concurrency(make_app):
         assert sorted(files.read(n) for n in names) == [str(i).encode() for i in range(6)]
 
 
+def test_rename_trusts_an_atomic_create_instead_of_asking_first(fs_make_app):
+    """On a backend with atomic creates, a seekable upload is created at once (on S3: no
+    HEAD before each PUT); a taken name still gets the next one. An upload that cannot be
+    read again is checked first, as before."""
+    from fs_core.memory import MemoryBackend
+
+    asked: list[str] = []
+
+    class Counting(MemoryBackend):
+        def exists(self, filename):
+            asked.append(filename)
+            return super().exists(filename)
+
+    class Plugin:
+        @fs.hookimpl
+        def register_backends(self, register):
+            register("counting", Counting)
+
+    files = fs.Storage("files")
+    app = fs_make_app(Plugin(), storages=[files], FS_BACKEND="counting", FILES_FS_ON_CONFLICT="rename")
+    with app.app_context():
+        assert files.save(upload(b"1", "a.txt")) == "a.txt"
+        assert asked == []
+        assert files.save(upload(b"2", "a.txt")) == "a_1.txt"
+        assert "a.txt" not in asked  # the create said it; resolve_conflict looked for a free one
+        assert [files.read(n) for n in ("a.txt", "a_1.txt")] == [b"1", b"2"]
+
+        class Unseekable(io.RawIOBase):
+            def __init__(self, data):
+                self.inner = io.BytesIO(data)
+
+            def readable(self):
+                return True
+
+            def readinto(self, buffer):
+                return self.inner.readinto(buffer)
+
+        asked.clear()
+        assert files.save(Unseekable(b"3"), "a.txt") == "a_2.txt"
+        assert asked[0] == "a.txt"
+        assert files.read("a_2.txt") == b"3"
+
+
 def test_bad_conflict_mode_is_a_clear_error(make_app):
     files = fs.Storage("files")
     app = make_app(files, FILES_FS_ON_CONFLICT="replace")

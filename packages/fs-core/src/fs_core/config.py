@@ -34,9 +34,12 @@ __all__ = [
     "as_bool",
     "backend_name",
     "backend_prefix",
+    "parse_size",
     "public_url",
     "resolve",
     "serve_enabled",
+    "serve_mode",
+    "shared_key_prefix",
     "storage_prefix",
 ]
 
@@ -108,36 +111,47 @@ class Config(dict[str, Any]):
         except (TypeError, ValueError):
             raise ConfigurationError(f"{key.upper()} must be an integer, not {value!r}") from None
 
-    def get_size(self, key: str, default: int) -> int:
-        """``key`` as a positive number of bytes: an integer, or a string with a binary unit
-        (``'255KiB'``, ``'4 MB'``, ``'1g'``: K, M and G are 1024-based whatever the spelling),
-        as sizes come from environment variables. A bad value names the key."""
-        value = self.get(key, default)
-        if isinstance(value, int) and not isinstance(value, bool):
-            size = value
-        else:
-            match = _SIZE.fullmatch(str(value))
-            unit = match.group(2).lower() if match else None
-            if match is None or unit not in _SIZE_UNITS:
-                raise ConfigurationError(
-                    f"{key.upper()} must be a size in bytes (or like '4MiB'), not {value!r}"
-                )
-            size = int(match.group(1)) * _SIZE_UNITS[unit]
-        if size < 1:
-            raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
-        return size
+    def get_str(self, key: str, default: str | None = None) -> str | None:
+        """``key`` as text without surrounding spaces; unset or blank is ``default``."""
+        value = self.get(key)
+        text = str(value).strip() if value is not None else ""
+        return text or default
 
-    def get_seconds(self, key: str, default: float) -> float:
-        """``key`` as a positive number of seconds (``10``, ``0.5``, ``'2.5'``); a bad value
-        names the key."""
+    def get_positive_int(self, key: str, default: int) -> int:
+        """``key`` as an integer of 1 or more (a count, a number of seconds)."""
+        value = self.get_int(key, default)
+        if value is None or value < 1:
+            raise ConfigurationError(f"{key.upper()} must be a positive integer, not {value!r}")
+        return value
+
+    def get_float(self, key: str, default: float, what: str = "a number") -> float:
+        """``key`` as a positive, finite number (seconds, a ratio…); a bad value names the key."""
         value = self.get(key, default)
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise ConfigurationError(f"{key.upper()} must be a number of seconds, not {value!r}") from None
+            raise ConfigurationError(f"{key.upper()} must be {what}, not {value!r}") from None
         if not number > 0 or number == float("inf"):
             raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
         return number
+
+    def get_seconds(self, key: str, default: float) -> float:
+        """``key`` as a positive number of seconds (``10``, ``0.5``, ``'2.5'``); a bad value
+        names the key."""
+        return self.get_float(key, default, "a number of seconds")
+
+    def get_size(self, key: str, default: int) -> int:
+        """``key`` as a positive byte size: an integer, or a string such as ``'16MiB'``,
+        ``'4 MB'`` or ``'1g'`` (K, M and G are 1024-based whatever the spelling, as sizes come
+        from environment variables), see :func:`parse_size`. A bad value names the key."""
+        return parse_size(self.get(key, default), key)
+
+    def get_mapping(self, key: str) -> dict[str, Any]:
+        """``key`` as a dict (of keyword arguments for a client library); unset is ``{}``."""
+        value = self.get(key) or {}
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(f"{key.upper()} must be a dict of keyword arguments, not {value!r}")
+        return dict(value)
 
     def require(self, *keys: str, prefix: str = "") -> None:
         """Raise :class:`ConfigurationError` naming every missing key, as ``{prefix}{KEY}``."""
@@ -164,12 +178,47 @@ def as_bool(value: Any, key: str = "value") -> bool:
     raise ConfigurationError(f"{key.upper()} must be a boolean, not {value!r}")
 
 
+def parse_size(value: Any, key: str = "size") -> int:
+    """A positive byte size from an integer or a string such as ``'16MiB'``, ``'64 MB'`` or
+    ``'1g'`` (binary units, as configuration values from the environment are written)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        match = _SIZE.fullmatch(str(value))
+        unit = match.group(2).lower() if match else None
+        if match is None or unit not in _SIZE_UNITS:
+            raise ConfigurationError(f"{key.upper()} must be a size in bytes (or like '4MiB'), not {value!r}")
+        size = int(match.group(1)) * _SIZE_UNITS[unit]
+    if size < 1:
+        raise ConfigurationError(f"{key.upper()} must be positive, not {value!r}")
+    return size
+
+
 def serve_enabled(value: Any) -> bool:
     """Whether a ``SERVE`` value lets the ``fs`` view serve the storage: a boolean, or one of
     :data:`SERVE_MODES` (which a backend reads to choose how it serves)."""
     if isinstance(value, str) and value.strip().lower() in SERVE_MODES:
         return True
     return as_bool(value, "serve")
+
+
+def serve_mode(value: Any) -> str:
+    """How a backend that can stream or redirect serves a storage whose ``SERVE`` is ``value``:
+    ``'redirect'`` or ``'stream'``. ``True``/``False`` are the core's switch (a storage that is
+    not served is never asked), so they mean ``'stream'``; anything else is an error."""
+    if isinstance(value, str) and value.strip().lower() in SERVE_MODES:
+        return value.strip().lower()
+    as_bool(value, "serve")
+    return "stream"
+
+
+def shared_key_prefix(config: Config, storage: str) -> str:
+    """The prefix of a storage's names in a bucket or container shared with other storages:
+    its ``KEY_PREFIX`` if set (``''``: the root), else the storage name; as ``'a/b/'``, or
+    ``''``. Backends declare ``KEY_PREFIX`` storage-only, so two storages never share one."""
+    value = config.get("key_prefix")
+    prefix = (storage if value is None else str(value)).strip().strip("/")
+    return f"{prefix}/" if prefix else ""
 
 
 def storage_prefix(name: str) -> str:

@@ -46,6 +46,8 @@ def check_chars(name: str) -> None:
     """:class:`InvalidFilename` if ``name`` holds a control, line-separator or bidi character,
     or a lone surrogate (what Python makes of bytes that are not UTF-8: no backend, header or
     URL can carry it)."""
+    if name.isascii() and name.isprintable():  # the usual name: none of those can be in it
+        return
     for char in name:
         category = unicodedata.category(char)
         if category == "Cs":

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import IO, Any, BinaryIO, cast
 
-from .errors import FileTooLarge
+from .errors import FileTooLarge, FSError
 
 __all__ = [
     "CHUNK_SIZE",
@@ -22,11 +22,13 @@ __all__ = [
     "AtomicWriter",
     "HashingReader",
     "LimitedReader",
+    "RangedReader",
     "SeekableReader",
     "SpoolingWriter",
     "as_stream",
     "copy_stream",
     "is_seekable",
+    "spooled",
     "text_wrapper",
 ]
 
@@ -190,6 +192,21 @@ def remaining(stream: Any) -> int | None:
     except (OSError, ValueError):
         return None
     return max(0, end - position)
+
+
+@contextlib.contextmanager
+def spooled(source: Any, hasher: Any = None, spool_size: int = SPOOL_SIZE) -> Iterator[BinaryIO]:
+    """Read ``source`` once, to its end, into a temporary spool (memory up to ``spool_size``,
+    then an anonymous temporary file), feeding ``hasher`` (a ``hashlib`` object) on the way;
+    yield the spool rewound to its start, and delete it after.
+
+    For writes whose name depends on the content (a content hash): the source is read once
+    in bounded memory, and the spool is uploaded only if that name is not stored yet.
+    """
+    with tempfile.SpooledTemporaryFile(max_size=spool_size) as spool:
+        copy_stream(HashingReader(source, hasher) if hasher is not None else source, spool.write)
+        spool.seek(0)
+        yield spool  # type: ignore[misc]
 
 
 class _ReaderWrapper(io.RawIOBase):
@@ -379,3 +396,97 @@ def text_wrapper(binary: Any, mode: str, encoding: str | None = None, **kwargs: 
         binary = (io.BufferedWriter if ("w" in mode or "x" in mode) else io.BufferedReader)(binary)
     wrapper = _AtomicTextWrapper(binary, encoding=encoding or "utf8", **kwargs)
     return wrapper
+
+
+class RangedReader(SeekableReader):
+    """A seekable, read-only stream over one object of a service that reads byte ranges.
+
+    It reads the body of one request while it is read in order, and starts a new ranged
+    request where a ``seek`` moved it, so serving ``bytes=1000000-`` of a large file
+    downloads none of the bytes before. A read that fails mid-body starts again where it was
+    (``retries`` times); the last failure is raised as ``on_error(exc)`` (the core's error).
+
+    :param fetch: ``fetch(start)`` returns a readable body of the object from byte ``start``
+        to its end (an HTTP ``Range: bytes=start-`` request, with whatever condition keeps it
+        on the same version of the object).
+    :param size: the object's size, from the response that found it.
+    :param body: the body of a request already made from offset 0, if any (a backend makes one
+        to report a missing file at once); without it nothing is fetched before a read.
+    :param on_error: turns a failure of the service while reading into the core's error.
+    :param transient: the exception types that mean "the service or the network failed"
+        (retried, then given to ``on_error``); the core's own errors always pass through.
+    :param retries: how many times a failed read starts again where it was.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int], Any],
+        size: int,
+        *,
+        body: Any = None,
+        on_error: Callable[[BaseException], Exception],
+        transient: tuple[type[BaseException], ...] = (OSError,),
+        retries: int = 2,
+    ) -> None:
+        super().__init__(size)
+        self._fetch = fetch
+        self._on_error = on_error
+        self._transient = transient
+        self._retries = retries
+        self._body = body
+        self._body_pos = 0 if body is not None else -1
+
+    def _drop(self) -> None:
+        body, self._body, self._body_pos = self._body, None, -1
+        if body is not None:
+            try:
+                body.close()
+            except Exception:
+                pass
+
+    def _stream(self) -> Any:
+        if self._body is None or self._body_pos != self._pos:
+            self._drop()
+            self._body = self._fetch(self._pos)
+            self._body_pos = self._pos
+        return self._body
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.closed:
+            raise ValueError("read of a closed file")
+        left = self.size - self._pos
+        if size is None or size < 0 or size > left:
+            size = left
+        if size <= 0:
+            return b""
+        attempt = 0
+        while True:
+            try:
+                data: bytes = self._stream().read(size)
+                if not data:
+                    raise ConnectionError(f"the body ended at byte {self._pos} of {self.size}")
+                break
+            except FSError:
+                raise
+            except self._transient as exc:
+                self._drop()
+                if attempt >= self._retries:
+                    raise self._on_error(exc) from exc
+                attempt += 1
+        self._pos += len(data)
+        self._body_pos = self._pos
+        return data
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self.read(len(view))
+        n = len(data)
+        view[:n] = data
+        return n
+
+    def close(self) -> None:
+        self._drop()
+        super().close()

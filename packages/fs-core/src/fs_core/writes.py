@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
 from . import naming, signals, streams
+from .backend import ATOMIC_CREATE
 from .config import Config
 from .content_types import content_type_for
 from .errors import (
@@ -262,11 +262,14 @@ def _store(bound: BoundStorage, stream: Any, name: str, mode: str, content_type:
         _check_target(bound, name, replace=mode == "overwrite")
         return backend.save(stream, name, overwrite=mode == "overwrite", content_type=content_type) or name
     start = stream.tell() if streams.is_seekable(stream) else None
+    # Where creates are atomic and the upload can be read again, the create itself says
+    # whether the name is free: no exists() before it (on S3, a HEAD per save).
+    trust_create = start is not None and ATOMIC_CREATE in backend.capabilities
     folder, basename = naming.split_parent(name)
-    taken: set[str] = set()  # names a plugin's check_target refused
+    taken: set[str] = set()  # names a plugin's check_target refused, or found stored
     candidate = name
     for _ in range(100):
-        if candidate in taken or backend.exists(candidate):
+        if candidate in taken or (not trust_create and backend.exists(candidate)):
             candidate = _free_name(bound, folder, basename, taken)
         try:
             _check_target(bound, candidate, replace=False)
@@ -279,6 +282,7 @@ def _store(bound: BoundStorage, stream: Any, name: str, mode: str, content_type:
             if start is None:
                 raise
             stream.seek(start)
+            taken.add(candidate)
     raise FileExists(name, message=f"No free name for {name!r}: the first 100 tried were taken")
 
 
@@ -300,8 +304,7 @@ def _save_hashed(
         hasher = hashlib.new(algorithm)
     except ValueError:
         raise ConfigurationError(f"HASH_ALGORITHM {algorithm!r} is not a hashlib algorithm") from None
-    with tempfile.SpooledTemporaryFile(max_size=streams.SPOOL_SIZE) as spool:
-        streams.copy_stream(streams.HashingReader(stream, hasher), spool.write)
+    with streams.spooled(stream, hasher) as spool:
         address = naming.hashed_name(
             hasher.hexdigest(),
             extension(basename),
@@ -311,7 +314,6 @@ def _save_hashed(
         name = naming.join_name(folder, address)
         if bound.backend.exists(name):
             return name, False
-        spool.seek(0)
         try:
             bound.backend.save(spool, name, overwrite=False, content_type=content_type_for(name, declared))
         except FileExists:

@@ -19,8 +19,8 @@ import io
 from collections.abc import Callable
 from typing import IO, Any
 
-from fs_core.errors import FSError
-from fs_core.streams import SeekableReader, is_seekable
+from fs_core import streams
+from fs_core.streams import is_seekable
 
 from .errors import SERVICE_ERRORS
 
@@ -30,13 +30,13 @@ __all__ = ["Prepended", "RangedReader", "full_reads", "remaining"]
 Fetch = Callable[[int], Any]
 
 
-class RangedReader(SeekableReader):
-    """A seekable, read-only stream over one S3 object, fetched lazily by ranges.
+class RangedReader(streams.RangedReader):
+    """fs-core's :class:`~fs_core.streams.RangedReader` over one S3 object, retrying the
+    failures of boto3, botocore and urllib3 (:data:`~fs_s3.errors.SERVICE_ERRORS`).
 
     :param fetch: returns a streaming body from a byte offset (a ``Range`` GET).
     :param size: the object's size, from the response that found it.
-    :param body: the body of a GET already made from offset 0, if any (``open_read`` makes
-        one to report a missing file at once); without it nothing is fetched before a read.
+    :param body: the body of a GET already made from offset 0, if any.
     :param on_error: turns a failure of the service while reading into the core's error.
     :param retries: how many times a read that fails mid-body starts again where it was.
     """
@@ -50,66 +50,7 @@ class RangedReader(SeekableReader):
         on_error: Callable[[BaseException], Exception],
         retries: int = 2,
     ) -> None:
-        super().__init__(size)
-        self._fetch = fetch
-        self._on_error = on_error
-        self._retries = retries
-        self._body = body
-        self._body_pos = 0 if body is not None else -1
-
-    def _drop(self) -> None:
-        body, self._body, self._body_pos = self._body, None, -1
-        if body is not None:
-            try:
-                body.close()
-            except Exception:
-                pass
-
-    def _stream(self) -> Any:
-        if self._body is None or self._body_pos != self._pos:
-            self._drop()
-            self._body = self._fetch(self._pos)
-            self._body_pos = self._pos
-        return self._body
-
-    def read(self, size: int | None = -1) -> bytes:
-        if self.closed:
-            raise ValueError("read of a closed file")
-        left = self.size - self._pos
-        if size is None or size < 0 or size > left:
-            size = left
-        if size <= 0:
-            return b""
-        attempt = 0
-        while True:
-            try:
-                data: bytes = self._stream().read(size)
-                if not data:
-                    raise ConnectionError(f"the body ended at byte {self._pos} of {self.size}")
-                break
-            except FSError:
-                raise
-            except SERVICE_ERRORS as exc:
-                self._drop()
-                if attempt >= self._retries:
-                    raise self._on_error(exc) from exc
-                attempt += 1
-        self._pos += len(data)
-        self._body_pos = self._pos
-        return data
-
-    def readall(self) -> bytes:
-        return self.read(-1)
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.read(len(memoryview(buffer).cast("B")))
-        n = len(data)
-        memoryview(buffer).cast("B")[:n] = data
-        return n
-
-    def close(self) -> None:
-        self._drop()
-        super().close()
+        super().__init__(fetch, size, body=body, on_error=on_error, transient=SERVICE_ERRORS, retries=retries)
 
 
 class _RawSource(io.RawIOBase):

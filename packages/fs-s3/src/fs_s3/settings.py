@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fs_core.config import SERVE_MODES, Config, as_bool
+from fs_core.config import Config, as_bool, serve_mode, shared_key_prefix
 from fs_core.errors import ConfigurationError
 
 __all__ = ["CANNED_ACLS", "MiB", "S3Settings"]
@@ -83,15 +83,11 @@ class S3Settings:
     def from_config(cls, name: str, config: Config) -> S3Settings:
         """Build the settings of storage ``name`` from its resolved ``config``."""
         hint = f"{name.upper()}_FS_"
-        shared = _str(config.get("bucket"))
+        shared = config.get_str("bucket")
         if shared:
-            bucket = shared
-            prefix = config.get("key_prefix")
-            key_prefix = (name if prefix is None else str(prefix)).strip().strip("/")
-            key_prefix = f"{key_prefix}/" if key_prefix else ""
+            bucket, key_prefix = shared, shared_key_prefix(config, name)
         else:
-            bucket = name
-            key_prefix = ""
+            bucket, key_prefix = name, ""
         if not _BUCKET_RE.match(bucket) or ".." in bucket:
             where = f"{hint}BUCKET" if shared else f"the storage name {name!r} (used as bucket name)"
             raise ConfigurationError(
@@ -100,14 +96,14 @@ class S3Settings:
                 f"name then becomes the key prefix."
             )
 
-        endpoint = _str(config.get("endpoint"))
+        endpoint = config.get_str("endpoint")
         if endpoint and "://" not in endpoint:
             endpoint = f"https://{endpoint}"
-        addressing = (_str(config.get("addressing_style")) or ("path" if endpoint else "auto")).lower()
+        addressing = (config.get_str("addressing_style") or ("path" if endpoint else "auto")).lower()
         _one_of(addressing, ADDRESSING_STYLES, "ADDRESSING_STYLE")
 
-        sse = _str(config.get("sse"))
-        kms_key = _str(config.get("sse_kms_key_id"))
+        sse = config.get_str("sse")
+        kms_key = config.get_str("sse_kms_key_id")
         if kms_key and not sse:
             sse = "aws:kms"
         if sse:
@@ -115,18 +111,11 @@ class S3Settings:
             _one_of(sse, SSE_ALGORITHMS, "SSE")
             if kms_key and not sse.startswith("aws:kms"):
                 raise ConfigurationError("SSE_KMS_KEY_ID needs SSE = 'aws:kms' (or leave SSE unset)")
-        retry_mode = (_str(config.get("retry_mode")) or "standard").lower()
+        retry_mode = (config.get_str("retry_mode") or "standard").lower()
         _one_of(retry_mode, RETRY_MODES, "RETRY_MODE")
-        acl = _str(config.get("acl"))
+        acl = config.get_str("acl")
         if acl:
             _one_of(acl, CANNED_ACLS, "ACL")
-
-        serve = config.get("serve", True)
-        if isinstance(serve, str) and serve.strip().lower() in SERVE_MODES:
-            serve_mode = serve.strip().lower()
-        else:
-            as_bool(serve, "serve")  # True/False: the core's switch; streamed when on
-            serve_mode = "stream"
 
         atomic = config.get("atomic_create", "auto")
         atomic_create = None if str(atomic).strip().lower() == "auto" else as_bool(atomic, "atomic_create")
@@ -136,7 +125,7 @@ class S3Settings:
             raise ConfigurationError(
                 f"MULTIPART_CHUNKSIZE must be at least 5 MiB (S3's minimum part size), not {chunksize}"
             )
-        redirect_expires = _positive(config, "redirect_expires", 300)
+        redirect_expires = config.get_positive_int("redirect_expires", 300)
         if redirect_expires > MAX_PRESIGN_EXPIRES:
             raise ConfigurationError(
                 f"REDIRECT_EXPIRES must be at most 7 days ({MAX_PRESIGN_EXPIRES} s), the longest a "
@@ -151,10 +140,10 @@ class S3Settings:
             bucket=bucket,
             key_prefix=key_prefix,
             endpoint=endpoint,
-            region=_str(config.get("region")),
-            access_key=_str(config.get("access_key")),
-            secret_key=_str(config.get("secret_key")),
-            session_token=_str(config.get("session_token")),
+            region=config.get_str("region"),
+            access_key=config.get_str("access_key"),
+            secret_key=config.get_str("secret_key"),
+            session_token=config.get_str("session_token"),
             create_bucket=config.get_bool("create_bucket", True),
             addressing_style=addressing,
             sse=sse,
@@ -162,16 +151,16 @@ class S3Settings:
             acl=acl,
             connect_timeout=config.get_seconds("connect_timeout", 10.0),
             read_timeout=config.get_seconds("read_timeout", 60.0),
-            max_attempts=_positive(config, "max_attempts", 3),
+            max_attempts=config.get_positive_int("max_attempts", 3),
             retry_mode=retry_mode,
             client_options=_mapping(config, "client_options"),
             config_options=_mapping(config, "config_options"),
             multipart_threshold=config.get_size("multipart_threshold", 6 * MiB),
             multipart_chunksize=chunksize,
-            max_concurrency=_positive(config, "max_concurrency", 2),
+            max_concurrency=config.get_positive_int("max_concurrency", 2),
             multipart_copy_threshold=config.get_size("multipart_copy_threshold", 5 * GiB),
             multipart_copy_chunksize=copy_chunksize,
-            serve=serve_mode,
+            serve=serve_mode(config.get("serve", True)),
             atomic_create=atomic_create,
             redirect_expires=redirect_expires,
         )
@@ -189,27 +178,10 @@ class S3Settings:
         return args
 
 
-def _str(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _one_of(value: str, allowed: frozenset[str], key: str) -> None:
     if value not in allowed:
         raise ConfigurationError(f"{key} must be one of {', '.join(sorted(allowed))}, not {value!r}")
 
 
-def _positive(config: Config, key: str, default: int) -> int:
-    value = config.get_int(key, default)
-    if value is None or value < 1:
-        raise ConfigurationError(f"{key.upper()} must be a positive integer, not {value!r}")
-    return value
-
-
 def _mapping(config: Config, key: str) -> Mapping[str, Any]:
-    value = config.get(key) or {}
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(f"{key.upper()} must be a dict of keyword arguments, not {value!r}")
-    return dict(value)
+    return config.get_mapping(key)

@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
+from .keystone import KeystoneSwift
 from .mongo import MONGO_URL_VARIABLE, MongoTarget, mongo_target
 from .nginx import Nginx
 from .process import ServiceUnavailable
-from .servers import MotoServer, S3Server, SwiftServer
+from .servers import MotoServer, S3Server, Servers, SwiftServer
 
-__all__ = ["mongo", "moto_server", "nginx", "require_service", "running", "swift_server"]
+_S = TypeVar("_S", bound=Servers)
+
+__all__ = ["keystone_swift", "mongo", "moto_server", "nginx", "require_service", "running", "swift_server"]
 
 
 def in_ci() -> bool:
@@ -35,7 +39,7 @@ def require_service(reason: str) -> None:
     pytest.skip(reason)
 
 
-def running(server: S3Server) -> Iterator[S3Server]:
+def running(server: _S) -> Iterator[_S]:
     """Start ``server`` for the fixture's scope, or skip/fail if it cannot run here."""
     try:
         server.start()
@@ -54,9 +58,15 @@ def moto_server() -> Iterator[S3Server]:
 
 
 @pytest.fixture(scope="session")
-def swift_server() -> Iterator[S3Server]:
+def swift_server() -> Iterator[SwiftServer]:
     """OpenStack Swift (s3api) on free loopback ports for the whole session."""
     yield from running(SwiftServer())
+
+
+@pytest.fixture(scope="session")
+def keystone_swift(swift_server: SwiftServer) -> Iterator[KeystoneSwift]:
+    """Keystone v3 and a Swift proxy that authenticates with it, on the session's Swift."""
+    yield from running(KeystoneSwift(swift_server))
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -15,11 +16,24 @@ def unique_name(prefix: str = "t") -> str:
 
 def empty_bucket(client: Any, bucket: str, prefix: str = "", delete_bucket: bool = False) -> None:
     """Delete every key under ``prefix`` and abort unfinished multipart uploads; then the
-    bucket itself if asked. A bucket that does not exist is left alone.
+    bucket itself if asked. A bucket that does not exist is left alone. A bucket that is not
+    empty when it is deleted (a request of a test's killed child process, still in the
+    server, wrote to it after the listing) is emptied again, a few times, a second apart.
 
     ``client`` must be able to send DeleteObjects to the server (against Swift's s3api, a
     client with a Content-MD5 hook, such as fs-s3's).
     """
+    for attempt in range(5):
+        try:
+            _empty(client, bucket, prefix, delete_bucket)
+            return
+        except client.exceptions.ClientError as exc:
+            if attempt == 4 or exc.response.get("Error", {}).get("Code") != "BucketNotEmpty":
+                raise
+            time.sleep(1)
+
+
+def _empty(client: Any, bucket: str, prefix: str, delete_bucket: bool) -> None:
     try:
         paginator = client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):

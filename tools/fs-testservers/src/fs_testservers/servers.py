@@ -13,6 +13,7 @@ when the service is not installed here.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -21,11 +22,11 @@ import tempfile
 import textwrap
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .process import HOST, ManagedProcess, ServiceUnavailable, clean_env, free_ports, http_ok, wait_until
 
-__all__ = ["SWIFT_APT_PACKAGES", "MotoServer", "S3Server", "SwiftServer"]
+__all__ = ["SWIFT_APT_PACKAGES", "MotoServer", "S3Server", "Servers", "SwiftServer"]
 
 #: Debian packages Swift needs (installed with --no-install-recommends).
 SWIFT_APT_PACKAGES = ("swift", "swift-proxy", "swift-account", "swift-container", "swift-object", "memcached")
@@ -37,16 +38,15 @@ SWIFT_INSTALL_HINT = (
 MOTO_INSTALL_HINT = "uv sync --all-packages   (moto[server] is in the workspace's dev dependency group)"
 
 
-class S3Server:
-    """An S3 endpoint on loopback: where it is and which credentials it accepts."""
+_S = TypeVar("_S", bound="Servers")
+
+
+class Servers:
+    """Server processes started together in a temporary working directory, and stopped
+    together: the lifecycle every server class here shares."""
 
     #: Short name, used in test ids and messages.
-    name = "s3"
-    region = "us-east-1"
-    access_key = ""
-    secret_key = ""
-    #: Whether ``If-None-Match: *`` on PUT is supported (create-only writes).
-    supports_if_none_match = False
+    name = "servers"
 
     def __init__(self, startup_timeout: float = 60.0) -> None:
         self.startup_timeout = startup_timeout
@@ -56,7 +56,7 @@ class S3Server:
 
     # -- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> S3Server:
+    def start(self: _S) -> _S:
         """Start the server and wait until it answers; :class:`ServiceUnavailable` if it cannot
         run here. On any other failure the processes started are stopped again."""
         self.check_installed()
@@ -77,7 +77,7 @@ class S3Server:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
 
-    def __enter__(self) -> S3Server:
+    def __enter__(self: _S) -> _S:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
@@ -102,6 +102,20 @@ class S3Server:
         self._processes.append(process)
         return process
 
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.endpoint or 'stopped'}>"
+
+
+class S3Server(Servers):
+    """An S3 endpoint on loopback: where it is and which credentials it accepts."""
+
+    name = "s3"
+    region = "us-east-1"
+    access_key = ""
+    secret_key = ""
+    #: Whether ``If-None-Match: *`` on PUT is supported (create-only writes).
+    supports_if_none_match = False
+
     def client_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``boto3.client('s3', ...)`` reaching this server."""
         return {
@@ -121,9 +135,6 @@ class S3Server:
             "region": self.region,
             **extra,
         }
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.endpoint or 'stopped'}>"
 
 
 class MotoServer(S3Server):
@@ -167,7 +178,9 @@ class MotoServer(S3Server):
 
 
 class SwiftServer(S3Server):
-    """OpenStack Swift "all in one" from Debian's packages, with ``s3api`` on the proxy.
+    """OpenStack Swift "all in one" from Debian's packages: the Swift API (tempauth, with the
+    ``bulk``, ``tempurl``, ``slo``, ``dlo``, ``copy``, ``versioned_writes`` and ``symlink``
+    middlewares) and ``s3api`` on one proxy.
 
     Four server processes (proxy, account, container, object; one process each, no forked
     workers) and a memcached for tempauth's tokens, all on free loopback ports, with configs,
@@ -183,6 +196,67 @@ class SwiftServer(S3Server):
     supports_if_none_match = False
     SERVERS = ("account", "container", "object", "proxy")
     SYSTEM_PYTHON = "/usr/bin/python3"
+
+    #: The Swift API's own authentication (tempauth, v1): ``GET {auth_url}`` with these.
+    swift_user = "test:tester"
+    swift_key = "testing"
+    #: The memcached the proxy keeps tokens in (set when started).
+    memcached_port = 0
+
+    @property
+    def auth_url(self) -> str:
+        """tempauth's v1 auth URL (``X-Auth-User``/``X-Auth-Key`` give a token and the
+        account's storage URL)."""
+        return f"{self.endpoint}/auth/v1.0"
+
+    def swift_config(self, **extra: Any) -> dict[str, Any]:
+        """fs-swift configuration keys (lowercased, as a backend's ``Config`` holds them) that
+        reach this server's Swift API as ``test:tester``, plus ``extra``."""
+        return {"authurl": self.auth_url, "user": self.swift_user, "key": self.swift_key, **extra}
+
+    def seed_listing(self, container: str, names: list[str], account: str = "AUTH_test") -> None:
+        """Add ``names`` (1-byte ``text/plain`` entries) to the listing of an existing
+        ``container``, straight into its container database.
+
+        For tests of listings longer than one page (10,000 names): this Swift stores about 250
+        real objects a second on two cores, so 10,000 real objects take 40 s; rows cost
+        nothing. The listing is then what the proxy and the container server page through, as
+        for real objects (a GET of such a name is a 404: no object exists behind it).
+        """
+        assert self.workdir is not None
+        script = textwrap.dedent(
+            """\
+            import glob, hashlib, json, sys
+            from swift.common.utils import Timestamp
+            from swift.container.backend import ContainerBroker
+            devices, account, container = sys.argv[1:4]
+            names = json.load(sys.stdin)
+            for path in glob.glob(f"{devices}/*/containers/*/*/*/*.db"):
+                broker = ContainerBroker(path, account=account, container=container)
+                info = broker.get_info()
+                if (info["account"], info["container"]) != (account, container):
+                    continue
+                now, etag = Timestamp.now().internal, hashlib.md5(b"x").hexdigest()
+                broker.merge_items([
+                    {"name": name, "created_at": now, "size": 1, "content_type": "text/plain",
+                     "etag": etag, "deleted": 0, "storage_policy_index": 0}
+                    for name in names
+                ])
+                break
+            else:
+                sys.exit(f"no database for {account}/{container}")
+            """
+        )
+        devices = self.workdir / "srv" / "node"
+        subprocess.run(
+            [self.SYSTEM_PYTHON, "-c", script, str(devices), account, container],
+            input=json.dumps(names),
+            text=True,
+            check=True,
+            env=clean_env(),
+            capture_output=True,
+            timeout=120,
+        )
 
     def check_installed(self) -> None:
         missing = [
@@ -203,11 +277,12 @@ class SwiftServer(S3Server):
         assert self.workdir is not None
         proxy, account, container, obj, memcached = free_ports(5)
         ports = {"proxy": proxy, "account": account, "container": container, "object": obj}
+        self.memcached_port = memcached
         self.endpoint = f"http://{HOST}:{proxy}"
         etc, devices = self.workdir / "etc", self.workdir / "srv" / "node"
         etc.mkdir()
         (devices / "sdb1").mkdir(parents=True)
-        self._write_configs(etc, devices, ports, memcached)
+        self._write_configs(etc, devices, ports)
         self._build_rings(etc, ports)
 
         mc = ["memcached", "-l", HOST, "-p", str(memcached), "-U", "0", "-m", "64"]
@@ -234,17 +309,15 @@ class SwiftServer(S3Server):
             )
         # End to end: tempauth answers (through memcached) and creates the account.
         request = urllib.request.Request(
-            f"{self.endpoint}/auth/v1.0",
-            headers={"X-Auth-User": self.access_key, "X-Auth-Key": self.secret_key},
+            self.auth_url, headers={"X-Auth-User": self.swift_user, "X-Auth-Key": self.swift_key}
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             token, url = response.headers["X-Auth-Token"], response.headers["X-Storage-Url"]
         with urllib.request.urlopen(urllib.request.Request(url, headers={"X-Auth-Token": token}), timeout=10):
             pass
 
-    def _write_configs(self, etc: Path, devices: Path, ports: dict[str, int], memcached: int) -> None:
-        user = _user_name()
-        common = f"bind_ip = {HOST}\nworkers = 0\nuser = {user}\nswift_dir = {etc}\n"
+    def _write_configs(self, etc: Path, devices: Path, ports: dict[str, int]) -> None:
+        common = _common_settings(etc)
         for name in ("account", "container", "object"):
             (etc / f"{name}-server.conf").write_text(
                 textwrap.dedent(
@@ -271,11 +344,19 @@ class SwiftServer(S3Server):
                     """
                 )
             )
+        (etc / "proxy-server.conf").write_text(self.proxy_config(ports["proxy"]))
+
+    def proxy_config(self, port: int, auth: str = "s3api tempauth", auth_filters: str = "") -> str:
+        """The proxy server's configuration, listening on ``port``, with ``auth`` (middleware
+        names) in the auth slot of the pipeline and ``auth_filters`` (their ``[filter:…]``
+        sections) added: another proxy on the same back ends can authenticate otherwise."""
+        assert self.workdir is not None
+        common = _common_settings(self.workdir / "etc")
         # s3api must sit before the auth middleware and before slo (multipart uploads are
         # built on SLO); it checks this order at start-up.
         pipeline = (
             "catch_errors gatekeeper healthcheck proxy-logging cache listing_formats bulk tempurl "
-            "formpost ratelimit s3api tempauth staticweb copy container-quotas account-quotas slo "
+            f"formpost ratelimit {auth} staticweb copy container-quotas account-quotas slo "
             "dlo versioned_writes symlink proxy-logging proxy-server"
         )
         filters = "\n".join(
@@ -299,8 +380,8 @@ class SwiftServer(S3Server):
                 "symlink",
             ]
         )
-        (etc / "proxy-server.conf").write_text(
-            f"[DEFAULT]\nbind_port = {ports['proxy']}\nlog_name = proxy-server\n{common}\n"
+        return (
+            f"[DEFAULT]\nbind_port = {port}\nlog_name = proxy-server\n{common}\n"
             f"[pipeline:main]\npipeline = {pipeline}\n\n"
             "[app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n"
             "allow_account_management = true\n\n"
@@ -308,10 +389,10 @@ class SwiftServer(S3Server):
             "user_admin_admin = admin .admin .reseller_admin\nuser_test_tester = testing .admin\n"
             "user_test_tester3 = testing3\nuser_test2_tester2 = testing2 .admin\n\n"
             f"[filter:s3api]\nuse = egg:swift#s3api\nlocation = {self.region}\n\n"
-            f"[filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = {HOST}:{memcached}\n\n"
+            f"[filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = {HOST}:{self.memcached_port}\n\n"
             "[filter:versioned_writes]\nuse = egg:swift#versioned_writes\n"
             "allow_versioned_writes = true\nallow_object_versioning = true\n\n"
-            f"{filters}\n"
+            f"{filters}\n{auth_filters}\n"
         )
 
     def _build_rings(self, etc: Path, ports: dict[str, int]) -> None:
@@ -340,6 +421,11 @@ class SwiftServer(S3Server):
             capture_output=True,
             timeout=120,
         )
+
+
+def _common_settings(etc: Path) -> str:
+    """``[DEFAULT]`` settings of every Swift server here: loopback, no forked workers."""
+    return f"bind_ip = {HOST}\nworkers = 0\nuser = {_user_name()}\nswift_dir = {etc}\n"
 
 
 def _user_name() -> str:

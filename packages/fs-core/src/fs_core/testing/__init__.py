@@ -32,10 +32,12 @@ from ..backend import BaseBackend
 from ..extension import init_app
 from ..storage import Storage
 from .contract import BackendContract, ServiceFailureContract
+from .names import HOSTILE_NAMES
 from .processes import child_env, kill_9_when
 from .streams import ClientWentAway, FailingStream, PatternStream
 
 __all__ = [
+    "HOSTILE_NAMES",
     "BackendContract",
     "ClientWentAway",
     "FailingStream",

@@ -1,0 +1,34 @@
+"""Names of stored files: Flask-Store's short unique suffix for a name that is taken."""
+
+from __future__ import annotations
+
+import secrets
+
+from fs_core.naming import MAX_SEGMENT_BYTES, join_name, validate_name
+
+__all__ = ["store_name", "suffixed", "unique_suffix"]
+
+
+def store_name(destination: str | None, filename: str) -> str:
+    """The storage name of ``filename`` in ``destination``: each validated as it is (a
+    leading ``/`` or a ``..`` is refused, never stripped), then joined."""
+    validate_name(filename)
+    return join_name(destination, filename)
+
+
+def unique_suffix() -> str:
+    """A short URL-safe random token (11 characters, 64 bits)."""
+    return secrets.token_urlsafe(8)
+
+
+def suffixed(filename: str) -> str:
+    """``a/photo.jpg`` → ``a/photo_<unique_suffix()>.jpg``: the folder and extension kept,
+    the stem shortened if the name would be longer than a segment may be."""
+    folder, _, base = filename.rpartition("/")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        stem, ext = base, ""
+    suffix = f"_{unique_suffix()}{'.' + ext if ext else ''}"
+    room = max(0, MAX_SEGMENT_BYTES - len(suffix.encode("utf-8")))
+    name = stem.encode("utf-8")[:room].decode("utf-8", "ignore") + suffix
+    return f"{folder}/{name}" if folder else name
