@@ -66,3 +66,46 @@ def uv() -> list[str]:
         return [os.environ["UV"]]
     found = shutil.which("uv")
     return [found] if found else ["python3", "-m", "uv"]
+
+
+class Package:
+    """One workspace member as the checks see it: its entry in the root pyproject's
+    ``[tool.fs.packages]`` (the documentation site, the coverage floor) and where it lives."""
+
+    def __init__(self, name: str, directory: Path, entry: dict[str, Any]) -> None:
+        self.name = name
+        self.directory = directory
+        #: The import package: ``fs-core`` is ``fs_core``.
+        self.module = name.replace("-", "_")
+        #: The modules of its API reference (public ones only; default: the import package).
+        self.api: list[str] = list(entry.get("api", [self.module]))
+        #: The least percentage of its lines and branches the suite must run.
+        self.coverage: float = float(entry["coverage"])
+        #: Released packages get a page on the documentation site; tools do not.
+        self.documented = directory.parent.name == "packages"
+
+    @property
+    def src(self) -> Path:
+        return self.directory / "src"
+
+    def __repr__(self) -> str:
+        return f"Package({self.name!r})"
+
+
+def packages(root: Path = ROOT) -> dict[str, Package]:
+    """Every workspace member, with its ``[tool.fs.packages]`` entry; a ``ValueError`` that says
+    what to add if a member has none (or an entry names no member)."""
+    entries = load_toml(root / "pyproject.toml").get("tool", {}).get("fs", {}).get("packages", {})
+    found = members(root)
+    missing = sorted(set(found) - set(entries))
+    unknown = sorted(set(entries) - set(found))
+    problems = [
+        f"{name} has no entry in pyproject.toml: add [tool.fs.packages.{name}] with coverage = <floor>"
+        for name in missing
+    ] + [f"[tool.fs.packages.{name}] names no workspace member" for name in unknown]
+    for name, entry in entries.items():
+        if name in found and not isinstance(entry.get("coverage"), (int, float)):
+            problems.append(f"[tool.fs.packages.{name}] needs coverage = <floor, a percentage>")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return {name: Package(name, directory, entries[name]) for name, directory in found.items()}

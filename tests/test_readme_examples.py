@@ -1,5 +1,5 @@
-"""Every ```python and ```console block of the READMEs and of docs/ runs, so the
-documentation cannot drift from the code.
+"""Every ```python and ```console block of the READMEs and of docs/ (the documentation site's
+pages: the site includes the READMEs) runs, so the documentation cannot drift from the code.
 
 In each README, the ```python blocks run in order, in one namespace, in a fresh process whose
 working directory is an empty folder. A block whose info string names a file
@@ -22,7 +22,18 @@ from pathlib import Path
 import pytest
 from workspace import ROOT
 
-READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md")), *sorted(ROOT.glob("docs/**/*.md"))]
+GENERATED = ("packages", "api", "_build")
+# Fenced blocks that are not Python, so not run: a block in any other language would be
+# neither run nor shown as what it is.
+RUN = {"python", "console"}  # the languages run (a console block as a shell session)
+NOT_RUN = {"sh", "toml", "nginx", "ini", "text", "{include}", "{toctree}", "{eval-rst}"}
+FENCE = re.compile(r"^```(?P<info>\S*)", re.MULTILINE)
+
+# docs/packages, docs/api: generated at each build of the site (docs/_ext/fs_docs.py), from the READMEs.
+DOCS = [
+    p for p in sorted(ROOT.glob("docs/**/*.md")) if p.relative_to(ROOT / "docs").parts[0] not in GENERATED
+]
+READMES = [ROOT / "README.md", *sorted(ROOT.glob("packages/*/README.md")), *DOCS]
 BLOCK = re.compile(r"^```python(?P<info>[^\n]*)\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 CONSOLE = re.compile(r"^```console[^\n]*\n(?P<code>.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 EXIT = re.compile(r"^\[exit (?P<code>\d+)\]$")
@@ -160,3 +171,15 @@ def test_console_blocks_are_run_and_compared(tmp_path):
     readme.write_text("```console\n$ echo three\nfour\n```\n")
     with pytest.raises(AssertionError, match=r"README.md:2: \$ echo three"):
         run_console("README.md", readme, tmp_path)
+
+
+@pytest.mark.parametrize("readme", READMES, ids=[str(p.relative_to(ROOT)) for p in READMES])
+def test_every_block_is_run_or_in_a_language_that_is_not_python(readme):
+    """A Python example written as ```py, ```pycon or ```{code-block} python would be shown
+    but never run: only ```python blocks are Python."""
+    text = readme.read_text()
+    opening = [m["info"] for m in FENCE.finditer(text)][::2]  # every other fence closes a block
+    unknown = sorted({info for info in opening if info and info not in RUN and info not in NOT_RUN})
+    rel = readme.relative_to(ROOT)
+    assert not unknown, f"{rel}: blocks in {unknown}: write ```python or ```console (run) or add to NOT_RUN"
+    assert "" not in opening, f"{rel}: a block without a language (```sh, ```text…)"

@@ -75,7 +75,7 @@ _SIZE_UNITS.update({f"{p}{s}": 1 << (10 * (i + 1)) for i, p in enumerate("kmg") 
 _BACKEND_EXCLUDED = frozenset({"BACKEND", "URL", "ROOT"})
 
 
-class Config(dict):
+class Config(dict[str, Any]):
     """A dict with attribute access, handed to every backend (Flask-FS's ``Config``).
 
     ``Config({'root': '/x'})`` and ``Config(root='/x')`` both work; ``cfg.root`` is

@@ -134,4 +134,4 @@ def by_name(name: str) -> Storage | None:
     """The storage called ``name`` in the current app, or ``None`` (Flask-FS's ``by_name``)."""
     if not has_app_context():
         raise RuntimeError("fs_core.by_name() needs an application context")
-    return get_state().get(name)  # type: ignore[no-any-return]
+    return get_state().get(name)

@@ -14,6 +14,7 @@ import functools
 import mimetypes
 import os
 from collections.abc import Iterable
+from typing import overload
 
 __all__ = [
     "ALL",
@@ -153,6 +154,10 @@ for _type, _ext in (
     _MIMETYPES.add_type(_type, _ext)
 
 
+@overload
+def mime(filename: str, default: str) -> str: ...
+@overload
+def mime(filename: str, default: None = None) -> str | None: ...
 def mime(filename: str, default: str | None = None) -> str | None:
     """The MIME type guessed from the name, or ``default``; the same on every machine."""
     ext = _last_extension(filename)

@@ -127,7 +127,7 @@ class HookCalls:
         if not impls:
             return None
         if self._pm.monitors or any(impl.hookwrapper or impl.wrapper or impl.kwargnames for impl in impls):
-            return hook  # type: ignore[no-any-return]
+            return hook
         firstresult = bool(hook.spec is not None and hook.spec.opts.get("firstresult"))
         return _direct([(impl.function, impl.argnames) for impl in reversed(impls)], firstresult)
 

@@ -28,7 +28,22 @@ if TYPE_CHECKING:  # pragma: no cover
     from .backend import BaseBackend
     from .storage import Storage
 
-__all__ = ["PROJECT", "RegisterBackend", "hookimpl", "hookspec"]
+__all__ = [
+    "PROJECT",
+    "RegisterBackend",
+    "after_copy",
+    "after_delete",
+    "after_save",
+    "check_target",
+    "file_allowed",
+    "hookimpl",
+    "hookspec",
+    "init_app",
+    "prepare_upload",
+    "register_backends",
+    "register_commands",
+    "will_process",
+]
 
 #: The pluggy project name, and the entry-point group plugins are found in.
 PROJECT = "fs_core"

@@ -125,7 +125,7 @@ def adapt(cls: type[BaseBackend]) -> type[BaseBackend]:
 def adapt_instance(backend: BaseBackend) -> BaseBackend:
     """A backend built before it could be adapted (a test binding it), adapted in place (the
     adapted class adds methods, no state)."""
-    adapted = adapt(type(backend))
+    adapted = adapt(type(backend))  # type: ignore[arg-type]  # mypy: a class's __hash__ is unbound
     if adapted is not type(backend):
         backend.__class__ = adapted
     return backend

@@ -119,7 +119,7 @@ def find(bound: BoundStorage, older_than: float) -> Iterator[Orphan]:
 
 
 def _folders(names: Iterable[str]) -> set[str]:
-    folders = set()
+    folders: set[str] = set()
     for name in names:
         parts = name.split("/")
         folders.update("/".join(parts[:end]) for end in range(1, len(parts)))

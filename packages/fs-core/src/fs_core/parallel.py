@@ -54,10 +54,11 @@ def run_parallel(
         try:
             while True:
                 while len(pending) < 2 * jobs and not stop.is_set():
-                    item = next(todo, _END)
-                    if item is _END:
+                    try:
+                        item = next(todo)
+                    except StopIteration:
                         break
-                    pending[pool.submit(work, item)] = item  # type: ignore[arg-type]
+                    pending[pool.submit(work, item)] = item
                 if not pending:
                     break
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -72,6 +73,3 @@ def run_parallel(
             finish(finished)
             return True
     return stop.is_set()
-
-
-_END = object()

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
+from types import FrameType
 from typing import Any
 
 import pluggy
@@ -268,7 +269,7 @@ class Plugins:
             return
 
         def register(name: str, backend: Any) -> None:
-            frame = sys._getframe(1)
+            frame: FrameType | None = sys._getframe(1)
             for _ in range(32):  # the hook function itself, or a helper it calls
                 if frame is None or frame.f_code in owners:
                     break
@@ -426,7 +427,7 @@ class Plugins:
             raise PluginError(
                 f"Backend {name!r} from plugin {who} is {cls!r}, not a fs_core.BaseBackend subclass"
             )
-        adapted = adapt(cls)
+        adapted = adapt(cls)  # type: ignore[arg-type]  # mypy: a class's __hash__ is unbound
         missing_primitives = [p for p in PRIMITIVES if getattr(adapted, p) is getattr(BaseBackend, p)]
         if missing_primitives:
             logger.warning(

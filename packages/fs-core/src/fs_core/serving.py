@@ -24,7 +24,7 @@ import io
 import posixpath
 import unicodedata
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 from urllib.parse import quote
 
 from werkzeug.http import is_resource_modified, parse_range_header
@@ -58,9 +58,9 @@ class LazyStream(io.RawIOBase):
 
     def __init__(self, opener: Callable[[], Any]) -> None:
         self._opener = opener
-        self._stream: Any = None
+        self._stream: IO[bytes] | None = None
 
-    def _open(self) -> Any:
+    def _open(self) -> IO[bytes]:
         if self._stream is None:
             self._stream = self._opener()
         return self._stream
@@ -123,7 +123,7 @@ def send_stream(
     environ = environ if environ is not None else current_environ()
     environ = normalize_range(environ, size, etag=etag, last_modified=last_modified)
     stream = LazyStream(opener)
-    body = wrap_file(environ, stream, buffer_size=SEND_CHUNK)
+    body = wrap_file(environ, cast(IO[bytes], stream), buffer_size=SEND_CHUNK)  # a RawIOBase
     rv = Response(body, mimetype=mimetype, direct_passthrough=True)
     rv.content_length = size
     if etag:
@@ -272,5 +272,5 @@ def finish_response(
         rv.cache_control.max_age = max_age
     if private:
         rv.cache_control.private = True
-        rv.cache_control.public = None
+        rv.cache_control.public = False  # False removes the directive
     return rv

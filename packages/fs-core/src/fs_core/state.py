@@ -23,6 +23,7 @@ from .errors import ConfigurationError, NotConfigured
 
 if TYPE_CHECKING:  # pragma: no cover
     import pluggy
+    from werkzeug.wrappers import Response
 
 __all__ = ["EXTENSION", "BoundStorage", "FSState", "StorageLike", "get_state"]
 
@@ -47,7 +48,7 @@ class StorageLike(Protocol):
 
     def serve(
         self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
-    ) -> Any: ...
+    ) -> Response: ...
 
     def url(self, filename: str, external: bool = False) -> str: ...
 
@@ -162,7 +163,7 @@ def get_state(app: Flask | None = None) -> FSState:
     """The app's :class:`FSState` (``current_app`` by default); :class:`NotConfigured` if
     ``fs_core.init_app(app)`` was never called."""
     app = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
-    state = app.extensions.get(EXTENSION)
+    state: FSState | None = app.extensions.get(EXTENSION)
     if state is None:
         raise NotConfigured(f"fs_core.init_app(app) was never called for app {app.name!r}")
     return state

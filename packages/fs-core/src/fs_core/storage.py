@@ -20,7 +20,7 @@ import posixpath
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO, Any, Literal, overload
 
 from flask import Flask, current_app, has_app_context
 from werkzeug.wrappers import Response
@@ -40,6 +40,11 @@ __all__ = ["CONFLICT_MODES", "DEFAULT_SIGNED_URL_EXPIRES", "Storage"]
 
 CONFLICT_MODES = writes.CONFLICT_MODES
 DEFAULT_SIGNED_URL_EXPIRES = urls.DEFAULT_SIGNED_URL_EXPIRES
+
+
+#: The modes of :meth:`Storage.open`, for the type of what it returns.
+TextMode = Literal["r", "w", "x"]
+BinaryMode = Literal["rb", "wb", "xb"]
 
 
 class Storage:
@@ -285,6 +290,12 @@ class Storage:
         """The whole content; :class:`FileNotFound` if missing (use :meth:`open` for large files)."""
         return self.backend.read(naming.validate_name(filename))
 
+    @overload
+    def open(self, filename: str, mode: TextMode = "r", **kwargs: Any) -> IO[str]: ...
+    @overload
+    def open(self, filename: str, mode: BinaryMode, **kwargs: Any) -> IO[bytes]: ...
+    @overload
+    def open(self, filename: str, mode: str, **kwargs: Any) -> IO[Any]: ...
     def open(self, filename: str, mode: str = "r", **kwargs: Any) -> IO[Any]:
         """Open a file for streaming: ``r``/``rb`` read (:class:`FileNotFound` if missing),
         ``w``/``wb`` replace, ``x``/``xb`` create only. Written content appears atomically

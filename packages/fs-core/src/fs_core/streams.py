@@ -12,7 +12,7 @@ import io
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from .errors import FileTooLarge, FSError
 
@@ -52,18 +52,18 @@ def as_stream(content: Any, encoding: str = "utf8") -> BinaryIO:
         return io.BytesIO(bytes(content))
     stream = getattr(content, "stream", None)  # werkzeug FileStorage
     if stream is not None and hasattr(stream, "read"):
-        return stream
+        return cast(BinaryIO, stream)
     if hasattr(content, "read"):
         if isinstance(content, io.TextIOBase):
-            return _EncodingReader(content, encoding)
-        return content
+            return cast(BinaryIO, _EncodingReader(content, encoding))
+        return cast(BinaryIO, content)
     raise TypeError(f"Cannot store a {type(content).__name__}: give bytes, str or a file object")
 
 
 class _EncodingReader(io.RawIOBase):
     """Reads a text stream as encoded bytes, chunk by chunk."""
 
-    def __init__(self, text: IO[str], encoding: str) -> None:
+    def __init__(self, text: IO[str] | io.TextIOBase, encoding: str) -> None:
         self._text = text
         self._encoding = encoding
         self._pending = b""
@@ -191,8 +191,8 @@ def remaining(stream: Any) -> int | None:
     if not is_seekable(stream):
         return None
     try:
-        position = stream.tell()
-        end = stream.seek(0, io.SEEK_END)
+        position: int = stream.tell()
+        end: int = stream.seek(0, io.SEEK_END)
         stream.seek(position)
     except (OSError, ValueError):
         return None
@@ -255,13 +255,13 @@ class LimitedReader(_ReaderWrapper):
     def tell(self) -> int:
         if self._start is None:
             raise io.UnsupportedOperation("tell")
-        return self._source.tell()
+        return cast(int, self._source.tell())
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         """Seek the source (a retried save rewinds); the count follows the position."""
         if self._start is None:
             raise io.UnsupportedOperation("seek")
-        position = self._source.seek(offset, whence)
+        position: int = self._source.seek(offset, whence)
         self.count = max(0, position - self._start)
         return position
 
@@ -396,7 +396,7 @@ class _AtomicTextWrapper(io.TextIOWrapper):
 def text_wrapper(binary: Any, mode: str, encoding: str | None = None, **kwargs: Any) -> IO[Any]:
     """Wrap a binary stream for text ``mode``; a writer still discards on an exception."""
     if "b" in mode:
-        return binary
+        return cast(IO[Any], binary)
     if not isinstance(binary, io.BufferedIOBase):
         binary = (io.BufferedWriter if ("w" in mode or "x" in mode) else io.BufferedReader)(binary)
     wrapper = _AtomicTextWrapper(binary, encoding=encoding or "utf8", **kwargs)
@@ -467,7 +467,7 @@ class RangedReader(SeekableReader):
         attempt = 0
         while True:
             try:
-                data = self._stream().read(size)
+                data: bytes = self._stream().read(size)
                 if not data:
                     raise ConnectionError(f"the body ended at byte {self._pos} of {self.size}")
                 break

@@ -99,7 +99,7 @@ def _stored_type(stream: Any, source: BaseBackend, filename: str) -> str | None:
         declared = getattr(holder, "content_type", _UNKNOWN)
         if declared is not _UNKNOWN:
             return declared  # type: ignore[return-value]
-    return source.metadata(filename).get("mime")  # type: ignore[no-any-return]
+    return source.metadata(filename).get("mime")
 
 
 def copy_file(

@@ -166,7 +166,7 @@ def _overrides(cls: type, method: str) -> bool:
 def conflict_mode(bound: BoundStorage, overwrite: bool | None) -> str:
     """``'error'``, ``'overwrite'`` or ``'rename'``: what a create does on a taken name, from
     the call's ``overwrite`` (``None``: the storage's ``ON_CONFLICT``/``OVERWRITE``)."""
-    mode = bound.config.get("on_conflict")
+    mode: str | None = bound.config.get("on_conflict")
     if mode is not None and mode not in CONFLICT_MODES:
         raise ConfigurationError(
             f"{bound.name.upper()}_FS_ON_CONFLICT must be one of {', '.join(CONFLICT_MODES)}, not {mode!r}"

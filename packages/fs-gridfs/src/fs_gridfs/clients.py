@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from fs_core.errors import ConfigurationError
 
@@ -35,7 +35,7 @@ def client_class(value: Any) -> Callable[..., Any]:
 
         return MongoClient
     if callable(value):
-        return value
+        return cast("Callable[..., Any]", value)
     text = str(value).strip()
     module, sep, attr = text.partition(":")
     if not sep:
@@ -46,7 +46,7 @@ def client_class(value: Any) -> Callable[..., Any]:
         raise ConfigurationError(f"CLIENT_CLASS {text!r} cannot be imported: {exc}") from exc
     if not callable(found):
         raise ConfigurationError(f"CLIENT_CLASS {text!r} does not name a class ('module:Class')")
-    return found
+    return cast("Callable[..., Any]", found)
 
 
 def make_client(settings: GridFSSettings) -> Any:

@@ -43,7 +43,8 @@ def _aware(moment: Any) -> dt.datetime:
         return dt.datetime.now(dt.timezone.utc)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+    aware: dt.datetime = moment.astimezone(dt.timezone.utc)
+    return aware
 
 
 def _upload_ids(bucket: Bucket) -> Iterator[Any]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from fs_core.errors import InvalidFilename
 from fs_core.naming import validate_name
@@ -54,7 +54,8 @@ def _newest_versions(bucket: Bucket) -> Iterator[tuple[dict[str, Any], int]]:
 
 
 def _version(doc: dict[str, Any], versions: int) -> Version:
-    meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    raw_meta = doc.get("metadata")
+    meta = raw_meta if isinstance(raw_meta, dict) else {}
     md5 = doc.get("md5")
     return Version.from_document(
         {
@@ -82,7 +83,7 @@ def adopt(bucket: Bucket) -> int:
         if not valid:
             skipped += 1
             continue
-        entry = _version(doc, versions).document(name)
+        entry = _version(doc, versions).document(cast(str, name))  # valid: a str
         result = bucket.names.update_one({"_id": name}, {"$setOnInsert": entry}, upsert=True)
         added += 1 if result.upserted_id is not None else 0
     bucket.names.update_one({"_id": ADOPTED}, {"$set": {"at": now()}}, upsert=True)

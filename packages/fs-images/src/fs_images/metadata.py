@@ -955,7 +955,7 @@ def _tiff_bits(
     if 2 * count > inline:
         fp.seek(start + struct.unpack_from(order + ("Q" if inline == 8 else "I"), value)[0])
         value = fp.read(2 * count)
-    values = struct.unpack_from(f"{order}{len(value) // 2}H", value)[:count]
+    values: tuple[int, ...] = struct.unpack_from(f"{order}{len(value) // 2}H", value)[:count]
     if not values:
         return 8 * samples
     if len(values) == 1:

@@ -678,7 +678,7 @@ def _process(
     mode, upscale = settings.thumbnail_mode, settings.upscale
     targets = [Target(str(s), s, mode, bbox, upscale) for s in settings.thumbnails]
     if need_main:
-        main_size = settings.max_size if resize_main else max(size)
+        main_size = settings.max_size if resize_main and settings.max_size is not None else max(size)
         targets.append(Target("main", int(main_size), "fit"))
 
     try:

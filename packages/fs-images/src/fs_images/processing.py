@@ -37,7 +37,7 @@ import mmap
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from PIL import Image, ImageCms, ImageColor, ImageOps, UnidentifiedImageError
 from PIL import __version__ as PILLOW_VERSION
@@ -169,7 +169,7 @@ def open_image(
     if max_metadata is not None or max_pixels is not None:
         found = _survey(fp, filename, max_pixels, max_metadata, max_frames, animation)
     try:
-        image = Image.open(_Unclosable(fp), formats=_formats())  # type: ignore[arg-type]
+        image = Image.open(_Unclosable(fp), formats=_formats())
     except Image.DecompressionBombError as exc:
         raise ImageTooLarge(f"{_what(filename)} is too large to process: {exc}") from exc
     except UnidentifiedImageError:
@@ -371,7 +371,7 @@ def _what(filename: str | None) -> str:
 class _Unclosable:
     """A view of a caller's stream that Pillow cannot close (PNG's ``verify`` closes it)."""
 
-    def __init__(self, fp: IO[bytes]) -> None:
+    def __init__(self, fp: IO[bytes] | mmap.mmap) -> None:
         self._fp = fp
 
     def __getattr__(self, name: str) -> Any:
@@ -388,7 +388,7 @@ VERIFY_JPEG_BYTES = 64 << 20
 STRUCTURE_CHECKED = frozenset({"JPEG", "PNG"})
 
 
-def verify(fp: IO[bytes], filename: str | None = None) -> None:
+def verify(fp: IO[bytes] | mmap.mmap, filename: str | None = None) -> None:
     """Check the file's structure without decoding pixels; :class:`InvalidImage` if broken.
 
     PNG: every chunk's CRC and the end chunk, read in blocks (Pillow's ``verify`` reads each
@@ -402,7 +402,7 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
     """
     start = fp.tell()
     try:
-        with Image.open(_Unclosable(fp), formats=_formats()) as image:  # type: ignore[arg-type]
+        with Image.open(_Unclosable(fp), formats=_formats()) as image:
             fmt = family(image.format or "")
             if fmt == "JPEG":
                 _check_jpeg(fp, start)
@@ -419,7 +419,7 @@ def verify(fp: IO[bytes], filename: str | None = None) -> None:
         fp.seek(start)
 
 
-def _check_jpeg(fp: IO[bytes], start: int) -> None:
+def _check_jpeg(fp: IO[bytes] | mmap.mmap, start: int) -> None:
     if isinstance(fp, mmap.mmap):
         jpeg_structure(fp)
         return
@@ -632,7 +632,8 @@ def _normalizer(image: Image.Image, icc: bytes | None) -> tuple[Any, str, bytes 
         # 16/32-bit grey: scale to 8 bits rather than clip everything above 255 to white.
         if mode == "F":
             return _converter("L"), "L", icc
-        peak = 65535 if mode.startswith("I;16") or (image.getextrema()[1] or 0) > 255 else 255
+        extrema = cast("tuple[float, float]", image.getextrema())  # (min, max): one band
+        peak = 65535 if mode.startswith("I;16") or (extrema[1] or 0) > 255 else 255
         return (lambda im: im.convert("I").point(lambda v: v * (255 / peak)).convert("L")), "L", icc
     if mode in ("La", "RGBa"):
         return _converter(mode.upper()), mode.upper(), icc
@@ -816,7 +817,8 @@ def _resample_bands(frame: Image.Image, todo: Pending, out: tuple[int, int], box
 
     def cut(strip: tuple[int, int, int, int], premultiply: bool = True) -> Image.Image:
         """Rows of the upright frame, in the mode they are resampled in."""
-        band = frame.crop(tuple(round(v) for v in _unturn(strip, orientation, upright)))
+        left, top, right, bottom = (round(v) for v in _unturn(strip, orientation, upright))
+        band = frame.crop((left, top, right, bottom))
         if orientation != 1:
             band = band.transpose(_TRANSPOSE[orientation])
         if todo.convert is not None:

@@ -233,7 +233,8 @@ def build(storage_config: Mapping[str, Any], app_config: Mapping[str, Any], name
     def get_int(key: str) -> int | None:
         value, where = get(key)
         if value is None or value == "":
-            return DEFAULTS[f"FS_IMAGES_{key.upper()}"]
+            default: int | None = DEFAULTS[f"FS_IMAGES_{key.upper()}"]
+            return default
         try:
             return int(value)
         except (TypeError, ValueError):
@@ -287,7 +288,11 @@ def settings_for(storage: Storage) -> ImageSettings | None:
     settings = None
     if enabled(config):
         settings = build(config, current_app.config if has_app_context() else {}, storage.name)
-    _settings[key] = (weakref.ref(config, lambda _, key=key: _settings.pop(key, None)), settings)
+
+    def forget(_: object, key: int = key) -> None:
+        _settings.pop(key, None)
+
+    _settings[key] = (weakref.ref(config, forget), settings)
     return settings
 
 

@@ -90,6 +90,8 @@ class LocalBackend(BaseBackend):
     """A local file system storage (Flask-FS's ``LocalBackend``)."""
 
     capabilities = frozenset({ATOMIC_CREATE, SERVER_SIDE_COPY})
+    #: The storage's directory, absolute (always set: the constructor refuses a storage without).
+    root: str
 
     def __init__(self, name: str, config: Any = None) -> None:
         super().__init__(name, config)

@@ -70,7 +70,7 @@ def openat2(dirfd: int, path: bytes, flags: int, mode: int, resolve: int) -> int
     if how is None:
         struct = _OpenHow(*key)
         how = _hows[key] = (struct, ctypes.byref(struct))
-    fd = _syscall(_SYS_OPENAT2, dirfd, path, how[1], _HOW_SIZE)
+    fd: int = _syscall(_SYS_OPENAT2, dirfd, path, how[1], _HOW_SIZE)
     if fd < 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code), os.fsdecode(path))

@@ -40,7 +40,7 @@ _watched: weakref.WeakSet[type] = weakref.WeakSet()
 _watching_subclasses: weakref.WeakSet[type] = weakref.WeakSet()
 
 
-def watch(document: type) -> None:
+def watch(document: type[Any]) -> None:
     """Delete files for ``document``'s fields with ``delete_files`` (idempotent)."""
     if document in _watched:
         return
@@ -49,24 +49,24 @@ def watch(document: type) -> None:
     signals.post_delete.connect(_deleted, sender=document)
 
 
-def watch_subclasses(document: type) -> None:
+def watch_subclasses(document: type[Any]) -> None:
     """Also :func:`watch` every subclass of ``document`` as it is defined."""
     if document in _watching_subclasses:
         return
     _watching_subclasses.add(document)
     previous = document.__dict__.get("__init_subclass__")
 
-    def __init_subclass__(cls: type, **kwargs: Any) -> None:
+    def __init_subclass__(cls: type[Any], /, **kwargs: Any) -> None:
         if previous is not None:
             previous.__get__(None, cls)(**kwargs)
         else:
-            super(document, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
+            super(document, cls).__init_subclass__(**kwargs)
         watch(cls)
 
     document.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]
 
 
-def _fields(document: type) -> list[Any]:
+def _fields(document: type[Any]) -> list[Any]:
     from .fields import FileField
 
     return [f for f in document._fields.values() if isinstance(f, FileField) and f.delete_files]

@@ -157,7 +157,7 @@ class FileField(BaseField):
             cleanup.watch(type(instance))
         super().__set__(instance, reference)
 
-    def _set_owner_document(self, owner_document: type) -> None:
+    def _set_owner_document(self, owner_document: type[Any]) -> None:
         super()._set_owner_document(owner_document)
         if not self.delete_files:
             return

@@ -199,7 +199,7 @@ def after_delete(storage: Storage, filename: str) -> None:
 
 def _process(state: ImageSave, filename: str) -> Processed:
     fs_images = require_fs_images()
-    processed = fs_images.process(
+    processed: Processed | None = fs_images.process(
         state.storage, filename, state.settings, bbox=state.bbox, rerender=state.after_storage
     )
     if processed is None:

@@ -146,7 +146,7 @@ def locations(storage: str) -> list[Location]:
 
 
 def _paths(
-    document: type, storage: str, prefix: tuple[str, ...], stack: tuple[type, ...]
+    document: type[Any], storage: str, prefix: tuple[str, ...], stack: tuple[type, ...]
 ) -> Iterator[tuple[tuple[str, ...], tuple[int, ...]]]:
     for field in document._fields.values():
         yield from _field_paths(field, storage, (*prefix, field.db_field), (*stack, document))
@@ -183,7 +183,7 @@ def _embedded_classes(field: Any) -> list[type]:
     return [c for c in _document_registry.values() if issubclass(c, EmbeddedDocument)]
 
 
-def _contains(document: type, storage: str, seen: set[type]) -> bool:
+def _contains(document: type[Any], storage: str, seen: set[type]) -> bool:
     if document in seen:
         return False
     seen.add(document)

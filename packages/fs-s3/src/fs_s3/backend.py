@@ -246,7 +246,8 @@ class S3Backend(BaseBackend):
     def _head(self, filename: str) -> dict[str, Any]:
         client = self._ready()
         with translated(self.settings, "read", filename):
-            return client.head_object(Bucket=self.bucket, Key=self._key(filename))
+            head: dict[str, Any] = client.head_object(Bucket=self.bucket, Key=self._key(filename))
+            return head
 
     def exists(self, filename: str) -> bool:
         try:
@@ -693,11 +694,12 @@ class S3Backend(BaseBackend):
 
     def _presign(self, operation: str, filename: str, expires: int, **params: Any) -> str:
         with translated(self.settings, f"sign a URL for {filename!r}"):
-            return self.client.generate_presigned_url(
+            url: str = self.client.generate_presigned_url(
                 operation,
                 Params={"Bucket": self.bucket, "Key": self._key(filename), **params},
                 ExpiresIn=expires,
             )
+        return url
 
     def signed_url(
         self,

@@ -80,7 +80,8 @@ def error_code(exc: BaseException) -> str:
 
 def _status(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None) or {}
-    return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    status: int | None = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status
 
 
 def translate(exc: BaseException, settings: S3Settings, action: str, name: str | None = None) -> Exception:

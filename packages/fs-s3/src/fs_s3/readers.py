@@ -86,8 +86,8 @@ def remaining(stream: Any) -> int | None:
     if not is_seekable(stream):
         return None
     try:
-        position = stream.tell()
-        end = stream.seek(0, io.SEEK_END)
+        position: int = stream.tell()
+        end: int = stream.seek(0, io.SEEK_END)
         stream.seek(position)
     except (AttributeError, OSError, ValueError):
         return None

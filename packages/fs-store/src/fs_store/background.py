@@ -138,8 +138,8 @@ class BackgroundUploads:
         try:
             self._spool(as_stream(file), data)
             with open(data, "rb") as spooled:
-                upload = FileStorage(spooled, filename=basename, content_type=declared)
-                if not self.storage.file_allowed(upload, basename):
+                incoming = FileStorage(spooled, filename=basename, content_type=declared)
+                if not self.storage.file_allowed(incoming, basename):
                     ext = basename.rpartition(".")[2] if "." in basename else ""
                     kind = f"'.{ext}' files are" if ext else f"{basename!r} is"
                     raise UnauthorizedFileType(f"{kind} not allowed in storage {self.storage.name!r}")

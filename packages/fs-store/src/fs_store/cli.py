@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import click
 from flask import current_app
@@ -23,7 +24,7 @@ __all__ = ["commands"]
 commands = AppGroup("store", help="Flask-Store's background saves (fs-store).")
 
 
-def _background():  # type: ignore[no-untyped-def]
+def _background() -> Any:
     return current_app.extensions["store"].background
 
 

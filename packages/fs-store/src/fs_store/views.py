@@ -31,4 +31,5 @@ def serve(filename: str) -> Response:
         abort(404)
     if storage.private:  # reached through the fs view's signed URLs only
         abort(403)
-    return storage.serve(filename)
+    served: Response = storage.serve(filename)
+    return served

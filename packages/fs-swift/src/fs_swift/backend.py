@@ -90,6 +90,10 @@ def _is_slo(head: dict[str, str]) -> bool:
     return str(head.get("x-static-large-object", "")).lower() == "true"
 
 
+#: What a clean-up after a failed upload lets go of (the failure itself is what is raised).
+_DISCARD_FAILURES: tuple[type[BaseException], ...] = (*SERVICE_ERRORS, BackendError)
+
+
 class SwiftBackend(BaseBackend):
     """A Swift container, or one storage's prefix in a shared container (Flask-FS's
     ``SwiftBackend``, with the same ``AUTHURL``, ``USER`` and ``KEY``)."""
@@ -385,7 +389,7 @@ class SwiftBackend(BaseBackend):
         names = ((self.segment_container, s.path.split("/", 2)[2]) for s in segments)
         try:
             delete_objects(conn, names, self._bulk(), self.name)
-        except (*SERVICE_ERRORS, BackendError):
+        except _DISCARD_FAILURES:
             pass
 
     def _created_by(self, key: str, token: str) -> bool:

@@ -114,9 +114,11 @@ class SwiftSettings:
 
         segment_size = config.get_size("segment_size", 128 * MiB)
         threshold = config.get_size("slo_threshold", 512 * MiB)
-        for key, value in (("SEGMENT_SIZE", segment_size), ("SLO_THRESHOLD", threshold)):
-            if value > SWIFT_MAX_FILE_SIZE:
-                raise ConfigurationError(f"{key} must be at most 5 GiB (Swift's largest object), not {value}")
+        for size_key, size in (("SEGMENT_SIZE", segment_size), ("SLO_THRESHOLD", threshold)):
+            if size > SWIFT_MAX_FILE_SIZE:
+                raise ConfigurationError(
+                    f"{size_key} must be at most 5 GiB (Swift's largest object), not {size}"
+                )
         digest = (config.get_str("temp_url_digest") or "sha256").lower()
         if digest not in TEMP_URL_DIGESTS:
             raise ConfigurationError(

@@ -82,7 +82,7 @@ def mongomock_client_class() -> type:
             stores: dict[str, Any] = {}
             stores_lock = threading.Lock()
 
-            class MongomockClient(mongomock.MongoClient):  # type: ignore[misc]
+            class MongomockClient(mongomock.MongoClient):  # type: ignore[type-arg]
                 """A mongomock client of the in-memory server its URL names."""
 
                 options = property(lambda self: types.SimpleNamespace(timeout=None))

@@ -74,7 +74,8 @@ class Nginx:
                 + " (./dev test does it)"
             )
         self._dir = Path(tempfile.mkdtemp(prefix="fs-nginx-"))
-        (self.port,) = free_ports(1)
+        (port,) = free_ports(1)
+        self.port = port
         mime_types = next((p for p in ("/etc/nginx/mime.types",) if os.path.exists(p)), None)
         conf = self._dir / "nginx.conf"
         conf.write_text(
@@ -87,13 +88,13 @@ class Nginx:
                 server=self.server_block,
             )
         )
-        self._process = ManagedProcess(
+        process = self._process = ManagedProcess(
             "nginx",
             [binary, "-c", str(conf), "-p", str(self._dir), "-g", "daemon off;"],
             self._dir / "out.log",
         )
         try:
-            wait_until(lambda: _listening(self.port), 15, "nginx", lambda: self._process.alive)
+            wait_until(lambda: _listening(port), 15, "nginx", lambda: process.alive)
         except RuntimeError as exc:
             error_log = (self._dir / "error.log").read_text(errors="replace") if self._dir else ""
             self.stop()

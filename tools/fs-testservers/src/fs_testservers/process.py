@@ -51,7 +51,8 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
     """Whether ``url`` answers a GET with a 2xx status."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
-            return 200 <= response.status < 300
+            status: int = response.status
+            return 200 <= status < 300
     except (OSError, urllib.error.URLError):
         return False
 

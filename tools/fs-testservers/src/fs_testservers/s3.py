@@ -87,7 +87,7 @@ def fail_requests(
     ``client`` with an S3 error, without sending them: a transient failure of the service,
     which botocore retries like a real one. Returns a one-item list counting the requests
     still to fail."""
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
 
     left = [times]
     body = f"<Error><Code>{code}</Code><Message>injected by the test</Message></Error>".encode()
@@ -96,7 +96,8 @@ def fail_requests(
         if left[0] <= 0:
             return None
         left[0] -= 1
-        return AWSResponse(request.url, status, {"Content-Type": "application/xml"}, _ErrorBody(body))
+        headers = HTTPHeaders.from_dict({"Content-Type": "application/xml"})
+        return AWSResponse(request.url, status, headers, _ErrorBody(body))
 
     client.meta.events.register(f"before-send.s3.{operation}", answer)
     return left

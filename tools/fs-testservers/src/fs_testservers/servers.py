@@ -12,6 +12,7 @@ when the service is not installed here.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -296,11 +297,15 @@ class SwiftServer(S3Server):
             for name in self.SERVERS
         }
         for name, process in started.items():
+
+            def alive(process: ManagedProcess = process) -> bool:
+                return process.alive
+
             wait_until(
-                lambda port=ports[name]: http_ok(f"http://{HOST}:{port}/healthcheck"),
+                functools.partial(http_ok, f"http://{HOST}:{ports[name]}/healthcheck"),
                 self.startup_timeout,
                 f"swift-{name}-server",
-                lambda process=process: process.alive,
+                alive,
             )
         # End to end: tempauth answers (through memcached) and creates the account.
         request = urllib.request.Request(

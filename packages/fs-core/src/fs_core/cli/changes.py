@@ -77,7 +77,7 @@ def _transfer(
             stored = dest.save(WatchedReader(stream, progress.add_bytes), target, overwrite=overwrite)
     if move:
         source.delete(name)
-    return stored  # type: ignore[no-any-return]
+    return stored
 
 
 def _relocate(src: str, dst: str, recursive: bool, overwrite: bool | None, raw: bool, move: bool) -> None:

@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import click
 from flask.cli import with_appcontext
@@ -39,7 +39,7 @@ def _byte_range(text: str, size: int) -> tuple[int, int]:
     return start, max(0, min(end, size - 1) - start + 1)
 
 
-def _skip(stream: BinaryIO, count: int) -> None:
+def _skip(stream: IO[bytes], count: int) -> None:
     """Move ``stream`` ``count`` bytes forward: a seek where it can (a ranged read on S3)."""
     if count and streams.is_seekable(stream):
         stream.seek(count, os.SEEK_CUR)
@@ -68,7 +68,7 @@ def _stdout() -> Iterator[BinaryIO]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def _copy_out(stream: BinaryIO, out: BinaryIO, length: int | None = None) -> int:
+def _copy_out(stream: IO[bytes], out: IO[bytes], length: int | None = None) -> int:
     """Copy ``length`` bytes (all if ``None``) of ``stream`` to ``out``."""
     written = 0
     while length is None or written < length:
@@ -202,7 +202,7 @@ def _local_input(path: str) -> Iterator[BinaryIO]:
         yield stream
 
 
-def _write_local(path: str, stream: BinaryIO, overwrite: bool, on_bytes: Any) -> None:
+def _write_local(path: str, stream: IO[bytes], overwrite: bool, on_bytes: Any) -> None:
     """Write ``stream`` to the local ``path`` atomically: a temporary file beside it, given
     the name only once complete (``rename``, or ``link`` to refuse an existing file)."""
     folder = os.path.dirname(os.path.abspath(path))

@@ -185,7 +185,7 @@ def duration(text: str | int) -> int:
     return int(match[1]) * _UNITS[match[2] or "s"]
 
 
-class Duration(click.ParamType):
+class Duration(click.ParamType):  # type: ignore[type-arg]  # (generic in click 8.2+ only)
     """A click parameter type for :func:`duration`."""
 
     name = "duration"

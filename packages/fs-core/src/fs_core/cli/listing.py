@@ -155,7 +155,9 @@ def du(storage: str, prefix: str | None, depth: int, human: bool, as_json: bool)
             total[0] += info.size
             total[1] += 1
     whole = totals.pop(root)
-    rows = [{"folder": key, "size": size, "files": count} for key, (size, count) in sorted(totals.items())]
+    rows: list[dict[str, Any]] = [
+        {"folder": key, "size": size, "files": count} for key, (size, count) in sorted(totals.items())
+    ]
     rows.append({"folder": root, "size": whole[0], "files": whole[1]})  # the total last, as du prints it
     if as_json:
         echo_json(rows)

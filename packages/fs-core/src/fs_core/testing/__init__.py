@@ -102,7 +102,7 @@ def fs_register_plugin() -> Iterator[Callable[..., str]]:
 
     def register(app: Flask, plugin: Any, name: str | None = None) -> str:
         plugins = init_app(app).plugins
-        plugin_name = plugins.register(plugin, name=name)
+        plugin_name: str = plugins.register(plugin, name=name)
         registered.append((app, plugin_name))
         return plugin_name
 

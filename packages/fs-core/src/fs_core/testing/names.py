@@ -10,6 +10,7 @@ that returns what exists outside the storage, which must not change.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable
 from typing import Any
@@ -115,7 +116,7 @@ def exercise(storage: Storage, client: Any, name: str) -> list[str]:
         failures.append(f"GET {raw!r} answered {response.status_code}")
     for target in (name, client_named):
         if target is not None:
-            _attempt("delete", lambda target=target: storage.delete(target), failures)
+            _attempt("delete", functools.partial(storage.delete, target), failures)
     return failures
 
 

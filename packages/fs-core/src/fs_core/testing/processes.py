@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,9 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p), **extra}
 
 
-def kill_9_when(child: subprocess.Popen, ready: Callable[[], object], what: str, timeout: float = 60) -> None:
+def kill_9_when(
+    child: subprocess.Popen[Any], ready: Callable[[], object], what: str, timeout: float = 60
+) -> None:
     """``SIGKILL`` ``child`` as soon as ``ready()`` is true (as the OOM killer or a deploy
     would: no clean-up runs), and wait for it to die.
 
