@@ -187,3 +187,19 @@ def test_a_policy_changed_after_saves_decides_the_next_save(fs_make_app, monkeyp
         monkeypatch.setattr(fs.Storage, "extension_allowed", lambda self, ext: False)  # the base
         with pytest.raises(fs.UnauthorizedFileType):
             files.save(io.BytesIO(b"6"), "six.txt")
+
+
+def test_two_apps_call_their_own_plugins(fs_make_app):
+    """One storage in two apps of one process, a plugin in one of them: each save runs the
+    hooks of its own app's plugins (the callers are worked out per plugin manager)."""
+    files = fs.Storage("files", fs.ALL)
+    seen = Recorder("seen")
+    with_plugin = fs_make_app(seen, storages=[files])
+    without = fs_make_app(storages=[files])
+    with without.app_context():
+        files.save(io.BytesIO(b"1"), "one.txt")
+    with with_plugin.app_context():
+        files.save(io.BytesIO(b"2"), "two.txt")
+    with without.app_context():
+        files.save(io.BytesIO(b"3"), "three.txt")
+    assert [call for call in seen.calls if call[0] == "check_target"] == [("check_target", "two.txt", False)]
