@@ -269,3 +269,15 @@ def test_a_false_word_turns_the_policy_off(make_app, value):
 def test_no_inline_types_means_every_file_is_an_attachment(make_app):
     response = _serve(make_app, "a.png", FILES_FS_INLINE_TYPES="")
     assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_a_policy_value_is_judged_by_its_type_not_an_equal_one_seen_before():
+    """``False`` means no policy; ``0`` (equal to it, with the same hash) is no header value
+    and is refused, whichever was asked first (the parsed values are cached)."""
+    from fs_core.content_types import content_security_policy
+    from fs_core.errors import ConfigurationError
+
+    assert content_security_policy({"content_security_policy": False}) is None
+    for wrong in (0, 0.0):
+        with pytest.raises(ConfigurationError):
+            content_security_policy({"content_security_policy": wrong})

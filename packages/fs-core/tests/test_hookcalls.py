@@ -154,3 +154,52 @@ def test_a_plugin_registered_after_saves_sees_the_next_save(fs_make_app, fs_regi
         files.save(io.BytesIO(b"two"), "two.txt")
         assert ("check_target", "two.txt", False) in late.calls
         assert ("prepare_upload", "two.txt") in late.calls
+
+
+def test_a_policy_changed_after_saves_decides_the_next_save(fs_make_app, monkeypatch):
+    """The core's policy is applied without its hook only while ``file_allowed`` and
+    ``extension_allowed`` are fs-core's own: a subclass patched after a first save, or a
+    storage given its own ``extension_allowed``, decides the next save (as through the hook,
+    which asks ``storage.extension_allowed``)."""
+
+    class Files(fs.Storage):
+        pass
+
+    files = Files("files", fs.ALL)
+    app = fs_make_app(storages=[files])
+    with app.app_context():
+        assert files.save(io.BytesIO(b"1"), "one.txt") == "one.txt"  # the core's policy alone
+        monkeypatch.setattr(Files, "extension_allowed", lambda self, ext: ext == "png")
+        with pytest.raises(fs.UnauthorizedFileType):
+            files.save(io.BytesIO(b"2"), "two.txt")
+        assert files.save(io.BytesIO(b"2"), "two.png") == "two.png"
+        monkeypatch.undo()
+        assert files.save(io.BytesIO(b"3"), "three.txt") == "three.txt"
+        monkeypatch.setattr(files, "extension_allowed", lambda ext: False)  # this storage only
+        with pytest.raises(fs.UnauthorizedFileType):
+            files.save(io.BytesIO(b"4"), "four.txt")
+        monkeypatch.undo()
+        monkeypatch.setattr(Files, "file_allowed", lambda self, storage, basename: basename == "ok.txt")
+        with pytest.raises(fs.UnauthorizedFileType):
+            files.save(io.BytesIO(b"5"), "five.txt")
+        assert files.save(io.BytesIO(b"5"), "ok.txt") == "ok.txt"
+        monkeypatch.undo()
+        monkeypatch.setattr(fs.Storage, "extension_allowed", lambda self, ext: False)  # the base
+        with pytest.raises(fs.UnauthorizedFileType):
+            files.save(io.BytesIO(b"6"), "six.txt")
+
+
+def test_two_apps_call_their_own_plugins(fs_make_app):
+    """One storage in two apps of one process, a plugin in one of them: each save runs the
+    hooks of its own app's plugins (the callers are worked out per plugin manager)."""
+    files = fs.Storage("files", fs.ALL)
+    seen = Recorder("seen")
+    with_plugin = fs_make_app(seen, storages=[files])
+    without = fs_make_app(storages=[files])
+    with without.app_context():
+        files.save(io.BytesIO(b"1"), "one.txt")
+    with with_plugin.app_context():
+        files.save(io.BytesIO(b"2"), "two.txt")
+    with without.app_context():
+        files.save(io.BytesIO(b"3"), "three.txt")
+    assert [call for call in seen.calls if call[0] == "check_target"] == [("check_target", "two.txt", False)]

@@ -415,3 +415,31 @@ def test_a_file_that_cannot_be_read_is_an_error_answer_not_a_short_200(make_app,
     assert client.get("/files/a.txt").status_code == 500
     assert client.get("/files/gone.txt").status_code == 404
     assert client.head("/files/a.txt").status_code == 200  # HEAD reads nothing
+
+
+def test_a_serve_replaced_after_requests_answers_the_next_ones(make_app, monkeypatch):
+    """The ``fs`` view serves directly only while ``Storage.serve`` is fs-core's own: an
+    access check an application adds to its storage class later (or to one storage) is not
+    bypassed by what the first request worked out."""
+
+    class Files(fs.Storage):
+        pass
+
+    files = Files("files", fs.ALL)
+    app = make_app(files)
+    with app.app_context():
+        files.write("a.txt", b"x")
+    client = app.test_client()
+    assert client.get("/files/a.txt").data == b"x"  # served by the core directly
+    monkeypatch.setattr(Files, "serve", lambda self, filename, **options: fs_abort(403))
+    assert client.get("/files/a.txt").status_code == 403
+    monkeypatch.undo()
+    assert client.get("/files/a.txt").data == b"x"
+    monkeypatch.setattr(files, "serve", lambda filename, **options: fs_abort(401))  # one storage
+    assert client.get("/files/a.txt").status_code == 401
+
+
+def fs_abort(code: int):
+    from flask import abort
+
+    abort(code)

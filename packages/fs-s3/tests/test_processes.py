@@ -31,10 +31,13 @@ CHILD = textwrap.dedent(
     spec = json.loads(sys.argv[1])
     backend = S3Backend(spec["name"], Config(spec["config"]))
     if spec["mode"] == "slow":
-        class Slow(PatternStream):
+        class Slow(PatternStream):  # (the uploader reads with readinto)
             def read(self, size=-1):
                 time.sleep(0.05)
                 return super().read(size)
+            def readinto(self, buffer):
+                time.sleep(0.05)
+                return super().readinto(buffer)
         backend.save(Slow(spec["size"]), spec["filename"], overwrite=spec["overwrite"])
     else:
         payload = (spec["payload"] * 1000).encode()

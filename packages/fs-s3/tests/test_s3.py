@@ -271,6 +271,22 @@ def test_short_reads_of_a_non_seekable_upload(s3_server, make_backend):
     assert backend.metadata("short.bin")["checksum"].startswith("etag:")  # a multipart ETag
 
 
+@pytest.mark.parametrize("seekable", [True, False], ids=["seekable", "non-seekable"])
+def test_a_threshold_above_the_part_size_stores_the_whole_file(moto_server, make_backend, seekable):
+    """``MULTIPART_THRESHOLD`` larger than ``MULTIPART_CHUNKSIZE``: a file over the threshold
+    is more than its first part; all of it is stored (the first part alone once was, as if it
+    were the whole file), in one PUT below the threshold and in parts above it."""
+    backend = make_backend(moto_server, multipart_chunksize="5MiB", multipart_threshold="12MiB")
+    for size in (11 * MiB, 13 * MiB):
+        data = PatternStream(size).read(size)
+        backend.save(io.BytesIO(data) if seekable else ShortReads(data), f"{size}.bin")
+        stored = backend.read(f"{size}.bin")
+        assert len(stored) == size
+        assert hashlib.sha256(stored).digest() == hashlib.sha256(data).digest()
+        multipart = "-" in backend.metadata(f"{size}.bin")["etag"]
+        assert multipart is (size > 12 * MiB)
+
+
 def test_retried_put_resends_from_where_the_stream_was(s3_server, make_backend):
     """botocore rewinds the body of a retried request to offset 0: a stream that did not
     start there must still be stored from its own position, not from the beginning."""

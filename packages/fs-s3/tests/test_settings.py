@@ -154,6 +154,10 @@ def test_upload_plans_bound_memory():
     assert plan(1024**3, 8 * MiB, 3) == Plan(8 * MiB, 3)
     big = plan(200 * 1024**3, 8 * MiB, 3)  # 200 GiB: parts over 8 MiB, fewer of them at a time
     assert big == Plan(21 * MiB, 1)
+    # A stream of unknown size under a threshold above the part size: first parts that hold
+    # the threshold, fewer of them at a time (not 4 x 16 MiB).
+    assert plan(None, 8 * MiB, 3, at_least=16 * MiB) == Plan(16 * MiB, 1)
+    assert plan(None, 8 * MiB, 3, at_least=8 * MiB) == Plan(8 * MiB, 3)
     huge = copy_transfer_config(s, 10 * 1024**4)  # 10 TiB needs parts over 1 GiB
     assert huge.multipart_chunksize * 10_000 >= 10 * 1024**4
 

@@ -244,5 +244,5 @@ def _policy(value: Any) -> str | None:
     return value
 
 
-# (Asked on every response.)
-_cached_policy = functools.lru_cache(maxsize=64)(_policy)
+# (Asked on every response. Typed: False, no policy, is equal to 0, which is refused.)
+_cached_policy = functools.lru_cache(maxsize=64, typed=True)(_policy)

@@ -217,6 +217,7 @@ class Storage:
 
     # -- policy (overridable in a subclass, as in Flask-FS) -----------------------------------
 
+    @writes.core_method
     def file_allowed(self, storage: Any, basename: str) -> bool:
         """Whether ``storage`` (the uploaded file) may be saved as ``basename``.
 
@@ -230,6 +231,7 @@ class Storage:
             return False
         return bool(bound.hook.file_allowed(storage=self, file=storage, filename=basename))
 
+    @writes.core_method
     def extension_allowed(self, ext: str) -> bool:
         """Whether files with extension ``ext`` (without the dot) may be saved.
 
@@ -350,6 +352,7 @@ class Storage:
         with self._bound().context() as bound:
             return writes.relocate(bound, source, dest, overwrite, move=True)
 
+    @writes.core_method
     def serve(
         self, filename: str, *, as_attachment: bool = False, download_name: str | None = None
     ) -> Response:

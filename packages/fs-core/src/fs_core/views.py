@@ -20,7 +20,7 @@ from .content_types import DEFAULT_CONTENT_SECURITY_POLICY, content_security_pol
 from .errors import FileNotFound, InvalidFilename
 from .serving import finish_response, normalize_range
 from .state import BoundStorage, get_state
-from .writes import _overrides
+from .writes import _replaced
 
 __all__ = ["bp", "get_file", "serve"]
 
@@ -100,7 +100,7 @@ def get_file(fs: str, filename: str) -> Response:
     as_attachment = signed and args.get("download") == "1"
     download_name = args.get("name") if signed else None
     try:  # through the Storage, whose serve() an application may override
-        if _overrides(type(bound.storage), "serve"):
+        if _replaced(bound.storage, "serve"):
             return bound.storage.serve(filename, as_attachment=as_attachment, download_name=download_name)
         return _serve(bound, filename, as_attachment=as_attachment, download_name=download_name)
     except FileNotFound:

@@ -32,7 +32,7 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from . import builtin, naming, signals, streams
 from .backend import ATOMIC_CREATE
@@ -60,6 +60,8 @@ __all__ = [
     "save",
     "write",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 #: What a create meets on an existing name: refuse, replace, or pick ``name_1.ext``.
 CONFLICT_MODES = ("error", "overwrite", "rename")
@@ -131,13 +133,12 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     if denied(bound.config, ext):
         raise UnauthorizedFileType(f"{kind} are denied in storage {bound.name!r} (DENY)")
     start = streams.position(file)
-    cls = type(bound.storage)
-    overridden = _overrides(cls, "file_allowed")
+    overridden = _replaced(bound.storage, "file_allowed")
     if overridden:  # a subclass's policy (Flask-FS's API), which may ask the plugins itself
         if bound.storage.file_allowed(file, basename):
             return
-    elif bound.plugins.calls.sole("file_allowed") is builtin.file_allowed and not _overrides(
-        cls, "extension_allowed"
+    elif bound.plugins.calls.sole("file_allowed") is builtin.file_allowed and not _replaced(
+        bound.storage, "extension_allowed"
     ):
         if _listed(bound, ext):  # the core's policy alone, as its hook would answer
             return
@@ -153,14 +154,18 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _overrides(cls: type, method: str) -> bool:
-    """Whether the storage class ``cls`` overrides ``method`` as fs-core's ``Storage`` defines
-    it (the first definition in the class's order)."""
-    for klass in reversed(cls.__mro__):
-        if method in vars(klass):
-            return getattr(cls, method) is not vars(klass)[method]
-    return False
+def core_method(method: _F) -> _F:
+    """Mark ``method`` as fs-core's own ``Storage`` method that the hot path does without
+    calling while it is not replaced (``file_allowed`` and ``extension_allowed``: a save
+    applies the core's policy directly; ``serve``: the ``fs`` view serves directly)."""
+    method._fs_core_method = True  # type: ignore[attr-defined]
+    return method
+
+
+def _replaced(storage: Any, method: str) -> bool:
+    """Whether ``storage``'s ``method`` is not fs-core's own: a subclass's, a patch of its class
+    or of ``Storage`` (made at any time: nothing is cached), or one set on the storage itself."""
+    return method in vars(storage) or not getattr(getattr(type(storage), method), "_fs_core_method", False)
 
 
 def conflict_mode(bound: BoundStorage, overwrite: bool | None) -> str:

@@ -397,13 +397,19 @@ class S3Backend(BaseBackend):
                 body = stream if stream.tell() == 0 else full_reads(stream).read()
                 client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
                 return filename
-            plan = uploads.plan(size, self.settings.multipart_chunksize, self.settings.max_concurrency)
-            if size is None:  # the first part tells whether the file reaches the threshold
-                plan = uploads.Plan(max(plan.part_size, threshold), plan.concurrency)
+            plan = uploads.plan(
+                size,
+                self.settings.multipart_chunksize,
+                self.settings.max_concurrency,
+                # (unknown size: the first part tells whether the file reaches the threshold)
+                at_least=threshold if size is None else 0,
+            )
             pool = uploads.BufferPool(plan)
             first = pool.take()
             length = uploads.read_full(stream, first)
-            if length < threshold:
+            # One PUT only if the stream ended within its first part (a full part may be
+            # followed by more: with a threshold above the part size, it is not the file).
+            if length < threshold and length < len(first):
                 body = uploads.body(first, length)
                 client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
                 return filename

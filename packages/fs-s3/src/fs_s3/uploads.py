@@ -50,21 +50,22 @@ class Plan:
         return self.part_size * (self.concurrency + 1)
 
 
-def plan(size: int | None, chunksize: int, max_concurrency: int) -> Plan:
+def plan(size: int | None, chunksize: int, max_concurrency: int, at_least: int = 0) -> Plan:
     """The plan for a file of ``size`` bytes (``None``: unknown): parts of ``chunksize``, or
-    of whole MiB large enough to need at most :data:`MAX_PARTS`; at most ``max_concurrency``
-    parts at a time, fewer when the file has fewer parts, or when its parts are larger than
-    ``chunksize``: memory stays within ``chunksize x (max_concurrency + 1)``, or two parts for a
-    file so large that its parts must be larger than half of that (over 10,000 x 16 MiB with
-    the defaults)."""
-    part = max(chunksize, MIN_PART_SIZE)
-    if size is None:
-        return Plan(part, max_concurrency)
-    needed = -(-size // MAX_PARTS)
-    if needed > part:
-        part = -(-needed // MiB) * MiB
-    parts = max(1, -(-size // part))
+    of whole MiB large enough to need at most :data:`MAX_PARTS`, and of at least ``at_least``
+    bytes (a stream of unknown size: its first part must hold ``MULTIPART_THRESHOLD`` to tell
+    whether it needs more than one PUT); at most ``max_concurrency`` parts at a time, fewer
+    when the file has fewer parts, or when its parts are larger than ``chunksize``: memory
+    stays within ``chunksize x (max_concurrency + 1)``, or two parts for a file so large that
+    its parts must be larger than half of that (over 10,000 x 16 MiB with the defaults)."""
+    part = max(chunksize, MIN_PART_SIZE, at_least)
     budget = max(chunksize, MIN_PART_SIZE) * (max_concurrency + 1)
+    parts = max_concurrency
+    if size is not None:
+        needed = -(-size // MAX_PARTS)
+        if needed > part:
+            part = -(-needed // MiB) * MiB
+        parts = max(1, -(-size // part))
     concurrency = max(1, min(max_concurrency, parts, budget // part - 1))
     return Plan(part, concurrency)
 
