@@ -158,6 +158,25 @@ def test_put_conflicts_stdin_and_folders(env, tmp_path):
     assert "FAILED" in partly.stderr
 
 
+def test_put_of_a_folder_does_not_follow_links_out_of_it(env, tmp_path):
+    """As sync from a local folder does not (fs-local's rule): a link planted in a folder
+    that is put must not carry a file from elsewhere on the machine into the storage."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.pem").write_text("private")
+    tree = tmp_path / "tree"
+    (tree / "docs").mkdir(parents=True)
+    (tree / "docs" / "a.txt").write_text("a")
+    (tree / "key.pem").symlink_to(secret / "key.pem")
+    (tree / "also.txt").symlink_to(tree / "docs" / "a.txt")  # a link inside the folder is read
+    result = ok(env.run("put", "files", str(tree), "-r", "-p", "up"))
+    assert result.stdout.split() == ["up/tree/also.txt", "up/tree/docs/a.txt"]
+    assert not env.files.exists("up/tree/key.pem")
+    assert f"skipped {tree / 'key.pem'}: a symbolic link out of its folder" in result.stderr
+    # A link named on the command line is the user's own choice: it is read.
+    assert ok(env.run("put", "files", str(tree / "key.pem"))).stdout == "key.pem\n"
+
+
 def test_get_writes_atomically_and_refuses_to_replace(env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ok(env.run("get", "files", "docs/b.txt"))
