@@ -95,11 +95,8 @@ def sync_command(
             progress.add_file()
         if error is not None and outcome == "failed":
             click.echo(f"FAILED {shown(change.name)}: {shown(str(error))}", err=True)
-        elif as_json or outcome in ("same", "stopped"):
-            return
-        elif outcome.startswith("would"):
-            verb = outcome.removeprefix("would ")
-            click.echo(f"{verb:<6} {shown(change.name)}  ({change.reason})")
+        elif as_json or outcome in ("same", "stopped") or outcome.startswith("would"):
+            return  # a dry run's lines are printed at the end, in name order
         elif verbose:
             click.echo(f"{outcome:<11} {shown(change.name)}")
 
@@ -108,6 +105,10 @@ def sync_command(
     if as_json:
         echo_json(report.as_dict())
     else:
+        for name, reason in report.would_copy:
+            click.echo(f"copy   {shown(name)}  ({reason})")
+        for name in report.would_delete:
+            click.echo(f"delete {shown(name)}  (only in target)")
         click.echo(_summary(report), err=True)
     ctx = click.get_current_context()
     if report.interrupted:
