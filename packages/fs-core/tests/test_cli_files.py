@@ -113,6 +113,12 @@ def test_cat_is_binary_safe_and_reads_ranges(env):
     assert ok(env.run("cat", "files", "a.txt", "--range", "2-99")).stdout_bytes == b"pha"
     assert env.run("cat", "files", "a.txt", "--range", "5-2").exit_code == 2
     assert env.run("cat", "files", "missing").exit_code == 1
+    # From the end of the file or past it, or any START- of an empty file: nothing (as
+    # tail -c +N prints), not "the end is before the start".
+    env.files.write("empty.txt", b"")
+    for name, byte_range in (("a.txt", "5-"), ("a.txt", "100-"), ("empty.txt", "0-"), ("empty.txt", "-3")):
+        assert ok(env.run("cat", "files", name, "--range", byte_range)).stdout_bytes == b"", byte_range
+    assert "START-END" in env.run("cat", "files", "a.txt", "--range", "--2").stderr
 
 
 def test_put_follows_the_storage_policy_and_processors(env, tmp_path):

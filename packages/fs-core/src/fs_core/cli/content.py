@@ -24,19 +24,20 @@ def _byte_range(text: str, size: int) -> tuple[int, int]:
     """``(start, length)`` from ``'START-END'`` (inclusive), ``'START-'`` or ``'-LAST'``."""
     first, dash, last = text.partition("-")
     try:
-        if not dash or (not first and not last):
+        if not dash or (not first and not last) or not (first + last).isdigit():
             raise ValueError
         if not first:
             length = min(int(last), size)
             return size - length, length
         start = int(first)
-        end = int(last) if last else size - 1
+        end = int(last) if last else None
     except ValueError:
         raise click.BadParameter(f"{text!r}: give START-END (bytes, inclusive), START- or -LAST") from None
-    if start < 0 or end < start:
+    if end is not None and end < start:
         raise click.BadParameter(f"{text!r}: the end is before the start")
+    stop = size if end is None else min(end + 1, size)
     start = min(start, size)
-    return start, max(0, min(end, size - 1) - start + 1)
+    return start, max(0, stop - start)
 
 
 def _skip(stream: IO[bytes], count: int) -> None:
