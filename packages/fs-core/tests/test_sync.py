@@ -197,6 +197,14 @@ def test_names_that_cannot_be_written_are_failures(env):
     assert "\x1b" not in result.stderr
     assert "ok\\x1b[2J.txt" in result.stderr
     assert set(env.dst.backend.list_files()) == {"a.txt", "d/b.txt", "d/e/c.txt", "skip.log"}
+    # Running again cannot copy them: the message says what will (renaming them), not "retry".
+    assert "run the same command again to retry" not in result.stderr
+    assert "2 name(s) cannot be copied or deleted as they are (listed above)" in result.stderr
+    env.src.write("fail.txt", b"f")  # and a failure that a new run can retry
+    both = env.run("sync", "src", "dst")
+    assert both.exit_code == 3
+    assert "2 name(s) cannot be copied" in both.stderr
+    assert "run the same command again to retry" in both.stderr
 
 
 def test_server_side_between_memory_storages_and_jobs_bound(env):

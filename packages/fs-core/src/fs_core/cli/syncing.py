@@ -76,9 +76,11 @@ def sync_command(
         delete=delete, dry_run=dry_run, checksum=checksum, include=include, exclude=exclude, jobs=jobs
     )
     progress = Progress(f"{src} -> {dst}", enabled=None if not dry_run else False)
+    invalid: list[tuple[str, str]] = []
 
     def planned(plan: Plan) -> None:
         progress.set_total(len(plan.copies), plan.bytes)
+        invalid.extend(plan.invalid)
         for name, reason in plan.invalid:
             click.echo(f"FAILED {shown(name)}: {shown(reason)}", err=True)
         if not as_json:
@@ -115,7 +117,13 @@ def sync_command(
         click.echo("Interrupted: run the same command again to copy the rest.", err=True)
         ctx.exit(ExitCode.INTERRUPTED)
     if report.failed:
-        if not as_json:
+        if not as_json and invalid:
+            click.echo(
+                f"{len(invalid):,} name(s) cannot be copied or deleted as they are (listed above): "
+                f"running again will not change that; rename them, or --exclude them.",
+                err=True,
+            )
+        if not as_json and len(report.failed) > len(invalid):
             click.echo(
                 "Some files failed (listed above): run the same command again to retry them.", err=True
             )
