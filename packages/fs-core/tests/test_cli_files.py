@@ -227,6 +227,19 @@ def test_rm_files_and_folders(env):
     assert "No file or folder named 'nope'" in partly.stderr
 
 
+def test_folders_as_ls_prints_them_with_a_slash(env):
+    """ls prints a folder as 'docs/': stat, rm and cp take it back as it was printed."""
+    assert "docs/" in ok(env.run("ls", "files")).stdout.split()
+    folder = json.loads(ok(env.run("stat", "--json", "files", "docs/")).stdout)
+    assert (folder["name"], folder["type"], folder["files"]) == ("docs/", "folder", 2)
+    ok(env.run("cp", "-r", "files:docs/", "archive:copy/"))
+    assert sorted(env.archive.list_files()) == ["in/copy/docs/b.txt", "in/copy/docs/deep/c.bin"]  # UPLOAD_TO
+    for whole in ("/", "//", ""):  # never the whole storage
+        assert env.run("rm", "files", whole, "-y").exit_code != 0, whole
+    assert "folder docs/deep/ (1 file(s))" in ok(env.run("rm", "files", "docs/deep/", "-y")).stdout
+    assert sorted(env.files.list_files()) == ["a.txt", "docs/b.txt"]
+
+
 def test_cp_and_mv_within_and_between_storages(env):
     ok(env.run("put", "images", "-", "-n", "p.png", input=b"png"))
     assert ok(env.run("cp", "images:p.png", "images:q.png")).stdout == "p.png -> images:q.png\n"
