@@ -372,6 +372,35 @@ def test_local_folders_links_out_and_overlaps(tmp_path):
         assert "No such file or directory" in missing.stderr
 
 
+def test_a_storage_on_disk_and_a_folder_inside_it_overlap(tmp_path):
+    """A storage of fs-local and a local folder (or another storage) inside its directory are
+    one place: syncing one into the other would copy what it copies again on every run, and
+    its --delete would delete its own source."""
+    root = tmp_path / "fs"
+    app = Flask("overlap", instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="x", FS_ROOT=str(root), INNER_FS_ROOT=str(root / "disk" / "inner"))
+    disk, inner = fs.Storage("disk", fs.ALL), fs.Storage("inner", fs.ALL)
+    fs.init_app(app, disk, inner)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        disk.write("a.txt", b"a")
+        disk.write("backup/old.txt", b"o")
+        for src, dst in (
+            ("disk", str(root / "disk" / "backup")),
+            (str(root / "disk" / "backup"), "disk"),
+            ("inner", "disk"),
+            ("disk:backup", str(root / "disk")),
+            (str(root), "disk:x"),
+        ):
+            result = runner.invoke(args=["fs", "sync", src, dst, "--delete"])
+            assert result.exit_code == 1, (src, dst, result.output)
+            assert "overlap" in result.stderr
+        assert sorted(disk.list_files()) == ["a.txt", "backup/old.txt"]
+        apart = runner.invoke(args=["fs", "sync", "disk", str(tmp_path / "elsewhere")])
+        assert apart.exit_code == 0, apart.output
+        assert (tmp_path / "elsewhere" / "backup" / "old.txt").read_bytes() == b"o"
+
+
 def test_from_flask_fs_gridfs_to_s3(site, request):
     """Flask-FS's GridFS storage moved to S3: what GridFS holds (files Flask-FS stored
     included, as fs-gridfs shows them) arrives whole, and the copy verifies."""

@@ -113,6 +113,12 @@ def test_cat_is_binary_safe_and_reads_ranges(env):
     assert ok(env.run("cat", "files", "a.txt", "--range", "2-99")).stdout_bytes == b"pha"
     assert env.run("cat", "files", "a.txt", "--range", "5-2").exit_code == 2
     assert env.run("cat", "files", "missing").exit_code == 1
+    # From the end of the file or past it, or any START- of an empty file: nothing (as
+    # tail -c +N prints), not "the end is before the start".
+    env.files.write("empty.txt", b"")
+    for name, byte_range in (("a.txt", "5-"), ("a.txt", "100-"), ("empty.txt", "0-"), ("empty.txt", "-3")):
+        assert ok(env.run("cat", "files", name, "--range", byte_range)).stdout_bytes == b"", byte_range
+    assert "START-END" in env.run("cat", "files", "a.txt", "--range", "--2").stderr
 
 
 def test_put_follows_the_storage_policy_and_processors(env, tmp_path):
@@ -158,6 +164,25 @@ def test_put_conflicts_stdin_and_folders(env, tmp_path):
     assert "FAILED" in partly.stderr
 
 
+def test_put_of_a_folder_does_not_follow_links_out_of_it(env, tmp_path):
+    """As sync from a local folder does not (fs-local's rule): a link planted in a folder
+    that is put must not carry a file from elsewhere on the machine into the storage."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.pem").write_text("private")
+    tree = tmp_path / "tree"
+    (tree / "docs").mkdir(parents=True)
+    (tree / "docs" / "a.txt").write_text("a")
+    (tree / "key.pem").symlink_to(secret / "key.pem")
+    (tree / "also.txt").symlink_to(tree / "docs" / "a.txt")  # a link inside the folder is read
+    result = ok(env.run("put", "files", str(tree), "-r", "-p", "up"))
+    assert result.stdout.split() == ["up/tree/also.txt", "up/tree/docs/a.txt"]
+    assert not env.files.exists("up/tree/key.pem")
+    assert f"skipped {tree / 'key.pem'}: a symbolic link out of its folder" in result.stderr
+    # A link named on the command line is the user's own choice: it is read.
+    assert ok(env.run("put", "files", str(tree / "key.pem"))).stdout == "key.pem\n"
+
+
 def test_get_writes_atomically_and_refuses_to_replace(env, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     ok(env.run("get", "files", "docs/b.txt"))
@@ -200,6 +225,19 @@ def test_rm_files_and_folders(env):
     partly = env.run("rm", "files", "a.txt", "nope")
     assert partly.exit_code == 3
     assert "No file or folder named 'nope'" in partly.stderr
+
+
+def test_folders_as_ls_prints_them_with_a_slash(env):
+    """ls prints a folder as 'docs/': stat, rm and cp take it back as it was printed."""
+    assert "docs/" in ok(env.run("ls", "files")).stdout.split()
+    folder = json.loads(ok(env.run("stat", "--json", "files", "docs/")).stdout)
+    assert (folder["name"], folder["type"], folder["files"]) == ("docs/", "folder", 2)
+    ok(env.run("cp", "-r", "files:docs/", "archive:copy/"))
+    assert sorted(env.archive.list_files()) == ["in/copy/docs/b.txt", "in/copy/docs/deep/c.bin"]  # UPLOAD_TO
+    for whole in ("/", "//", ""):  # never the whole storage
+        assert env.run("rm", "files", whole, "-y").exit_code != 0, whole
+    assert "folder docs/deep/ (1 file(s))" in ok(env.run("rm", "files", "docs/deep/", "-y")).stdout
+    assert sorted(env.files.list_files()) == ["a.txt", "docs/b.txt"]
 
 
 def test_cp_and_mv_within_and_between_storages(env):

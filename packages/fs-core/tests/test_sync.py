@@ -137,21 +137,23 @@ def test_checksums_of_other_kinds_fall_back_to_dates_or_content(env):
     assert [(c.name, c.reason) for c in plan(src, other).copies] == [("d/e/c.txt", "newer in source")]
 
 
-def test_dry_run_and_delete_are_exact(env):
+def test_dry_run_and_delete_are_exact(env, monkeypatch):
     env.dst.write("old.txt", b"o")
     env.dst.write("d/gone.txt", b"g")
     env.dst.write("a.txt", b"x")  # differs
-    dry = env.run("sync", "src", "dst", "--delete", "--dry-run", "--exclude", "*.log")
+    # A disk lists in its own order, and the files are decided on several threads: the lines
+    # of a dry run are in name order all the same (two runs can be compared with diff).
+    listed = env.src.backend.scan
+    monkeypatch.setattr(env.src.backend, "scan", lambda prefix=None: reversed(list(listed(prefix))))
+    dry = env.run("sync", "src", "dst", "--delete", "--dry-run", "--exclude", "*.log", "--jobs", "1")
     assert dry.exit_code == 0, dry.output
-    assert sorted(dry.stdout.splitlines()) == sorted(
-        [
-            "copy   a.txt  (checksum differs)",
-            "copy   d/b.txt  (missing in target)",
-            "copy   d/e/c.txt  (missing in target)",
-            "delete d/gone.txt  (only in target)",
-            "delete old.txt  (only in target)",
-        ]
-    )
+    assert dry.stdout.splitlines() == [
+        "copy   a.txt  (checksum differs)",
+        "copy   d/b.txt  (missing in target)",
+        "copy   d/e/c.txt  (missing in target)",
+        "delete d/gone.txt  (only in target)",
+        "delete old.txt  (only in target)",
+    ]
     assert files(env.dst) == {"old.txt": b"o", "d/gone.txt": b"g", "a.txt": b"x"}  # untouched
     env.dst.write("keep.log", b"k")  # excluded: neither copied nor deleted
     done = env.run("sync", "src", "dst", "--delete", "--exclude", "*.log", "--json")
@@ -195,6 +197,14 @@ def test_names_that_cannot_be_written_are_failures(env):
     assert "\x1b" not in result.stderr
     assert "ok\\x1b[2J.txt" in result.stderr
     assert set(env.dst.backend.list_files()) == {"a.txt", "d/b.txt", "d/e/c.txt", "skip.log"}
+    # Running again cannot copy them: the message says what will (renaming them), not "retry".
+    assert "run the same command again to retry" not in result.stderr
+    assert "2 name(s) cannot be copied or deleted as they are (listed above)" in result.stderr
+    env.src.write("fail.txt", b"f")  # and a failure that a new run can retry
+    both = env.run("sync", "src", "dst")
+    assert both.exit_code == 3
+    assert "2 name(s) cannot be copied" in both.stderr
+    assert "run the same command again to retry" in both.stderr
 
 
 def test_server_side_between_memory_storages_and_jobs_bound(env):

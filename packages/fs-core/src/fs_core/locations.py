@@ -96,16 +96,22 @@ class Location:
             ) from exc
 
     def overlaps(self, other: Location) -> bool:
-        """Whether the two are one place, or one is inside the other (the same backend, or two
-        local folders one of which holds the other): a sync between them would copy into
-        what it lists."""
+        """Whether the two are one place, or one is inside the other: the same backend, or
+        two backends that keep files on disk (a storage of fs-local, a local folder) one of
+        whose folders holds the other's (``sync uploads /srv/files/uploads/backup``). A sync
+        between them would copy into what it lists, and its ``--delete`` delete its source."""
         if self.backend is other.backend:
             mine, theirs = self.prefix or "", other.prefix or ""
-        elif self.storage is None and other.storage is None and self.backend.root and other.backend.root:
-            mine, theirs = os.path.realpath(self.backend.root), os.path.realpath(other.backend.root)
+        elif self.backend.root and other.backend.root:
+            mine, theirs = self._on_disk(), other._on_disk()
         else:
             return False
         return _inside(mine, theirs) or _inside(theirs, mine)
+
+    def _on_disk(self) -> str:
+        """The folder this location is on disk (its backend keeps files there)."""
+        root = os.path.realpath(self.backend.root or "")
+        return os.path.join(root, self.prefix) if self.prefix else root
 
     def __str__(self) -> str:
         return self.label

@@ -11,7 +11,16 @@ from flask.cli import with_appcontext
 from .. import naming
 from ..errors import FileExists, FileNotFound, FSError
 from ..transfer import WatchedReader, copy_file
-from .helpers import ExitCode, Progress, confirm, human_size, lookup_storage, shown, storage_and_name
+from .helpers import (
+    ExitCode,
+    Progress,
+    confirm,
+    human_size,
+    lookup_storage,
+    shown,
+    storage_and_name,
+    typed_name,
+)
 
 
 @click.command("rm", short_help="Delete files or folders.")
@@ -28,7 +37,7 @@ def rm(storage: str, names: tuple[str, ...], yes: bool) -> None:
     store = lookup_storage(storage)
     missing = []
     for name in names:
-        name = naming.validate_name(name)
+        name = typed_name(name)
         is_file = store.exists(name)
         inside = list(store.scan(name))
         if not is_file and not inside:

@@ -24,19 +24,20 @@ def _byte_range(text: str, size: int) -> tuple[int, int]:
     """``(start, length)`` from ``'START-END'`` (inclusive), ``'START-'`` or ``'-LAST'``."""
     first, dash, last = text.partition("-")
     try:
-        if not dash or (not first and not last):
+        if not dash or (not first and not last) or not (first + last).isdigit():
             raise ValueError
         if not first:
             length = min(int(last), size)
             return size - length, length
         start = int(first)
-        end = int(last) if last else size - 1
+        end = int(last) if last else None
     except ValueError:
         raise click.BadParameter(f"{text!r}: give START-END (bytes, inclusive), START- or -LAST") from None
-    if start < 0 or end < start:
+    if end is not None and end < start:
         raise click.BadParameter(f"{text!r}: the end is before the start")
+    stop = size if end is None else min(end + 1, size)
     start = min(start, size)
-    return start, max(0, min(end, size - 1) - start + 1)
+    return start, max(0, stop - start)
 
 
 def _skip(stream: IO[bytes], count: int) -> None:
@@ -98,8 +99,10 @@ def cat(storage: str, name: str, byte_range: str | None) -> None:
         _copy_out(stream, out, length)
 
 
-def _sources(paths: tuple[str, ...], recursive: bool) -> Iterator[tuple[str, str]]:
-    """``(local path, name in the storage)`` for each file to put."""
+def _sources(paths: tuple[str, ...], recursive: bool, links_out: list[str]) -> Iterator[tuple[str, str]]:
+    """``(local path, name in the storage)`` for each file to put. In a folder, a symbolic
+    link that leads out of it is not followed (as ``sync`` from a local folder does not, by
+    fs-local's rule): it is added to ``links_out`` instead."""
     for path in paths:
         if path == "-":
             yield "-", ""
@@ -107,11 +110,14 @@ def _sources(paths: tuple[str, ...], recursive: bool) -> Iterator[tuple[str, str
             if not recursive:
                 raise click.UsageError(f"{path!r} is a folder: pass -r to put the files in it")
             top = os.path.basename(os.path.normpath(os.path.abspath(path)))
+            inside = os.path.join(os.path.realpath(path), "")
             for folder, dirs, files in os.walk(path):
                 dirs.sort()
                 for file in sorted(files):
                     local = os.path.join(folder, file)
-                    if os.path.isfile(local):
+                    if os.path.islink(local) and not os.path.realpath(local).startswith(inside):
+                        links_out.append(local)
+                    elif os.path.isfile(local):
                         relative = os.path.relpath(local, path).replace(os.sep, "/")
                         yield local, f"{top}/{relative}"
         elif os.path.isfile(path):
@@ -153,7 +159,10 @@ def put(
     ON_CONFLICT, NAMING). --raw stores the bytes as they are, under exactly PREFIX/NAME.
     """
     store = lookup_storage(storage)
-    files = list(_sources(sources, recursive))
+    links_out: list[str] = []
+    files = list(_sources(sources, recursive, links_out))
+    for link in links_out:
+        click.echo(f"skipped {shown(link)}: a symbolic link out of its folder (not followed)", err=True)
     if name is not None and len(files) != 1:
         raise click.UsageError("--name names one file: give one SOURCE")
     if any(path == "-" for path, _ in files) and not name:

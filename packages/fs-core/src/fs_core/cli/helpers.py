@@ -124,13 +124,21 @@ def lookup_location(text: str, must_exist: bool = False) -> Location:
     )
 
 
+def typed_name(text: str, what: str = "File name") -> str:
+    """A file or folder name as a user typed it, validated: a folder may end with one '/',
+    as ``ls`` prints it (``docs/``); ``/`` alone is no name (never the whole storage)."""
+    if len(text) > 1 and text.endswith("/"):
+        text = text[:-1]
+    return naming.validate_name(text, what=what)
+
+
 def storage_and_name(text: str, what: str = "file") -> tuple[Storage, str]:
-    """``STORAGE:NAME`` → the storage and the validated name."""
+    """``STORAGE:NAME`` → the storage and the validated name (see :func:`typed_name`)."""
     name, colon, rest = text.partition(":")
     if not colon:
         raise click.UsageError(f"Give the {what} as STORAGE:NAME, not {text!r}")
     store = lookup_storage(name)
-    return store, naming.validate_name(rest, what="File name" if what == "file" else what.capitalize())
+    return store, typed_name(rest, what="File name" if what == "file" else what.capitalize())
 
 
 def echo_json(data: Any, file: TextIO | None = None) -> None:

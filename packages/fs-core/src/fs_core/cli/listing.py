@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from .. import naming
 from ..errors import FileNotFound
 from ..listing import FileInfo
-from .helpers import echo_json, human_size, json_option, lookup_storage, shown
+from .helpers import echo_json, human_size, json_option, lookup_storage, shown, typed_name
 
 
 def _entries(infos: Iterable[FileInfo], prefix: str | None, recursive: bool) -> list[dict[str, Any]]:
@@ -104,8 +104,9 @@ def stat(storage: str, name: str, as_json: bool) -> None:
     """Show the metadata of the file NAME in STORAGE (size, type, dates, checksum, URL), or
     the totals of the folder NAME."""
     store = lookup_storage(storage)
+    name = typed_name(name)
     try:
-        meta: dict[str, Any] = {"name": naming.validate_name(name), "type": "file", **store.metadata(name)}
+        meta: dict[str, Any] = {"name": name, "type": "file", **store.metadata(name)}
     except FileNotFound:
         infos = list(store.scan(name))
         if not infos:
@@ -113,7 +114,7 @@ def stat(storage: str, name: str, as_json: bool) -> None:
                 name, message=f"No file or folder named {name!r} in storage {storage!r}"
             ) from None
         meta = {
-            "name": naming.validate_name(name) + "/",
+            "name": name + "/",
             "type": "folder",
             "files": len(infos),
             "size": sum(info.size for info in infos),

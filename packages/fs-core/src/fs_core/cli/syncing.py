@@ -76,9 +76,11 @@ def sync_command(
         delete=delete, dry_run=dry_run, checksum=checksum, include=include, exclude=exclude, jobs=jobs
     )
     progress = Progress(f"{src} -> {dst}", enabled=None if not dry_run else False)
+    invalid: list[tuple[str, str]] = []
 
     def planned(plan: Plan) -> None:
         progress.set_total(len(plan.copies), plan.bytes)
+        invalid.extend(plan.invalid)
         for name, reason in plan.invalid:
             click.echo(f"FAILED {shown(name)}: {shown(reason)}", err=True)
         if not as_json:
@@ -95,11 +97,8 @@ def sync_command(
             progress.add_file()
         if error is not None and outcome == "failed":
             click.echo(f"FAILED {shown(change.name)}: {shown(str(error))}", err=True)
-        elif as_json or outcome in ("same", "stopped"):
-            return
-        elif outcome.startswith("would"):
-            verb = outcome.removeprefix("would ")
-            click.echo(f"{verb:<6} {shown(change.name)}  ({change.reason})")
+        elif as_json or outcome in ("same", "stopped") or outcome.startswith("would"):
+            return  # a dry run's lines are printed at the end, in name order
         elif verbose:
             click.echo(f"{outcome:<11} {shown(change.name)}")
 
@@ -108,13 +107,23 @@ def sync_command(
     if as_json:
         echo_json(report.as_dict())
     else:
+        for name, reason in report.would_copy:
+            click.echo(f"copy   {shown(name)}  ({reason})")
+        for name in report.would_delete:
+            click.echo(f"delete {shown(name)}  (only in target)")
         click.echo(_summary(report), err=True)
     ctx = click.get_current_context()
     if report.interrupted:
         click.echo("Interrupted: run the same command again to copy the rest.", err=True)
         ctx.exit(ExitCode.INTERRUPTED)
     if report.failed:
-        if not as_json:
+        if not as_json and invalid:
+            click.echo(
+                f"{len(invalid):,} name(s) cannot be copied or deleted as they are (listed above): "
+                f"running again will not change that; rename them, or --exclude them.",
+                err=True,
+            )
+        if not as_json and len(report.failed) > len(invalid):
             click.echo(
                 "Some files failed (listed above): run the same command again to retry them.", err=True
             )
