@@ -242,6 +242,11 @@ def on_missing_reference(
     target = node["reftarget"]
     module = node.get("py:module")
     candidates = [target] + ([f"{module}.{target}"] if module else [])
+    # A docstring's short name of fs-core's API (``Storage.save``, ``FileExists``) where its
+    # module imports it for type checking only, or where the page documents another module.
+    foreign = module and module.startswith("fs_") and not target.startswith("fs_")
+    if foreign and _in_namespace(module, target) is None:
+        candidates.append(f"fs_core.{target}")
     for candidate in candidates:
         if not candidate.startswith("fs_"):
             continue

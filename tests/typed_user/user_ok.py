@@ -43,6 +43,9 @@ with app.app_context():
     assert_type(fs_core.by_name("avatars"), Storage | None)
     assert_type(fs_core.storages(app), Mapping[str, Storage])
     assert_type(fs_core.storage_named("avatars"), Storage)
+    found = list(avatars.orphans(older_than=0))
+    assert_type(found, list[fs_core.Orphan])
+    assert_type(avatars.remove_orphans(found), list[tuple[fs_core.Orphan, Exception]])
 
 assert_type(fs_core.mime("a.png"), str | None)
 assert_type(fs_core.mime("a.png", "application/octet-stream"), str)

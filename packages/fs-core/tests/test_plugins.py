@@ -297,3 +297,17 @@ def test_flask_fs_plugins_command_prints_json(site):
     core = next(p for p in json.loads(result.output) if p["name"] == "fs_core")
     assert core["backends"] == ["memory"]
     assert "file_allowed" in core["hooks"]
+
+
+def test_every_hook_is_public_in_hookspecs():
+    """``hookspecs.__all__`` is the list the API reference documents and plugin authors read:
+    a hook missing from it (as the two ``flask fs orphans`` hooks once were) is undocumented."""
+    import inspect
+
+    hooks = {
+        name
+        for name, obj in vars(hookspecs).items()
+        if inspect.isfunction(obj) and hasattr(obj, f"{hookspecs.PROJECT}_spec")
+    }
+    assert {"derived_files", "referenced_files", "file_allowed"} <= hooks
+    assert hooks <= set(hookspecs.__all__)

@@ -49,6 +49,7 @@ from .files import (
 from .hookspecs import hookimpl
 from .leftovers import Leftover
 from .naming import secure_filename
+from .orphans import Orphan
 from .signals import before_display, file_deleted, file_uploaded
 from .storage import Storage
 
@@ -86,6 +87,7 @@ __all__ = [
     "Leftover",
     "NotConfigured",
     "OperationNotSupported",
+    "Orphan",
     "PluginError",
     "ProcessingError",
     "Storage",

@@ -27,11 +27,14 @@ __all__ = [
     "hashed_name",
     "join_name",
     "secure_filename",
+    "under",
     "validate_name",
     "validate_prefix",
 ]
 
+#: The longest segment of a name (a folder or the base name), in UTF-8 bytes: what file systems allow.
 MAX_SEGMENT_BYTES = 255
+#: The longest whole name, in UTF-8 bytes.
 MAX_NAME_BYTES = 1024
 #: Base-name prefix of the copy the core keeps of a file being replaced while processors run:
 #: reserved (no name of a storage may start a segment with it) and never listed.

@@ -36,9 +36,10 @@ KINDS = ("leftover", "derived", "unreferenced")
 
 @dataclass(frozen=True)
 class Orphan:
-    """One thing :func:`find` reports: its ``kind`` (see :data:`KINDS`), ``what`` it is in
-    words, the storage ``name`` it occupies (``None`` for a backend's leftover that has no
-    name, an unfinished upload), its ``size`` and ``modified`` date where known."""
+    """One thing :meth:`Storage.orphans <fs_core.Storage.orphans>` reports: its ``kind``
+    (``"leftover"``, ``"derived"`` or ``"unreferenced"``), ``what`` it is in words, the
+    storage ``name`` it occupies (``None`` for a backend's leftover that has no name, an
+    unfinished upload), its ``size`` and ``modified`` date where known."""
 
     kind: str
     what: str

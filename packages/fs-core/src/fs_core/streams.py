@@ -28,6 +28,7 @@ __all__ = [
     "as_stream",
     "copy_stream",
     "is_seekable",
+    "remaining",
     "spooled",
     "text_wrapper",
 ]
