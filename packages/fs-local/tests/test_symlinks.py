@@ -11,7 +11,9 @@ from __future__ import annotations
 import ctypes
 import errno
 import io
+import logging
 import os
+import re
 import struct
 import sys
 import threading
@@ -232,6 +234,31 @@ def test_listing_skips_links_out_of_the_root(backend, outside, world):
     for prefix in ("dir_out", "a/up_out", "dir_out/sub"):
         with pytest.raises(fs.InvalidFilename, match=REFUSED):
             list(backend.list_files(prefix))
+
+
+def test_listing_warns_of_the_links_it_skips(backend, world, caplog):
+    """A migration reading the storage (flask fs sync) would miss what a skipped link leads
+    to, and a verify of the copy would not see it missing: one warning per listing names them."""
+    with caplog.at_level(logging.WARNING, logger="fs_local"):
+        listed = set(backend.list_files())
+    warnings = [r for r in caplog.records if r.name == "fs_local" and "symbolic link" in r.getMessage()]
+    assert len(warnings) == 1
+    refused = {"file_out", "dir_out", "a/up_out", "a/up_file", "abs_in"}  # (an absolute link: never)
+    if backend.resolver is beneath.NO_LINKS:  # no link is followed, inside ones neither
+        refused |= {"a/in_link", "dir_in"}
+    else:  # dir_in -> a is followed: a's links out are met again under it
+        refused |= {"dir_in/up_out", "dir_in/up_file"}
+    assert warnings[0].args[1] == len(refused)  # each once
+    assert not refused & listed
+    message = warnings[0].getMessage()
+    assert "FILES_FS_FOLLOW_SYMLINKS" in message
+    shown = set(re.findall(r"'([^']+)'", message.split("skips them: ")[1].split(". To")[0]))
+    assert len(shown) == 5
+    assert shown <= refused
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="fs_local"):
+        assert set(backend.list_files("a/kept.txt")) == set()  # a listing with no link: no warning
+    assert not [r for r in caplog.records if "symbolic link" in r.getMessage()]
 
 
 @pytest.mark.parametrize(("name", "where"), ESCAPES)

@@ -396,6 +396,7 @@ class LocalBackend(BaseBackend):
     def _walk(self, root: int, top: int, folder: str) -> Iterator[str]:
         base = f"{folder}/" if folder else ""
         skipped: list[bytes] = []
+        refused: dict[str, None] = {}  # links that lead where the storage does not follow (in order)
 
         def enter(path: str, name: str) -> bool:
             if name.startswith(TEMP_PREFIX):
@@ -415,6 +416,9 @@ class LocalBackend(BaseBackend):
             where = f"{base}{path}/" if path else base
             try:
                 return self.resolver.open(root, (where + name).encode(), _LINKED_FOLDER)
+            except beneath.LinkRefused:
+                refused[where + name] = None
+                return None
             except (OSError, InvalidFilename):
                 return None
 
@@ -429,7 +433,7 @@ class LocalBackend(BaseBackend):
                         skipped.append(os.fsencode(os.path.join(self.root, where, name)))
                         continue
                     if entry.is_file(follow_symlinks=False) or (
-                        entry.is_symlink() and self._leads_to_a_file(root, where + name)
+                        entry.is_symlink() and self._leads_to_a_file(root, where + name, refused)
                     ):
                         yield where + name
         finally:
@@ -443,11 +447,29 @@ class LocalBackend(BaseBackend):
                     len(skipped),
                     ", ".join(repr(path) for path in skipped[:5]) + (", …" if len(skipped) > 5 else ""),
                 )
+            if refused:
+                # A migration (flask fs sync) reading this storage would miss what they lead
+                # to, and a verify of the copy would not see it missing: say so.
+                logger.warning(
+                    "Storage %r: %d symbolic link(s) lead where it does not follow them (out of "
+                    "its directory, or anywhere without openat2), so list_files() skips them: %s. "
+                    "To include what they lead to, set "
+                    "%s_FS_FOLLOW_SYMLINKS (or FS_LOCAL_FOLLOW_SYMLINKS) to True, or copy it into "
+                    "the storage's directory.",
+                    self.name,
+                    len(refused),
+                    ", ".join(repr(name) for name in list(refused)[:5]) + (", …" if len(refused) > 5 else ""),
+                    self.name.upper(),
+                )
 
-    def _leads_to_a_file(self, root: int, name: str) -> bool:
-        """Whether the link ``name`` can be read as a file under the storage's policy."""
+    def _leads_to_a_file(self, root: int, name: str, refused: dict[str, None]) -> bool:
+        """Whether the link ``name`` can be read as a file under the storage's policy (one
+        the policy refuses is added to ``refused``)."""
         try:
             fd = self.resolver.open(root, name.encode(), os.O_PATH)
+        except beneath.LinkRefused:
+            refused[name] = None
+            return False
         except (OSError, InvalidFilename):
             return False
         try:

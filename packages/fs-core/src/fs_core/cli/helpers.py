@@ -166,7 +166,7 @@ def jobs_option(default: int) -> Callable[[Any], Any]:
         default=default,
         show_default=True,
         type=click.IntRange(1, 256),
-        help="Files transferred at a time.",
+        help="Files worked on at a time.",
     )
 
 
