@@ -119,9 +119,8 @@ def _expected(size: int) -> str:
     return digest.hexdigest()
 
 
+@pytest.mark.parametrize("backend", ["local", "moto"], indirect=True)  # (memory: one per process)
 def test_processes_putting_the_same_content_store_it_once(make_app, backend):
-    if backend.get("HASHFS_FS_BACKEND") == "memory":
-        pytest.skip("each process has its own memory backend")
     app, fs = make_app()
     size = 4 << 20
     children = _children(dict(app.config), size, 3)
@@ -139,9 +138,8 @@ def test_processes_putting_the_same_content_store_it_once(make_app, backend):
         assert sum(not o["is_duplicate"] for o in outputs) == 1
 
 
+@pytest.mark.parametrize("backend", ["local", "moto"], indirect=True)  # (memory dies with it)
 def test_a_put_killed_midway_leaves_the_address_empty_or_whole(make_app, backend):
-    if backend.get("HASHFS_FS_BACKEND") == "memory":
-        pytest.skip("the memory backend lives in the killed process")
     app, fs = make_app()
     size = 24 << 20
     expected = _expected(size)

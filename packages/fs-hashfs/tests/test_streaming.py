@@ -59,9 +59,8 @@ def test_a_put_reads_its_source_once_in_chunks(hashfs):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["local", "moto"], indirect=True)  # (memory keeps the file in memory)
 def test_a_large_put_stays_in_bounded_memory(hashfs):
-    if hashfs.client.storage.backend_name == "memory":
-        pytest.skip("the memory backend keeps the file itself in memory")
     size = 160 * MiB
     source = PatternStream(size)
     tracemalloc.start()

@@ -274,9 +274,8 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("backend", ["local", "moto"], indirect=True)  # (memory dies with it)
 def test_uploads_of_a_killed_process_are_taken_over(make_app, backend, tmp_path):
-    if backend.get("STORE_PROVIDER") == "memory":
-        pytest.skip("the memory backend lives in the killed process")
     spool = str(tmp_path / "spool")
     config = {**backend, "STORE_BACKGROUND": True, "STORE_BACKGROUND_SPOOL": spool}
     child = subprocess.Popen(

@@ -333,9 +333,8 @@ def test_the_route_serves_with_http_semantics(make_app):
         assert client.get(path).status_code in (404, 308), path
 
 
+@pytest.mark.parametrize("backend", ["moto"], indirect=True)  # (S3Store only)
 def test_s3_store_has_no_route_and_urls_under_its_bucket_path(make_app, backend):
-    if backend.get("STORE_PROVIDER") != "flask_store.stores.s3.S3Store":
-        pytest.skip("S3Store only")
     app, store = make_app(STORE_PATH="/media/", STORE_DOMAIN="https://bucket.s3.amazonaws.com")
     assert "flask.store.file" not in app.view_functions
     assert app.config["STORE_FS_SERVE"] is False  # nor through the fs view (/store/<name>)
