@@ -429,3 +429,43 @@ def test_from_flask_fs_gridfs_to_s3(site, request):
     client = target.client()
     client.drop_database(database)
     client.close()
+
+
+def test_storages_of_one_bucket_overlap_where_one_prefix_holds_the_other(tmp_path, moto_server):
+    """Two S3 storages sharing a bucket, one's KEY_PREFIX inside the other's, are one place
+    (as two folders on disk are): a sync between them is refused before anything is written;
+    the same prefixes in two buckets, or side by side in one, are apart."""
+    shared, other = unique_name("shared"), unique_name("other")
+    client = boto3.client("s3", **moto_server.client_kwargs())
+    for bucket in (shared, other):
+        client.create_bucket(Bucket=bucket)
+    app = Flask("one_bucket", instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="x", FS_BACKEND="s3", FS_S3_BUCKET=shared)
+    app.config.update({f"FS_S3_{key.upper()}": value for key, value in moto_server.fs_config().items()})
+    app.config.update(
+        MEDIA_FS_KEY_PREFIX="media",
+        THUMBS_FS_KEY_PREFIX="media/thumbs",
+        MEDIAX_FS_KEY_PREFIX="mediax",
+        APART_FS_BUCKET=other,
+        APART_FS_KEY_PREFIX="media/thumbs",
+    )
+    names = ("media", "thumbs", "mediax", "apart")
+    storages = {name: fs.Storage(name, fs.ALL) for name in names}
+    fs.init_app(app, *storages.values())
+    runner = app.test_cli_runner()
+    try:
+        with app.app_context():
+            storages["media"].write("a.txt", b"a")
+            for src, dst in (("media", "thumbs"), ("thumbs", "media"), ("media:thumbs", "thumbs")):
+                result = runner.invoke(args=["fs", "sync", src, dst, "--delete"])
+                assert result.exit_code == 1, (src, dst, result.output)
+                assert "overlap" in result.stderr, (src, dst)
+            assert list(storages["thumbs"].list_files()) == []
+            for dst in ("mediax", "apart", "media:x"):  # beside it, in another bucket, or apart
+                result = runner.invoke(args=["fs", "sync", "thumbs" if dst == "media:x" else "media", dst])
+                assert result.exit_code == 0, (dst, result.output)
+            assert storages["mediax"].read("a.txt") == b"a"
+            assert storages["apart"].read("a.txt") == b"a"
+    finally:
+        for bucket in (shared, other):
+            empty_bucket(client, bucket, "", delete_bucket=True)

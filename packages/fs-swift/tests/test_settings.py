@@ -103,3 +103,17 @@ def test_the_constructor_contacts_nothing():
     backend = SwiftBackend("files", Config(authurl="http://127.0.0.1:1/auth/v1.0", user="a", key="b"))
     assert backend.connections._auth is None
     assert repr(backend) == "<SwiftBackend 'files' swift://files/>"
+
+
+def test_place_is_the_container_on_its_cluster_and_the_prefix():
+    def place(name, **config):
+        base = {"authurl": "http://127.0.0.1:1/auth/v1.0", "user": "a", "key": "b"}
+        return SwiftBackend(name, Config({**base, **config})).place()
+
+    assert place("files") == ("swift http://127.0.0.1:1/auth/v1.0 a files", "")
+    media = place("media", container="shared")
+    thumbs = place("thumbs", container="shared", key_prefix="media/t")
+    assert media[0] == thumbs[0]
+    assert (media[1], thumbs[1]) == ("media", "media/t")
+    assert place("media", container="shared", user="other")[0] != media[0]  # another account
+    assert place("media", container="other")[0] != media[0]

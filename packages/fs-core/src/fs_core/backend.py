@@ -23,6 +23,7 @@ every backend follows are checked by the contract suite in :mod:`fs_core.testing
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
@@ -192,6 +193,21 @@ class BaseBackend:
             except FileNotFound:
                 continue
             yield FileInfo.from_metadata(name, meta)
+
+    def place(self) -> tuple[str, str] | None:
+        """Where this storage keeps its files, as ``(namespace, folder)``: two storages with
+        the same ``namespace`` share one space of names, and one's ``folder`` (``/``-separated,
+        ``''`` for the whole space) may hold the other's. ``flask fs sync`` refuses two places
+        one of which holds the other (it would copy into what it lists, and ``--delete`` would
+        delete its source).
+
+        The default: the directory on disk for backends with a :attr:`root`, else ``None``
+        (not known: never taken to overlap). A backend on a service returns the space it
+        names files in (fs-s3: its endpoint and bucket) and its key prefix.
+        """
+        if not self.root:
+            return None
+        return "disk", os.path.realpath(self.root).strip("/")
 
     def copy_from(self, source: BaseBackend, filename: str, target: str, overwrite: bool = False) -> bool:
         """Copy the file ``filename`` of the backend ``source`` (another storage's) to

@@ -97,21 +97,26 @@ class Location:
 
     def overlaps(self, other: Location) -> bool:
         """Whether the two are one place, or one is inside the other: the same backend, or
-        two backends that keep files on disk (a storage of fs-local, a local folder) one of
-        whose folders holds the other's (``sync uploads /srv/files/uploads/backup``). A sync
-        between them would copy into what it lists, and its ``--delete`` delete its source."""
+        two backends in one space of names (:meth:`~fs_core.backend.BaseBackend.place`: two
+        folders on disk, two storages of one bucket) one of whose folders holds the other's
+        (``sync uploads /srv/files/uploads/backup``). A sync between them would copy into
+        what it lists, and its ``--delete`` delete its source."""
         if self.backend is other.backend:
             mine, theirs = self.prefix or "", other.prefix or ""
-        elif self.backend.root and other.backend.root:
-            mine, theirs = self._on_disk(), other._on_disk()
         else:
-            return False
+            mine_place, their_place = self._place(), other._place()
+            if mine_place is None or their_place is None or mine_place[0] != their_place[0]:
+                return False
+            mine, theirs = mine_place[1], their_place[1]
         return _inside(mine, theirs) or _inside(theirs, mine)
 
-    def _on_disk(self) -> str:
-        """The folder this location is on disk (its backend keeps files there)."""
-        root = os.path.realpath(self.backend.root or "")
-        return os.path.join(root, self.prefix) if self.prefix else root
+    def _place(self) -> tuple[str, str] | None:
+        """This location's namespace and folder in it (its backend's place and prefix)."""
+        place = self.backend.place()
+        if place is None:
+            return None
+        namespace, folder = place
+        return namespace, "/".join(part for part in (folder.strip("/"), self.prefix or "") if part)
 
     def __str__(self) -> str:
         return self.label

@@ -515,6 +515,13 @@ class S3Backend(BaseBackend):
         fields = ("endpoint", "region", "access_key", "secret_key", "session_token", "client_options")
         return all(getattr(mine, f) == getattr(theirs, f) for f in fields)
 
+    def place(self) -> tuple[str, str]:
+        """The bucket on its endpoint (AWS's of the region where none is set), and the key
+        prefix: two storages sharing a bucket, one's prefix inside the other's, overlap."""
+        settings = self.settings
+        service = settings.endpoint or f"aws:{settings.region or ''}"
+        return f"s3 {service.rstrip('/')} {self.bucket}", self.key_prefix.strip("/")
+
     def copy_from(self, source: BaseBackend, filename: str, target: str, overwrite: bool = False) -> bool:
         """A copy inside the service from another S3 storage on the same endpoint, with the
         same credentials (another bucket, or another prefix of a shared one)."""

@@ -278,6 +278,14 @@ class SwiftBackend(BaseBackend):
         reader = self._reader(filename, size, headers.get("etag"), body)
         return io.BufferedReader(reader, buffer_size=READ_BUFFER)
 
+    def place(self) -> tuple[str, str]:
+        """The container on its cluster (the storage URL, else the auth URL and user), and
+        the name prefix: two storages sharing a container, one's prefix inside the other's,
+        overlap."""
+        settings = self.settings
+        cluster = settings.storage_url or f"{settings.authurl} {settings.user}"
+        return f"swift {cluster} {self.container}", self.key_prefix.strip("/")
+
     def list_files(self, prefix: str | None = None) -> Iterator[str]:
         """Names under the folder ``prefix`` (whole segments), page by page: any number."""
         folder = f"{prefix.strip('/')}/" if prefix and prefix.strip("/") else ""
