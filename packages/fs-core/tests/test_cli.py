@@ -129,7 +129,7 @@ def test_plugin_commands_get_the_core_helpers(make_app, fs_register_plugin):
     done = run(args=["fs", "reindex", "files", "--yes", "--json"])
     assert json.loads(done.stdout) == {"files": ["a.txt"]}
     assert done.exit_code == 1
-    assert "No file named 'missing' (FileNotFound)" in done.stderr
+    assert "No file named 'missing' (FileNotFound in files): flask fs ls files shows" in done.stderr
     assert "Traceback" not in done.output
 
 

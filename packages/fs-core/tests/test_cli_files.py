@@ -112,7 +112,9 @@ def test_cat_is_binary_safe_and_reads_ranges(env):
     assert ok(env.run("cat", "files", "a.txt", "--range", "-2")).stdout_bytes == b"ha"
     assert ok(env.run("cat", "files", "a.txt", "--range", "2-99")).stdout_bytes == b"pha"
     assert env.run("cat", "files", "a.txt", "--range", "5-2").exit_code == 2
-    assert env.run("cat", "files", "missing").exit_code == 1
+    missing = env.run("cat", "files", "missing")
+    assert missing.exit_code == 1
+    assert "(FileNotFound in files): flask fs ls files shows what it holds." in missing.stderr
     # From the end of the file or past it, or any START- of an empty file: nothing (as
     # tail -c +N prints), not "the end is before the start".
     env.files.write("empty.txt", b"")

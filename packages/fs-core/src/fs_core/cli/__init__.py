@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from flask.cli import AppGroup
 
-from ..errors import BackendError, FSError
+from ..errors import BackendError, FileNotFound, FSError
 from .helpers import (
     USED,
     Duration,
@@ -72,14 +72,25 @@ class FSGroup(AppGroup):
         try:
             return super().invoke(ctx)
         except BackendError as exc:
-            used = ", ".join(
-                f"{name} on the {backend!r} backend" for name, backend in ctx.meta.get(USED, {}).items()
+            used = ctx.meta.get(USED, {})
+            where = ", ".join(f"{name} on the {backend!r} backend" for name, backend in used.items())
+            message = shown(str(exc))
+            # Backends' messages often say what to check already: not said twice.
+            advice = (
+                ""
+                if "check " in message.lower()
+                else (" Check that the service is reachable and the storage's settings (flask fs storages).")
             )
             raise click.ClickException(
-                f"{shown(str(exc))} (BackendError). The service failed"
-                f"{f' (working on {shown(used)})' if used else ''}: check that it is reachable and "
-                f"the storage's settings (flask fs storages), then run the command again."
+                f"{message} (BackendError{f'; working on {shown(where)}' if where else ''}).{advice} "
+                "Then run the command again."
             ) from exc
+        except FileNotFound as exc:
+            # (local folders are recorded as written: with a / or a ~)
+            storages = [name for name in ctx.meta.get(USED, {}) if not set(name) & {"/", "~"}]
+            hint = f" in {shown(', '.join(storages))}" if storages else ""
+            listing = f": flask fs ls {shown(storages[0])} shows what it holds" if len(storages) == 1 else ""
+            raise click.ClickException(f"{shown(str(exc))} (FileNotFound{hint}){listing}.") from exc
         except FSError as exc:
             raise click.ClickException(f"{shown(str(exc))} ({type(exc).__name__})") from exc
         except OSError as exc:  # a local file or folder given on the command line
