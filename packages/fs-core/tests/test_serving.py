@@ -7,7 +7,7 @@ import pytest
 import fs_core as fs
 from fs_core.content_types import DEFAULT_CONTENT_SECURITY_POLICY
 from fs_core.errors import OperationNotSupported
-from fs_core.serving import content_disposition
+from fs_core.serving import content_disposition, http_date
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,64 @@ from fs_core.serving import content_disposition
 )
 def test_content_disposition_is_safe(name, expected):
     assert content_disposition(name) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a.txt", "a-b_c.d~e!#$&+^`|", "a'b.txt", "a%41.txt", "a*b", "a b", "a,b", "a@b", "a(b)", "a=b", ""],
+)
+def test_content_disposition_writes_what_werkzeug_writes(name):
+    """The shortcut for names of token characters agrees with werkzeug's quoting, both ways."""
+    from werkzeug.http import dump_options_header
+
+    expected = dump_options_header("attachment", {"filename": name or "download"})
+    assert content_disposition(name, attachment=True) == expected
+
+
+@pytest.mark.parametrize(
+    "timestamp", [0, -0.5, 1.999, 784111777, 951782400.25, 1e9 + 0.5, 4102444800, 253402300799, -62135596800]
+)
+def test_http_date_is_werkzeugs(timestamp):
+    from werkzeug.http import http_date as werkzeug_http_date
+
+    assert http_date(timestamp) == werkzeug_http_date(timestamp)
+
+
+def test_the_view_answers_with_the_apps_response_class(make_app):
+    """A backend's werkzeug response becomes the app's response class (as Flask's
+    make_response does), so that an app's own response class sees every answer."""
+    from flask import Response
+
+    class AppResponse(Response):
+        pass
+
+    files = fs.Storage("files")
+    app = make_app(files)
+    app.response_class = AppResponse
+    with app.app_context():
+        files.write("a.txt", b"x")
+    seen = []
+    app.after_request(lambda rv: seen.append(type(rv)) or rv)
+    response = app.test_client().get("/files/a.txt")
+    assert response.status_code == 200
+    assert response.data == b"x"
+    assert seen == [AppResponse]
+
+
+def test_a_query_string_without_a_signature_is_no_grant(make_app):
+    """Signatures are looked for only where there is a query string; one without a signature
+    (or a signature spelled another way) is still refused on a private storage."""
+    files = fs.Storage("files")
+    app = make_app(files, FILES_FS_PRIVATE=True, SECRET_KEY="s")
+    with app.app_context():
+        files.write("a.txt", b"x")
+    with app.test_request_context():
+        signed = files.signed_url("a.txt")
+    client = app.test_client()
+    assert client.get("/files/a.txt").status_code == 403
+    assert client.get("/files/a.txt?download=1").status_code == 403
+    assert client.get("/files/a.txt?SIGNATURE=x&expires=1").status_code == 403
+    assert client.get(signed).status_code == 200
 
 
 def test_attachment_disposition():

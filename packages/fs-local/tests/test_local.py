@@ -12,6 +12,7 @@ import threading
 import pytest
 from flask import Flask
 from werkzeug.datastructures import FileStorage
+from werkzeug.http import http_date
 
 import fs_core as fs
 import fs_local.backend
@@ -387,7 +388,7 @@ def test_x_sendfile(served, tmp_path):
     assert unquote(header) == str(tmp_path / "files" / "dir" / "файл a%41.txt")
 
 
-def test_x_accel_redirect(served):
+def test_x_accel_redirect(served, tmp_path):
     client = served(FILES_FS_OFFLOAD="x-accel-redirect", FILES_FS_OFFLOAD_PREFIX="/protected")
     response = client.get("/files/dir/a%20b.txt")
     assert response.status_code == 200
@@ -395,6 +396,11 @@ def test_x_accel_redirect(served):
     assert response.mimetype == "text/plain"
     assert response.headers["Content-Disposition"] == 'inline; filename="a b.txt"'
     assert response.data == b""
+    assert response.headers["Content-Length"] == "0"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+    mtime = os.stat(tmp_path / "files" / "dir" / "a b.txt").st_mtime
+    assert response.headers["Last-Modified"] == http_date(mtime)
     assert client.get("/files/dir/missing.txt").status_code == 404
     assert client.get(f"/files/dir/{TEMP_PREFIX}0123").status_code == 404
 

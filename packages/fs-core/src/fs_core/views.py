@@ -11,7 +11,9 @@ adds what it decides for every backend (:func:`fs_core.serving.finish_response`)
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from typing import Any
+
+from flask import Blueprint, abort, request
 from werkzeug.wrappers import Response
 
 from . import naming, signals, signing
@@ -39,15 +41,24 @@ def serve(
     return _serve(bound, name, as_attachment=as_attachment, download_name=download_name)
 
 
-def _serve(bound: BoundStorage, name: str, *, as_attachment: bool, download_name: str | None) -> Response:
-    """:func:`serve` of a validated name."""
+def _serve(
+    bound: BoundStorage,
+    name: str,
+    *,
+    as_attachment: bool,
+    download_name: str | None,
+    environ: dict[str, Any] | None = None,
+    private: bool | None = None,
+) -> Response:
+    """:func:`serve` of a validated name (``environ``: the request's, ``private``: the
+    storage's ``PRIVATE``, where the caller has them already)."""
     if download_name is not None:
         naming.check_chars(download_name)  # it becomes a header value, or part of a URL
     if signals.before_display.receivers:
         signals.before_display.send(bound.storage, filename=name)
     # werkzeug refuses with 416 what RFC 9110 says to ignore: what cannot be parsed, another
     # unit, several ranges (what depends on the size is the backend's, see send_stream).
-    environ = normalize_range(request.environ)
+    environ = normalize_range(request.environ if environ is None else environ)
     try:
         rv = bound.backend.serve(
             name, environ=environ, as_attachment=as_attachment, download_name=download_name
@@ -55,14 +66,18 @@ def _serve(bound: BoundStorage, name: str, *, as_attachment: bool, download_name
     except (FileNotFound, InvalidFilename):  # a name this backend cannot store
         abort(404)
     config = bound.config
-    app = bound.app
+    response_class = bound.app.response_class
+    if not isinstance(rv, response_class):
+        # What Flask's make_response does with a werkzeug response (its class changed in
+        # place), without the checks for the other kinds of return value it takes.
+        rv = response_class.force_type(rv) if isinstance(rv, Response) else bound.app.make_response(rv)
     return finish_response(
-        rv if isinstance(rv, app.response_class) else app.make_response(rv),
+        rv,
         name,
         config,
         as_attachment=as_attachment,
         download_name=download_name,
-        private=config.get_bool("private"),
+        private=config.get_bool("private") if private is None else private,
         max_age=config.get_int("max_age"),
     )
 
@@ -93,15 +108,26 @@ def get_file(fs: str, filename: str) -> Response:
         filename = naming.validate_name(filename)
     except InvalidFilename:
         abort(404)
-    args = request.args
-    signed = signing.verify(current_app, bound.name, filename, args)
-    if config.get_bool("private") and not signed:
+    environ = request.environ
+    # Without a query string there is no signature: nothing to parse (most requests).
+    signed = bool(environ.get("QUERY_STRING")) and signing.verify(
+        bound.app, bound.name, filename, request.args
+    )
+    private = config.get_bool("private")
+    if private and not signed:
         abort(403)
-    as_attachment = signed and args.get("download") == "1"
-    download_name = args.get("name") if signed else None
+    as_attachment = signed and request.args.get("download") == "1"
+    download_name = request.args.get("name") if signed else None
     try:  # through the Storage, whose serve() an application may override
         if _replaced(bound.storage, "serve"):
             return bound.storage.serve(filename, as_attachment=as_attachment, download_name=download_name)
-        return _serve(bound, filename, as_attachment=as_attachment, download_name=download_name)
+        return _serve(
+            bound,
+            filename,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            environ=environ,
+            private=private,
+        )
     except FileNotFound:
         abort(404)

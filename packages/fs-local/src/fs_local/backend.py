@@ -56,7 +56,7 @@ from fs_core.errors import (
 from fs_core.files import mime as guess_mime
 from fs_core.leftovers import Leftover
 from fs_core.listing import FileInfo
-from fs_core.serving import current_environ
+from fs_core.serving import current_environ, http_date
 
 from . import beneath, leftovers, serving, tree
 from .leftovers import TEMP_PREFIX
@@ -788,8 +788,9 @@ class LocalBackend(BaseBackend):
             mimetype = self._stored_mime(fd) or guess_mime(filename, self.DEFAULT_MIME)
             if self.offload == "x-accel-redirect":
                 rv = Response(mimetype=mimetype)
-                rv.headers["X-Accel-Redirect"] = self.offload_prefix + quote(filename)
-                rv.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc)
+                headers = rv.headers  # two headers it has not got: added, not searched for
+                headers.add("X-Accel-Redirect", self.offload_prefix + quote(filename))
+                headers.add("Last-Modified", http_date(st.st_mtime))
                 return rv
             path = self.path(filename)
             etag = serving.path_etag(path, st)
