@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
+import io
 import json
 import threading
 import time
@@ -277,6 +279,66 @@ def test_sync_report(env):
     assert report.ok
     assert report.would_copy == [("fail.txt", "missing in target")]
     assert not env.dst.exists("fail.txt")
+    env.dst.write("old.txt", b"o")
+    options = SyncOptions(dry_run=True, delete=True)
+    data = sync(Location.of_storage(env.src), Location.of_storage(env.dst), options).as_dict()
+    assert (data["dry_run"], data["copied"], data["deleted"]) == (True, 0, 0)
+    assert data["would_copy"] == [{"name": "fail.txt", "reason": "missing in target"}]
+    assert data["would_delete"] == ["old.txt"]
+    assert env.dst.exists("old.txt")
+
+
+def test_deletions_that_fail_are_reported_and_the_rest_deleted(env, monkeypatch):
+    sync(Location.of_storage(env.src), Location.of_storage(env.dst))
+    env.dst.write("old.txt", b"o")
+    env.dst.write("older.txt", b"o")
+    real = env.dst.backend.delete
+
+    def delete(name):
+        if name == "old.txt":
+            raise BackendError("Storage 'dst': the service refused to delete 'old.txt'")
+        real(name)
+
+    monkeypatch.setattr(env.dst.backend, "delete", delete)
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(delete=True))
+    assert report.deleted == 1
+    refused = "Storage 'dst': the service refused to delete 'old.txt' (BackendError)"
+    assert report.failed == [("old.txt", refused)]
+    assert set(env.dst.list_files()) == {"a.txt", "d/b.txt", "d/e/c.txt", "skip.log", "old.txt"}
+
+
+def test_an_error_outside_the_core_family_fails_that_file_only(env, monkeypatch):
+    """A backend that lets an OSError through (a full disk): the file is a failure that says
+    what the error was, the others are copied."""
+    real = Watched.save
+
+    def save(self, file_or_wfs, filename, overwrite=False, content_type=None):
+        if filename == "d/b.txt":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, file_or_wfs, filename, overwrite, content_type)
+
+    monkeypatch.setattr(Watched, "save", save)
+    result = env.run("sync", "src", "dst", "--json")
+    assert result.exit_code == 3, result.output
+    assert "FAILED d/b.txt: [Errno 28] No space left on device" in result.stderr
+    failed = json.loads(result.stdout)["failed"]
+    assert failed == [{"name": "d/b.txt", "error": "OSError: [Errno 28] No space left on device"}]
+    assert set(files(env.dst)) == {"a.txt", "d/e/c.txt", "skip.log"}
+
+
+def test_a_stop_is_seen_before_a_copy_starts(env):
+    """A copy the service makes itself reads no byte that could see the stop: copy_file
+    checks it before starting, for a streamed copy as for a server-side one."""
+    from fs_core.transfer import Cancelled, copy_file
+
+    stop = threading.Event()
+    stop.set()
+    for target in (env.dst.backend, env.other.backend):  # streamed to it, copied by the service
+        with pytest.raises(Cancelled):
+            copy_file(env.src.backend, "a.txt", target, "a.txt", stop=stop)
+        assert not target.exists("a.txt")
+    assert copy_file(env.src.backend, "a.txt", env.other.backend, "a.txt", stop=threading.Event())
+    assert env.other.read("a.txt") == b"a"
 
 
 def test_overlapping_locations_are_refused(env):
@@ -298,3 +360,106 @@ def test_dates_are_compared_in_whole_seconds():
     assert _decide(source, copied_in_that_second, compare_content=False) is None
     older = FileInfo("a", 10, written - dt.timedelta(seconds=1), "md5:bb")
     assert _decide(source, older, compare_content=False) == ("copy", "newer in source")
+
+
+class Reports(MemoryBackend):
+    """A memory backend that lists and keeps other checksums than its SHA-256: ``kind`` maps
+    the content to what it reports (``None``: no checksum), ``listed`` says whether its
+    listing gives it (else only its metadata does); it counts the files it opens."""
+
+    def __init__(self, kind, listed=True):
+        super().__init__("reports")
+        self.kind, self.listed, self.opened = kind, listed, []
+
+    def get_metadata(self, filename):
+        return {**super().get_metadata(filename), "checksum": self.kind(self._files[filename].data)}
+
+    def scan(self, prefix=None):
+        for info in super().scan(prefix):
+            checksum = self.kind(self._files[info.name].data) if self.listed else None
+            yield dataclasses.replace(info, checksum=checksum)
+
+    def open_read(self, filename):
+        self.opened.append(filename)
+        return super().open_read(filename)
+
+
+def multipart_etag(data):
+    """What S3 keeps for a file uploaded in parts: no hash of the content can be computed."""
+    return f"etag:{hashlib.md5(data).hexdigest()}-2"
+
+
+def sha256(data):
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "reads"),
+    [
+        # An S3 multipart ETag cannot be computed: the target is hashed in the source's kind.
+        (Reports(sha256), Reports(multipart_etag), (0, 1)),
+        # Listings without checksums: the metadata has them, of one kind; nothing is read.
+        (Reports(sha256, listed=False), Reports(sha256, listed=False), (0, 0)),
+        # No checksum on one side, one that cannot be computed on the other: both are read.
+        (Reports(lambda data: None), Reports(multipart_etag), (1, 1)),
+    ],
+    ids=["sha256-vs-etag", "metadata-only", "nothing-to-compare"],
+)
+def test_contents_compared_whatever_checksums_the_services_keep(mine, theirs, reads):
+    from fs_core.sync import contents_same
+
+    source, target = Location(mine, None, "mine"), Location(theirs, None, "theirs")
+    mine.write("same.txt", b"content")
+    theirs.write("same.txt", b"content")
+    mine.write("other.txt", b"content")
+    theirs.write("other.txt", b"CONTENT")
+    listed = {info.name: info for info in target.scan()}
+    verdicts = {}
+    for info in source.scan():
+        verdicts[info.name] = contents_same(source, info.name, target, info.name, info, listed[info.name])
+    assert verdicts == {"same.txt": True, "other.txt": False}
+    assert (len(mine.opened), len(theirs.opened)) == (2 * reads[0], 2 * reads[1])
+    # A sync with --checksum copies only the file that differs.
+    report = sync(source, target, SyncOptions(checksum=True))
+    assert (report.copied, report.skipped) == (1, 1)
+    assert theirs.read("other.txt") == b"content"
+
+
+def test_checksum_kinds_and_hashing():
+    from fs_core import checksums, streams
+
+    assert checksums.computable("md5")
+    assert not checksums.computable(None)
+    assert not checksums.computable("etag")  # not a hashlib algorithm
+    assert not checksums.computable("shake_128")  # a hash of no fixed size
+    data, seen = b"x" * (2 * streams.CHUNK_SIZE + 1), []
+    hashed, size = checksums.hash_stream(io.BytesIO(data), ("md5", "etag", "md5"), on_bytes=seen.append)
+    assert hashed == {"md5": f"md5:{hashlib.md5(data).hexdigest()}"}
+    assert size == sum(seen) == len(data)
+    assert len(seen) > 1  # reported chunk by chunk
+
+
+def test_verbose_sync_prints_each_file(env):
+    env.dst.write("old.txt", b"o")
+    result = env.run("sync", "src", "dst", "--delete", "-v", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(result.stdout.splitlines()) == [
+        "copied      a.txt",
+        "copied      d/b.txt",
+        "copied      d/e/c.txt",
+        "copied      skip.log",
+        "deleted     old.txt",
+    ]
+
+
+def test_an_error_of_the_caller_stops_the_pool_and_is_raised():
+    """``done`` failing (a bug in a progress callback) is not swallowed: the work not
+    started is dropped, and the error reaches the caller."""
+    started = []
+
+    def done(item, result, error):
+        raise ValueError(f"done failed on {item}")
+
+    with pytest.raises(ValueError, match="done failed on 0"):
+        parallel.run_parallel(range(100), started.append, done, jobs=1)
+    assert len(started) <= 2  # at most the ones already queued (2 per thread)
