@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -411,3 +412,26 @@ def test_a_folder_copy_goes_on_past_the_files_refused(env):
     assert failed == ["FAILED docs/b.txt", "FAILED docs/deep/c.bin"]
     assert "(UnauthorizedFileType)" in result.stderr
     assert sorted(env.images.list_files()) == ["docs/p-small.png", "docs/p.png"]
+
+
+def test_ls_of_a_file_deleted_while_listing(env, monkeypatch):
+    """A listing without types (as S3's) is completed from each file's metadata; a file
+    deleted by someone else in between is still listed, as the listing saw it."""
+    backend = env.files.backend
+    listed, real = backend.scan, backend.metadata
+
+    def deleted_meanwhile(name):
+        if name == "a.txt":
+            backend.delete(name)
+        return real(name)
+
+    monkeypatch.setattr(backend, "scan", lambda prefix=None: (replace(i, mime=None) for i in listed(prefix)))
+    monkeypatch.setattr(backend, "metadata", deleted_meanwhile)
+    rows = json.loads(ok(env.run("ls", "--json", "-r", "files")).stdout)
+    assert [(r["name"], r["size"], r["mime"]) for r in rows] == [
+        ("a.txt", 5, None),
+        ("docs/b.txt", 6, "text/plain"),  # from its metadata
+        ("docs/deep/c.bin", 1024, "application/octet-stream"),
+    ]
+    assert rows[0]["checksum"].startswith("sha256:")  # as listed
+    assert not env.files.exists("a.txt")

@@ -153,7 +153,7 @@ def test_cli_json_removal_says_what_was_removed_and_what_failed(env):
     assert other.exists("lonely.small.png")
 
 
-def test_answers_about_names_not_asked_and_young_unreferenced_files(env, fs_register_plugin):
+def test_answers_about_names_not_asked_are_ignored(env, fs_register_plugin):
     app, files, _other, _run = env
 
     class Chatty:
@@ -166,10 +166,17 @@ def test_answers_about_names_not_asked_and_young_unreferenced_files(env, fs_regi
     fs_register_plugin(app, Chatty(), name="chatty")
     found = [o.name for o in files.orphans(older_than=0)]
     assert found == ["doc.txt", "gone.small.png", "gone.small.png.webp"]  # never a name not stored
-    # Unreferenced but just written: kept by the age, as the derived ones are.
+
+
+def test_unreferenced_files_younger_than_the_age_are_kept(env, fs_register_plugin):
+    app, files, _other, _run = env
     fs_register_plugin(app, Records(["a.png"]), name="records")
-    assert [o.kind for o in files.orphans(older_than=0)] == ["derived"] * 3
-    assert list(files.orphans(older_than=3600)) == []
+    files.write("old.txt", b"o")
+    entry = files.backend._files["old.txt"]
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    files.backend._files["old.txt"] = type(entry)(entry.data, entry.mime, old, entry.checksum)
+    assert [(o.kind, o.name) for o in files.orphans()] == [("unreferenced", "old.txt")]  # not doc.txt
+    assert ("unreferenced", "doc.txt") in [(o.kind, o.name) for o in files.orphans(older_than=0)]
 
 
 def test_an_orphan_naming_nothing_removes_nothing(env):

@@ -463,3 +463,102 @@ def test_an_error_of_the_caller_stops_the_pool_and_is_raised():
     with pytest.raises(ValueError, match="done failed on 0"):
         parallel.run_parallel(range(100), started.append, done, jobs=1)
     assert len(started) <= 2  # at most the ones already queued (2 per thread)
+
+
+def test_what_interrupted_writes_left_is_never_synced(env):
+    leftover = ".fs-previous-" + "0" * 32  # a copy set aside while processors ran
+    env.src.backend.write(leftover, b"set aside")
+    env.src.backend.write(f"d/{leftover}", b"set aside")
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst))
+    assert report.copied == 4
+    assert sorted(env.dst.backend.list_files()) == ["a.txt", "d/b.txt", "d/e/c.txt", "skip.log"]
+    assert [info.name for info in Location.of_storage(env.src, "d").scan()] == ["b.txt", "e/c.txt"]
+
+
+class NaiveDates(MemoryBackend):
+    """Lists through BaseBackend.scan (one metadata call per file), and keeps dates as an
+    old service may: naive (UTC), or none at all for names starting with 'undated'."""
+
+    scan = BaseBackend.scan
+
+    def get_metadata(self, filename):
+        meta = super().get_metadata(filename)
+        if filename.startswith("undated"):
+            del meta["modified"]
+        else:
+            meta["modified"] = meta["modified"].replace(tzinfo=None)
+        return meta
+
+
+def test_files_listed_from_metadata_have_dates_in_utc():
+    backend = NaiveDates("naive")
+    backend.write("dated.txt", b"d")
+    backend.write("undated.txt", b"u")
+    infos = {info.name: info for info in Location(backend, None, "naive").scan()}
+    assert infos["dated.txt"].modified.tzinfo == dt.timezone.utc
+    assert abs(infos["dated.txt"].modified - backend._files["dated.txt"].modified) < dt.timedelta(seconds=1)
+    assert infos["undated.txt"].modified == dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    assert infos["undated.txt"].checksum.startswith("sha256:")
+    # Compared with the aware dates of another backend: an undated copy is older than any source.
+    target = MemoryBackend("aware")
+    target.write("dated.txt", b"D")
+    target.write("undated.txt", b"U")
+    found = plan(Location(target, None, "aware"), Location(backend, None, "naive"))
+    assert sorted((c.name, c.reason) for c in found.copies) == [
+        ("dated.txt", "checksum differs"),
+        ("undated.txt", "checksum differs"),
+    ]
+
+
+def test_a_local_folder_needs_fs_local(fs_make_app, tmp_path):
+    files = fs.Storage("files", fs.ALL)
+    app = fs_make_app(storages=(files,))  # no installed plugin: no 'local' backend
+    result = app.test_cli_runner().invoke(args=["fs", "sync", "files", str(tmp_path / "copy")])
+    assert result.exit_code == 1, result.output
+    assert (
+        "A local folder is read and written with the 'local' backend (fs-local): Unknown backend 'local'. "
+        "Its plugin is installed but not enabled: check FS_PLUGINS" in result.stderr
+    )
+    assert not (tmp_path / "copy").exists()
+
+
+def test_progress_counts_the_files_found_the_same(env):
+    """--checksum with nothing to copy: the bar still reaches the end (the bytes compared)."""
+    src, other = Location.of_storage(env.src), Location.of_storage(env.other)
+    sync(src, other)
+    seen = []
+    report = sync(src, other, SyncOptions(checksum=True), on_bytes=seen.append)
+    assert (report.copied, report.skipped) == (0, 4)
+    assert sum(seen) == 9
+
+
+def test_a_streamed_copy_keeps_the_type_the_source_stored(env):
+    """A stream that does not say its type (not an S3 GET): the source's metadata does."""
+    from fs_core.transfer import copy_file
+
+    env.src.backend.save(io.BytesIO(b"{}"), "data.bin", content_type="application/json")
+    assert not copy_file(env.src.backend, "data.bin", env.dst.backend, "data.bin")  # streamed
+    assert env.dst.backend.metadata("data.bin")["mime"] == "application/json"
+
+
+def test_a_watched_reader_of_a_stream_that_cannot_seek_or_give_a_file_descriptor():
+    """What a backend asks before a retry (seekable) or a copy in the kernel (fileno) gets a
+    plain answer when the stream underneath has no such thing or is closed."""
+    from fs_core.transfer import WatchedReader
+
+    class Body:  # a response body: read() only
+        def __init__(self):
+            self._data = io.BytesIO(b"body")
+
+        def read(self, size=-1):
+            return self._data.read(size)
+
+    reader = WatchedReader(Body())
+    assert reader.seekable() is False
+    with pytest.raises(io.UnsupportedOperation):
+        reader.fileno()
+    assert reader.read() == b"body"
+    closed = io.BytesIO(b"x")
+    watched = WatchedReader(closed)
+    closed.close()
+    assert watched.seekable() is False
