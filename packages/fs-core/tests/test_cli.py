@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import io
 import json
+import sys
 
 import click
+import click.testing
 import pytest
 
 import fs_core as fs
@@ -173,3 +176,75 @@ def test_progress_counts_from_threads_and_hides_off_terminal(capsys):
     assert (progress.files, progress.bytes) == (4, 4000)
     assert capsys.readouterr().err == ""  # not a terminal: nothing drawn
     assert "4/4 files, 3.9 KiB/3.9 KiB" in progress._status()
+
+
+class Terminal(io.StringIO):
+    """What a user types at a terminal."""
+
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize(("answer", "changes"), [("y\n", True), ("n\n", False), ("\n", False)])
+def test_confirm_asks_on_a_terminal(monkeypatch, capsys, answer, changes):
+    from fs_core.cli import confirm
+
+    monkeypatch.setattr(sys, "stdin", Terminal(answer))
+    if changes:
+        confirm("Remove 3 file(s)?")
+    else:
+        with pytest.raises(click.ClickException, match="Nothing was changed"):
+            confirm("Remove 3 file(s)?")
+    assert capsys.readouterr().err.startswith("Remove 3 file(s)? [y/N]")
+
+
+def test_a_plugin_option_of_durations_takes_an_int_default():
+    from fs_core.cli import Duration
+
+    @click.command()
+    @click.option("--age", type=Duration(), default=3600)
+    def show(age):
+        click.echo(repr(age))
+
+    runner = click.testing.CliRunner()
+    assert runner.invoke(show, []).stdout == "3600\n"
+    assert runner.invoke(show, ["--age", "2h"]).stdout == "7200\n"
+
+
+def test_json_of_sets_and_of_what_it_cannot_write():
+    from fs_core.cli import echo_json
+
+    out = io.StringIO()
+    echo_json({"kinds": {"b", "a"}, "frozen": frozenset({2, 1})}, file=out)
+    assert json.loads(out.getvalue()) == {"kinds": ["a", "b"], "frozen": [1, 2]}
+    with pytest.raises(TypeError, match="bytes is not JSON serialisable"):
+        echo_json({"data": b"raw"}, file=io.StringIO())
+
+
+def test_storages_are_looked_up_outside_a_command_too(make_app):
+    """A plugin's code calls lookup_storage from a task, not a click command."""
+    from fs_core.cli import lookup_storage
+
+    files = fs.Storage("files")
+    app = make_app(files)
+    with app.app_context():
+        assert click.get_current_context(silent=True) is None
+        assert lookup_storage("files") is files
+        with pytest.raises(click.UsageError, match="Configured storages: files"):
+            lookup_storage("nope")
+
+
+@pytest.mark.parametrize("stderr", [None, "closed"], ids=["no-stderr", "closed-stderr"])
+def test_no_progress_drawn_without_a_usable_stderr(monkeypatch, stderr):
+    """pythonw has no stderr; a daemon may have closed it: no bar, no crash."""
+    from fs_core.cli import Progress
+    from fs_core.cli.helpers import _stderr_is_terminal
+
+    if stderr == "closed":
+        stderr = io.StringIO()
+        stderr.close()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    assert _stderr_is_terminal() is False
+    with Progress("Copying", files=1) as progress:
+        progress.add_file()
+    assert progress.files == 1

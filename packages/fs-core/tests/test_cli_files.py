@@ -6,10 +6,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
+from dataclasses import replace
 
 import pytest
 
 import fs_core as fs
+from fs_core.testing import child_env
 
 
 class Thumbs:
@@ -305,3 +309,129 @@ def test_copy_over_an_existing_file_says_how(env):
     missing = env.run("verify", "./no-such-folder")
     assert missing.exit_code == 2
     assert "No local folder './no-such-folder'" in missing.stderr
+
+
+class Unseekable(io.RawIOBase):
+    """A response body that can only be read forward (no ranged reads on this service)."""
+
+    def __init__(self, data):
+        self._data = io.BytesIO(data)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def readinto(self, buffer):
+        return self._data.readinto(buffer)
+
+
+def test_cat_ranges_of_a_stream_read_forward_only(env, monkeypatch):
+    real = env.files.backend.open_read
+    monkeypatch.setattr(env.files.backend, "open_read", lambda name: Unseekable(real(name).read()))
+    assert ok(env.run("cat", "files", "a.txt", "--range", "2-3")).stdout_bytes == b"ph"
+    data = bytes(range(256)) * 4
+    assert ok(env.run("cat", "files", "docs/deep/c.bin", "--range", "1000-")).stdout_bytes == data[1000:]
+    # Replaced by a longer file between the opening and the size: what was opened ends
+    # before the range starts, and nothing is printed (no error, no hang).
+    real_metadata = env.files.backend.metadata
+    monkeypatch.setattr(env.files.backend, "metadata", lambda name: {**real_metadata(name), "size": 100})
+    assert ok(env.run("cat", "files", "a.txt", "--range", "50-")).stdout_bytes == b""
+
+
+PIPED = """
+import sys
+from flask import Flask
+from flask.cli import ScriptInfo
+import fs_core as fs
+
+files = fs.Storage("files", fs.ALL)
+app = Flask("piped")
+app.config.update(FS_BACKEND="memory", SECRET_KEY="x")
+fs.init_app(app, files)
+with app.app_context():
+    files.write("big.bin", b"x" * (8 << 20))
+app.cli.main(["fs", "cat", "files", "big.bin"], prog_name="flask", obj=ScriptInfo(create_app=lambda: app))
+"""
+
+
+def test_cat_into_a_reader_that_goes_away_ends_quietly():
+    """flask fs cat ... | head -c 10: head exits, the next write fails with a broken pipe;
+    the command ends with status 0 and no traceback or 'Exception ignored' on stderr."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", PIPED], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env()
+    )
+    assert child.stdout.read(10) == b"x" * 10
+    child.stdout.close()
+    stderr = child.stderr.read()
+    child.stderr.close()
+    assert child.wait(timeout=60) == 0
+    assert stderr == b""
+
+
+def test_put_mistakes_and_files_that_are_not_regular(env, tmp_path):
+    (tmp_path / "cat.png").write_bytes(b"png!")
+    (tmp_path / "notes.txt").write_text("hi")
+    missing = env.run("put", "files", str(tmp_path / "nope.txt"))
+    assert missing.exit_code == 2
+    assert f"No local file or folder {str(tmp_path / 'nope.txt')!r}" in missing.stderr
+    two = env.run("put", "files", str(tmp_path / "cat.png"), str(tmp_path / "notes.txt"), "-n", "x")
+    assert two.exit_code == 2
+    assert "--name names one file" in two.stderr
+    # Several files, one refused by the storage's policy: the others are stored.
+    partly = env.run("put", "images", str(tmp_path / "cat.png"), str(tmp_path / "notes.txt"))
+    assert partly.exit_code == 3, partly.output
+    assert partly.stdout == "cat.png\n"
+    assert f"FAILED {tmp_path / 'notes.txt'}: " in partly.stderr
+    assert "(UnauthorizedFileType)" in partly.stderr
+    # In a folder, a named pipe (reading it would wait forever) and a dangling link are not files.
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "a.txt").write_text("a")
+    os.mkfifo(tree / "pipe")
+    (tree / "dangling").symlink_to(tree / "gone.txt")
+    assert ok(env.run("put", "files", str(tree), "-r")).stdout == "tree/a.txt\n"
+
+
+def test_get_of_a_missing_file_says_so(env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = env.run("get", "files", "docs/nope.txt")
+    assert missing.exit_code == 1
+    assert "FileNotFound" in missing.stderr
+    assert "flask fs ls files" in missing.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_folder_copy_goes_on_past_the_files_refused(env):
+    env.files.backend.write("docs/p.png", b"png")  # (no thumbnail in files)
+    result = env.run("cp", "-r", "files:docs", "images:")
+    assert result.exit_code == 3, result.output
+    assert result.stdout == "docs/p.png -> images:docs/p.png\n"
+    failed = sorted(line.split(":")[0] for line in result.stderr.splitlines() if line.startswith("FAILED"))
+    assert failed == ["FAILED docs/b.txt", "FAILED docs/deep/c.bin"]
+    assert "(UnauthorizedFileType)" in result.stderr
+    assert sorted(env.images.list_files()) == ["docs/p-small.png", "docs/p.png"]
+
+
+def test_ls_of_a_file_deleted_while_listing(env, monkeypatch):
+    """A listing without types (as S3's) is completed from each file's metadata; a file
+    deleted by someone else in between is still listed, as the listing saw it."""
+    backend = env.files.backend
+    listed, real = backend.scan, backend.metadata
+
+    def deleted_meanwhile(name):
+        if name == "a.txt":
+            backend.delete(name)
+        return real(name)
+
+    monkeypatch.setattr(backend, "scan", lambda prefix=None: (replace(i, mime=None) for i in listed(prefix)))
+    monkeypatch.setattr(backend, "metadata", deleted_meanwhile)
+    rows = json.loads(ok(env.run("ls", "--json", "-r", "files")).stdout)
+    assert [(r["name"], r["size"], r["mime"]) for r in rows] == [
+        ("a.txt", 5, None),
+        ("docs/b.txt", 6, "text/plain"),  # from its metadata
+        ("docs/deep/c.bin", 1024, "application/octet-stream"),
+    ]
+    assert rows[0]["checksum"].startswith("sha256:")  # as listed
+    assert not env.files.exists("a.txt")

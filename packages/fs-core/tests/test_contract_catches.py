@@ -102,11 +102,11 @@ def test_a_leftover_that_cannot_be_removed_twice_is_caught():
 
 @pytest.fixture
 def storage_on(tmp_path):
-    def make(backend):
+    def make(backend, storage_class=fs_core.Storage):
         app = Flask("contract_catches", instance_path=str(tmp_path))
         app.config.update(SECRET_KEY="x", SERVER_NAME="catches.test", FS_PLUGINS=[])
         fs_core.init_app(app)
-        storage = fs_core.Storage(backend.name, fs_core.ALL)
+        storage = storage_class(backend.name, fs_core.ALL)
         storage._bind(app, backend)
         return app, storage
 
@@ -167,3 +167,52 @@ def test_test_streams_are_readable():
     assert FailingStream(10).readable()
     with pytest.raises(OSError):
         io.BufferedReader(FailingStream(10)).read()
+
+
+def test_a_storage_that_lets_names_through_unchecked_is_caught(storage_on):
+    """A storage (a subclass, or a core that lost its checks) that writes a name as given,
+    and stores a client's upload under the client's own path."""
+
+    class Trusting(fs_core.Storage):
+        def write(self, filename, content, overwrite=False):
+            return self.backend.save(io.BytesIO(content), filename, overwrite=overwrite)
+
+        def save(self, file_or_wfs, filename=None, overwrite=False, **kwargs):
+            return self.backend.save(file_or_wfs, filename or file_or_wfs.filename, overwrite=overwrite)
+
+    app, storage = storage_on(MemoryBackend("files"), Trusting)
+    with app.app_context():
+        failures = exercise(storage, app.test_client(), "../escape.bin")
+        assert "write stored '../escape.bin', the name validates as None" in failures
+        assert "write accepted the invalid name '../escape.bin'" in failures
+        assert "a client's name '../escape.bin' was stored as '../escape.bin'" in failures
+        assert "a client's name 'd/a.bin' was stored as 'd/a.bin'" in exercise(
+            storage, app.test_client(), "d/a.bin"
+        )
+
+
+def test_a_backend_that_cannot_serve_is_caught(storage_on):
+    class Unserved(MemoryBackend):
+        def serve(self, filename, **kwargs):
+            raise KeyError(filename)  # a 500
+
+    app, storage = storage_on(Unserved("files"))
+    with app.app_context():
+        failures = exercise(storage, app.test_client(), "a.bin")
+    assert failures == ["GET '/files/a.bin' answered 500", "GET '/files/a.bin' answered 500"]
+
+
+def test_a_name_that_breaks_validation_is_caught(storage_on, monkeypatch):
+    from fs_core.testing import names
+
+    def broken(name):
+        raise UnicodeEncodeError("utf-8", name, 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr(names, "validate_name", broken)
+    app, storage = storage_on(MemoryBackend("files"))
+    with app.app_context():
+        failures = exercise(storage, app.test_client(), "\udc80.bin")
+    assert failures == [
+        "validate_name: UnicodeEncodeError: 'utf-8' codec can't encode character '\\udc80' in position 0: "
+        "surrogates not allowed"
+    ]

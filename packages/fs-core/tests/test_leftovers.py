@@ -101,3 +101,32 @@ def test_the_clean_command_reports_and_removes(make_app):
     assert "1 leftover(s) removed, 5 bytes" in result.stderr
     with app.app_context():
         assert not files.backend.exists(f".fs-previous-{OLD}")
+
+
+def test_the_clean_command_stops_at_a_removal_that_fails(make_app, monkeypatch):
+    files = fs.Storage("files")
+    app = make_app(files)
+    names = [f".fs-previous-{uuid.uuid4().hex}" for _ in range(3)]
+    with app.app_context():
+        for name in names:
+            files.backend.write(name, b"12345")
+            _age(files, name, 3 * 86400)
+        real, deleted = files.backend.delete, []
+
+        def delete(name):
+            if deleted:
+                raise fs.errors.BackendError("Storage 'files': the service refused the delete")
+            deleted.append(name)
+            real(name)
+
+        monkeypatch.setattr(files.backend, "delete", delete)
+    result = app.test_cli_runner().invoke(args=["fs", "clean", "files"])
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == 2  # the one removed, the one that failed
+    assert (
+        "Error: Storage 'files': the service refused the delete "
+        "(nothing after the last line above was removed)" in result.stderr
+    )
+    with app.app_context():
+        assert sorted(n for n in names if files.backend.exists(n)) == sorted(set(names) - set(deleted))
+        assert len(deleted) == 1

@@ -132,3 +132,57 @@ def test_leftovers_are_orphans_too(env):
     assert [o.name for o in found] == [".fs-previous-" + "0" * 32]
     assert files.remove_orphans(found) == []
     assert not files.backend.exists(".fs-previous-" + "0" * 32)
+
+
+def test_cli_json_removal_says_what_was_removed_and_what_failed(env):
+    _app, files, other, run = env
+    files.backend.write("gone.small.png/inside.txt", b"kept")  # the name is also a folder
+    result = run("orphans", "files", "--older-than", "0", "--delete", "--yes", "--json")
+    assert result.exit_code == 3, result.output
+    removed = {o["name"]: o["removed"] for o in json.loads(result.stdout)}
+    assert removed == {"gone.small.png": False, "gone.small.png.webp": True}
+    assert result.stderr.startswith(
+        "FAILED gone.small.png: derived from 'gone.png', which is gone: 'gone.small.png' is also a folder"
+    )
+    assert files.exists("gone.small.png")
+    assert not files.exists("gone.small.png.webp")
+    # Nothing to remove: the JSON is an empty list, and nothing is asked.
+    nothing = run("orphans", "other", "--delete", "--json")
+    assert nothing.exit_code == 0, nothing.output
+    assert json.loads(nothing.stdout) == []
+    assert other.exists("lonely.small.png")
+
+
+def test_answers_about_names_not_asked_are_ignored(env, fs_register_plugin):
+    app, files, _other, _run = env
+
+    class Chatty:
+        """Answers about files it was not asked about (its own records of another storage)."""
+
+        @fs.hookimpl
+        def derived_files(self, storage, names):
+            return {"elsewhere.small.png": ["elsewhere.png"], "doc.txt": ["gone.png"]}
+
+    fs_register_plugin(app, Chatty(), name="chatty")
+    found = [o.name for o in files.orphans(older_than=0)]
+    assert found == ["doc.txt", "gone.small.png", "gone.small.png.webp"]  # never a name not stored
+
+
+def test_unreferenced_files_younger_than_the_age_are_kept(env, fs_register_plugin):
+    app, files, _other, _run = env
+    fs_register_plugin(app, Records(["a.png"]), name="records")
+    files.write("old.txt", b"o")
+    entry = files.backend._files["old.txt"]
+    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)
+    files.backend._files["old.txt"] = type(entry)(entry.data, entry.mime, old, entry.checksum)
+    assert [(o.kind, o.name) for o in files.orphans()] == [("unreferenced", "old.txt")]  # not doc.txt
+    assert ("unreferenced", "doc.txt") in [(o.kind, o.name) for o in files.orphans(older_than=0)]
+
+
+def test_an_orphan_naming_nothing_removes_nothing(env):
+    _app, files, _other, _run = env
+    seen = []
+    nothing = fs.Orphan("derived", "made by hand")
+    assert files.remove_orphans([nothing], lambda orphan, error: seen.append((orphan, error))) == []
+    assert seen == [(nothing, None)]
+    assert len(list(files.list_files())) == 6

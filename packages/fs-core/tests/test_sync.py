@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import errno
 import hashlib
+import io
 import json
 import threading
 import time
@@ -277,6 +279,66 @@ def test_sync_report(env):
     assert report.ok
     assert report.would_copy == [("fail.txt", "missing in target")]
     assert not env.dst.exists("fail.txt")
+    env.dst.write("old.txt", b"o")
+    options = SyncOptions(dry_run=True, delete=True)
+    data = sync(Location.of_storage(env.src), Location.of_storage(env.dst), options).as_dict()
+    assert (data["dry_run"], data["copied"], data["deleted"]) == (True, 0, 0)
+    assert data["would_copy"] == [{"name": "fail.txt", "reason": "missing in target"}]
+    assert data["would_delete"] == ["old.txt"]
+    assert env.dst.exists("old.txt")
+
+
+def test_deletions_that_fail_are_reported_and_the_rest_deleted(env, monkeypatch):
+    sync(Location.of_storage(env.src), Location.of_storage(env.dst))
+    env.dst.write("old.txt", b"o")
+    env.dst.write("older.txt", b"o")
+    real = env.dst.backend.delete
+
+    def delete(name):
+        if name == "old.txt":
+            raise BackendError("Storage 'dst': the service refused to delete 'old.txt'")
+        real(name)
+
+    monkeypatch.setattr(env.dst.backend, "delete", delete)
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst), SyncOptions(delete=True))
+    assert report.deleted == 1
+    refused = "Storage 'dst': the service refused to delete 'old.txt' (BackendError)"
+    assert report.failed == [("old.txt", refused)]
+    assert set(env.dst.list_files()) == {"a.txt", "d/b.txt", "d/e/c.txt", "skip.log", "old.txt"}
+
+
+def test_an_error_outside_the_core_family_fails_that_file_only(env, monkeypatch):
+    """A backend that lets an OSError through (a full disk): the file is a failure that says
+    what the error was, the others are copied."""
+    real = Watched.save
+
+    def save(self, file_or_wfs, filename, overwrite=False, content_type=None):
+        if filename == "d/b.txt":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, file_or_wfs, filename, overwrite, content_type)
+
+    monkeypatch.setattr(Watched, "save", save)
+    result = env.run("sync", "src", "dst", "--json")
+    assert result.exit_code == 3, result.output
+    assert "FAILED d/b.txt: [Errno 28] No space left on device" in result.stderr
+    failed = json.loads(result.stdout)["failed"]
+    assert failed == [{"name": "d/b.txt", "error": "OSError: [Errno 28] No space left on device"}]
+    assert set(files(env.dst)) == {"a.txt", "d/e/c.txt", "skip.log"}
+
+
+def test_a_stop_is_seen_before_a_copy_starts(env):
+    """A copy the service makes itself reads no byte that could see the stop: copy_file
+    checks it before starting, for a streamed copy as for a server-side one."""
+    from fs_core.transfer import Cancelled, copy_file
+
+    stop = threading.Event()
+    stop.set()
+    for target in (env.dst.backend, env.other.backend):  # streamed to it, copied by the service
+        with pytest.raises(Cancelled):
+            copy_file(env.src.backend, "a.txt", target, "a.txt", stop=stop)
+        assert not target.exists("a.txt")
+    assert copy_file(env.src.backend, "a.txt", env.other.backend, "a.txt", stop=threading.Event())
+    assert env.other.read("a.txt") == b"a"
 
 
 def test_overlapping_locations_are_refused(env):
@@ -298,3 +360,205 @@ def test_dates_are_compared_in_whole_seconds():
     assert _decide(source, copied_in_that_second, compare_content=False) is None
     older = FileInfo("a", 10, written - dt.timedelta(seconds=1), "md5:bb")
     assert _decide(source, older, compare_content=False) == ("copy", "newer in source")
+
+
+class Reports(MemoryBackend):
+    """A memory backend that lists and keeps other checksums than its SHA-256: ``kind`` maps
+    the content to what it reports (``None``: no checksum), ``listed`` says whether its
+    listing gives it (else only its metadata does); it counts the files it opens."""
+
+    def __init__(self, kind, listed=True):
+        super().__init__("reports")
+        self.kind, self.listed, self.opened = kind, listed, []
+
+    def get_metadata(self, filename):
+        return {**super().get_metadata(filename), "checksum": self.kind(self._files[filename].data)}
+
+    def scan(self, prefix=None):
+        for info in super().scan(prefix):
+            checksum = self.kind(self._files[info.name].data) if self.listed else None
+            yield dataclasses.replace(info, checksum=checksum)
+
+    def open_read(self, filename):
+        self.opened.append(filename)
+        return super().open_read(filename)
+
+
+def multipart_etag(data):
+    """What S3 keeps for a file uploaded in parts: no hash of the content can be computed."""
+    return f"etag:{hashlib.md5(data).hexdigest()}-2"
+
+
+def sha256(data):
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "reads"),
+    [
+        # An S3 multipart ETag cannot be computed: the target is hashed in the source's kind.
+        (Reports(sha256), Reports(multipart_etag), (0, 1)),
+        # Listings without checksums: the metadata has them, of one kind; nothing is read.
+        (Reports(sha256, listed=False), Reports(sha256, listed=False), (0, 0)),
+        # No checksum on one side, one that cannot be computed on the other: both are read.
+        (Reports(lambda data: None), Reports(multipart_etag), (1, 1)),
+    ],
+    ids=["sha256-vs-etag", "metadata-only", "nothing-to-compare"],
+)
+def test_contents_compared_whatever_checksums_the_services_keep(mine, theirs, reads):
+    from fs_core.sync import contents_same
+
+    source, target = Location(mine, None, "mine"), Location(theirs, None, "theirs")
+    mine.write("same.txt", b"content")
+    theirs.write("same.txt", b"content")
+    mine.write("other.txt", b"content")
+    theirs.write("other.txt", b"CONTENT")
+    listed = {info.name: info for info in target.scan()}
+    verdicts = {}
+    for info in source.scan():
+        verdicts[info.name] = contents_same(source, info.name, target, info.name, info, listed[info.name])
+    assert verdicts == {"same.txt": True, "other.txt": False}
+    assert (len(mine.opened), len(theirs.opened)) == (2 * reads[0], 2 * reads[1])
+    # A sync with --checksum copies only the file that differs.
+    report = sync(source, target, SyncOptions(checksum=True))
+    assert (report.copied, report.skipped) == (1, 1)
+    assert theirs.read("other.txt") == b"content"
+
+
+def test_checksum_kinds_and_hashing():
+    from fs_core import checksums, streams
+
+    assert checksums.computable("md5")
+    assert not checksums.computable(None)
+    assert not checksums.computable("etag")  # not a hashlib algorithm
+    assert not checksums.computable("shake_128")  # a hash of no fixed size
+    data, seen = b"x" * (2 * streams.CHUNK_SIZE + 1), []
+    hashed, size = checksums.hash_stream(io.BytesIO(data), ("md5", "etag", "md5"), on_bytes=seen.append)
+    assert hashed == {"md5": f"md5:{hashlib.md5(data).hexdigest()}"}
+    assert size == sum(seen) == len(data)
+    assert len(seen) > 1  # reported chunk by chunk
+
+
+def test_verbose_sync_prints_each_file(env):
+    env.dst.write("old.txt", b"o")
+    result = env.run("sync", "src", "dst", "--delete", "-v", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(result.stdout.splitlines()) == [
+        "copied      a.txt",
+        "copied      d/b.txt",
+        "copied      d/e/c.txt",
+        "copied      skip.log",
+        "deleted     old.txt",
+    ]
+
+
+def test_an_error_of_the_caller_stops_the_pool_and_is_raised():
+    """``done`` failing (a bug in a progress callback) is not swallowed: the work not
+    started is dropped, and the error reaches the caller."""
+    started = []
+
+    def done(item, result, error):
+        raise ValueError(f"done failed on {item}")
+
+    with pytest.raises(ValueError, match="done failed on 0"):
+        parallel.run_parallel(range(100), started.append, done, jobs=1)
+    assert len(started) <= 2  # at most the ones already queued (2 per thread)
+
+
+def test_what_interrupted_writes_left_is_never_synced(env):
+    leftover = ".fs-previous-" + "0" * 32  # a copy set aside while processors ran
+    env.src.backend.write(leftover, b"set aside")
+    env.src.backend.write(f"d/{leftover}", b"set aside")
+    report = sync(Location.of_storage(env.src), Location.of_storage(env.dst))
+    assert report.copied == 4
+    assert sorted(env.dst.backend.list_files()) == ["a.txt", "d/b.txt", "d/e/c.txt", "skip.log"]
+    assert [info.name for info in Location.of_storage(env.src, "d").scan()] == ["b.txt", "e/c.txt"]
+
+
+class NaiveDates(MemoryBackend):
+    """Lists through BaseBackend.scan (one metadata call per file), and keeps dates as an
+    old service may: naive (UTC), or none at all for names starting with 'undated'."""
+
+    scan = BaseBackend.scan
+
+    def get_metadata(self, filename):
+        meta = super().get_metadata(filename)
+        if filename.startswith("undated"):
+            del meta["modified"]
+        else:
+            meta["modified"] = meta["modified"].replace(tzinfo=None)
+        return meta
+
+
+def test_files_listed_from_metadata_have_dates_in_utc():
+    backend = NaiveDates("naive")
+    backend.write("dated.txt", b"d")
+    backend.write("undated.txt", b"u")
+    infos = {info.name: info for info in Location(backend, None, "naive").scan()}
+    assert infos["dated.txt"].modified.tzinfo == dt.timezone.utc
+    assert abs(infos["dated.txt"].modified - backend._files["dated.txt"].modified) < dt.timedelta(seconds=1)
+    assert infos["undated.txt"].modified == dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    assert infos["undated.txt"].checksum.startswith("sha256:")
+    # Compared with the aware dates of another backend: an undated copy is older than any source.
+    target = MemoryBackend("aware")
+    target.write("dated.txt", b"D")
+    target.write("undated.txt", b"U")
+    found = plan(Location(target, None, "aware"), Location(backend, None, "naive"))
+    assert sorted((c.name, c.reason) for c in found.copies) == [
+        ("dated.txt", "checksum differs"),
+        ("undated.txt", "checksum differs"),
+    ]
+
+
+def test_a_local_folder_needs_fs_local(fs_make_app, tmp_path):
+    files = fs.Storage("files", fs.ALL)
+    app = fs_make_app(storages=(files,))  # no installed plugin: no 'local' backend
+    result = app.test_cli_runner().invoke(args=["fs", "sync", "files", str(tmp_path / "copy")])
+    assert result.exit_code == 1, result.output
+    assert (
+        "A local folder is read and written with the 'local' backend (fs-local): Unknown backend 'local'. "
+        "Its plugin is installed but not enabled: check FS_PLUGINS" in result.stderr
+    )
+    assert not (tmp_path / "copy").exists()
+
+
+def test_progress_counts_the_files_found_the_same(env):
+    """--checksum with nothing to copy: the bar still reaches the end (the bytes compared)."""
+    src, other = Location.of_storage(env.src), Location.of_storage(env.other)
+    sync(src, other)
+    seen = []
+    report = sync(src, other, SyncOptions(checksum=True), on_bytes=seen.append)
+    assert (report.copied, report.skipped) == (0, 4)
+    assert sum(seen) == 9
+
+
+def test_a_streamed_copy_keeps_the_type_the_source_stored(env):
+    """A stream that does not say its type (not an S3 GET): the source's metadata does."""
+    from fs_core.transfer import copy_file
+
+    env.src.backend.save(io.BytesIO(b"{}"), "data.bin", content_type="application/json")
+    assert not copy_file(env.src.backend, "data.bin", env.dst.backend, "data.bin")  # streamed
+    assert env.dst.backend.metadata("data.bin")["mime"] == "application/json"
+
+
+def test_a_watched_reader_of_a_stream_that_cannot_seek_or_give_a_file_descriptor():
+    """What a backend asks before a retry (seekable) or a copy in the kernel (fileno) gets a
+    plain answer when the stream underneath has no such thing or is closed."""
+    from fs_core.transfer import WatchedReader
+
+    class Body:  # a response body: read() only
+        def __init__(self):
+            self._data = io.BytesIO(b"body")
+
+        def read(self, size=-1):
+            return self._data.read(size)
+
+    reader = WatchedReader(Body())
+    assert reader.seekable() is False
+    with pytest.raises(io.UnsupportedOperation):
+        reader.fileno()
+    assert reader.read() == b"body"
+    closed = io.BytesIO(b"x")
+    watched = WatchedReader(closed)
+    closed.close()
+    assert watched.seekable() is False

@@ -4,14 +4,17 @@ recomputed and compared with the stored one, and with another location's copy.""
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import io
 import json
+import threading
 
 import pytest
 from flask import Flask
 
 import fs_core as fs
+from fs_core import parallel
 from fs_core.errors import BackendError
 from fs_core.listing import FileInfo
 from fs_core.locations import Location
@@ -138,3 +141,77 @@ def test_folders_and_local_paths_need_fs_local_or_a_storage(env):
     missing = run("verify", "nope")
     assert missing.exit_code == 2
     assert "Configured storages: copy, files" in missing.stderr
+
+
+def test_a_copy_of_another_size_or_that_cannot_be_read(env, monkeypatch):
+    files, copy, _run = env
+    copy.write("a.txt", b"alphabet", overwrite=True)
+    real = copy.backend.open_read
+
+    def failing(name):
+        if name == "d.raw":  # no checksum in the copy: its bytes are read
+            raise BackendError("Storage 'copy': the service is down")
+        return real(name)
+
+    monkeypatch.setattr(copy.backend, "open_read", failing)
+    report = verify(Location.of_storage(files), Location.of_storage(copy))
+    assert [(p.name, p.kind, p.detail) for p in report.problems] == [
+        ("a.txt", "differs", "8 bytes in copy, 5 here"),
+        ("d.raw", "differs", "cannot read it in copy: Storage 'copy': the service is down"),
+    ]
+    assert report.checked == 3
+
+
+def test_an_error_outside_the_core_family_is_an_unreadable_file(env, monkeypatch):
+    files, _copy, run = env
+    real = files.backend.open_read
+
+    def failing(name):
+        if name == "a.txt":
+            raise OSError(errno.EIO, "Input/output error")
+        return real(name)
+
+    monkeypatch.setattr(files.backend, "open_read", failing)
+    result = run("verify", "files")
+    assert result.exit_code == 3
+    assert result.stdout == "UNREADABLE a.txt: OSError: [Errno 5] Input/output error\n"
+    assert "Verified 3 file(s)" in result.stderr
+
+
+def test_a_stop_leaves_the_files_being_read_unreported(env, monkeypatch):
+    """Stopped while reading a file (Ctrl-C), or before reading its copy: the file is
+    neither counted as checked nor reported as a problem; the report says interrupted."""
+    files, copy, _run = env
+    stop = threading.Event()
+    report = verify(Location.of_storage(files), jobs=1, on_bytes=lambda n: stop.set(), stop=stop)
+    assert (report.interrupted, report.checked, report.problems) == (True, 0, [])
+
+    stop = threading.Event()
+    real = copy.backend.open_read
+
+    def stopped_then_read(name):
+        stop.set()
+        return real(name)
+
+    monkeypatch.setattr(copy.backend, "open_read", stopped_then_read)
+    report = verify(Location.of_storage(files), Location.of_storage(copy), jobs=1, stop=stop)
+    assert report.interrupted
+    assert report.problems == []
+    assert report.checked == 2  # a.txt and b/c.bin, compared by the copy's MD5; d.raw stopped
+
+
+def test_ctrl_c_ends_verify_with_its_exit_status(env, monkeypatch):
+    _files, _copy, run = env
+
+    real_wait, calls = parallel.wait, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # Ctrl-C while the first files are read
+        return real_wait(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "wait", interrupted)
+    result = run("verify", "files", "--json")
+    assert result.exit_code == 130, result.output
+    assert json.loads(result.stdout)["interrupted"] is True

@@ -35,12 +35,11 @@ class FileInfo:
 
     @classmethod
     def from_metadata(cls, name: str, meta: Mapping[str, Any]) -> FileInfo:
-        """A :class:`FileInfo` from what :meth:`~fs_core.backend.BaseBackend.metadata` returned."""
+        """A :class:`FileInfo` from what :meth:`~fs_core.backend.BaseBackend.metadata` returned
+        (its dates are already in UTC); the epoch for a file the service keeps no date of."""
         modified = meta.get("modified")
         if not isinstance(modified, dt.datetime):
             modified = dt.datetime.fromtimestamp(0, dt.timezone.utc)
-        elif modified.tzinfo is None:
-            modified = modified.replace(tzinfo=dt.timezone.utc)
         return cls(
             name=name,
             size=int(meta.get("size") or 0),

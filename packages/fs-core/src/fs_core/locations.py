@@ -15,7 +15,7 @@ from typing import Any
 from . import naming
 from .backend import BaseBackend
 from .config import Config
-from .errors import BackendError, ConfigurationError, PluginError
+from .errors import BackendError, ConfigurationError
 from .listing import FileInfo
 from .state import FSState
 
@@ -52,19 +52,14 @@ class Location:
         ``config`` adds keys of that backend (``fsync=True``)."""
         try:
             backend_class = state.plugins.backend_class(LOCAL_BACKEND)
-        except PluginError as exc:
+        except ConfigurationError as exc:  # not installed, not enabled, or failing to import
             raise ConfigurationError(
-                f"A local folder is read and written with the {LOCAL_BACKEND!r} backend, which is not "
-                f"installed: pip install fs-local ({exc})"
+                f"A local folder is read and written with the {LOCAL_BACKEND!r} backend (fs-local): {exc}"
             ) from None
         root = os.path.abspath(os.fspath(path))
         backend = backend_class(f"folder {root}", Config({"root": root, **config}))
         backend.backend_name = LOCAL_BACKEND
         return cls(backend, None, os.fspath(path), None)
-
-    @property
-    def is_storage(self) -> bool:
-        return self.storage is not None
 
     def name(self, relative: str) -> str:
         """The backend's name of the file ``relative`` to this location (validated)."""
@@ -87,7 +82,7 @@ class Location:
         try:
             for info in self.backend.scan(self.prefix):
                 if not naming.is_reserved(info.name):
-                    yield info.renamed(self.relative(info.name)) if self.prefix else info
+                    yield info.renamed(self.relative(info.name))
         except BackendError as exc:
             raise BackendError(
                 f"Cannot list {self.label} ({self.backend.backend_name or type(self.backend).__name__} "

@@ -284,8 +284,8 @@ def sync(
         on_plan(found)
 
     def copy(change: Change) -> str:
-        if stop.is_set():
-            raise Cancelled("The transfer was stopped")
+        # A stop set before this file started is seen by copy_file (and by the reads of a
+        # content check): it raises Cancelled, and the file is "stopped".
         target_name = target.name(change.name)
         if change.action == "check":
             assert change.source is not None

@@ -102,9 +102,10 @@ def exercise(storage: Storage, client: Any, name: str) -> list[str]:
         content = _attempt("read back", lambda: storage.read(written), failures)
         if content != _PAYLOAD:
             failures.append(f"{written!r} reads back as {content!r}")
-        response = client.get(storage.url(written))
-        if response.status_code != 200 or response.data != _PAYLOAD:
-            failures.append(f"GET {storage.url(written)!r} answered {response.status_code}")
+        url = _attempt("url of the stored name", lambda: storage.url(written), failures)
+        response = client.get(url) if url is not None else None
+        if response is not None and (response.status_code != 200 or response.data != _PAYLOAD):
+            failures.append(f"GET {url!r} answered {response.status_code}")
         _attempt("move", lambda: storage.move(written, "hostile/moved.bin", overwrite=True), failures)
         _attempt("move back", lambda: storage.move("hostile/moved.bin", written, overwrite=True), failures)
     raw = f"/{storage.name}/" + quote(name, safe="/", errors="surrogatepass")
