@@ -13,11 +13,12 @@ server, in three ways (all for the test process only):
 * ``gridfs`` checks its arguments with ``isinstance(..., Database)``:
   ``mongomock.gridfs.enable_gridfs_integration()`` patches those checks;
 * clients made with the same URL share one in-memory server (mongomock gives each client its
-  own), as clients of one server do, and writes are serialised as a server serialises writes
-  to one document: mongomock's insert checks that an ``_id`` is free, then stores, without a
-  lock in between, so two threads could both "insert" one ``_id``. With the lock a test of
-  concurrent creators checks fs-gridfs's protocol; that MongoDB enforces ``_id`` uniqueness
-  atomically is MongoDB's guarantee, which only a real server shows.
+  own), as clients of one server do, and writes (and reads of one document) are serialised as
+  a server serialises operations on one document: mongomock's insert checks that an ``_id``
+  is free, then stores, without a lock in between, so two threads could both "insert" one
+  ``_id``. With the lock a test of concurrent creators checks fs-gridfs's protocol; that
+  MongoDB enforces ``_id`` uniqueness atomically is MongoDB's guarantee, which only a real
+  server shows.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ _WRITES = (
     "find_one_and_replace",
     "find_one_and_update",
     "bulk_write",
+    # A read of one document sees it whole, as on a server: mongomock's find_one_and_replace
+    # empties the stored document, then fills it, so a reader in between saw a document
+    # without its fields (KeyError in a reader thread of fs-gridfs's overwrite test).
+    "find_one",
 )
 _write_lock = threading.RLock()
 _setup_lock = threading.Lock()
