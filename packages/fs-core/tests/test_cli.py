@@ -248,3 +248,13 @@ def test_no_progress_drawn_without_a_usable_stderr(monkeypatch, stderr):
     with Progress("Copying", files=1) as progress:
         progress.add_file()
     assert progress.files == 1
+
+
+def test_local_folders_are_told_from_storages_by_one_rule():
+    """lookup_location and the error report share it: '.', '..', '~', paths with a '/'."""
+    from fs_core.cli.helpers import names_local_folder
+
+    for text in (".", "..", "./x", "../x", "/srv", "~", "~/x", "backup/", "a/b"):
+        assert names_local_folder(text), text
+    for text in ("files", "files:docs", ".hidden", "a..b"):
+        assert not names_local_folder(text), text

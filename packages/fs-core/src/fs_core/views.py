@@ -22,7 +22,7 @@ from .content_types import DEFAULT_CONTENT_SECURITY_POLICY, content_security_pol
 from .errors import FileNotFound, InvalidFilename
 from .serving import finish_response, normalize_range
 from .state import BoundStorage, get_state
-from .writes import _replaced
+from .writes import replaced
 
 __all__ = ["bp", "get_file", "serve"]
 
@@ -119,7 +119,7 @@ def get_file(fs: str, filename: str) -> Response:
     as_attachment = signed and request.args.get("download") == "1"
     download_name = request.args.get("name") if signed else None
     try:  # through the Storage, whose serve() an application may override
-        if _replaced(bound.storage, "serve"):
+        if replaced(bound.storage, "serve"):
             return bound.storage.serve(filename, as_attachment=as_attachment, download_name=download_name)
         return _serve(
             bound,

@@ -54,9 +54,11 @@ from .state import BoundStorage
 __all__ = [
     "CONFLICT_MODES",
     "conflict_mode",
+    "core_method",
     "delete",
     "extension_allowed",
     "relocate",
+    "replaced",
     "save",
     "write",
 ]
@@ -133,11 +135,11 @@ def _check_policy(bound: BoundStorage, file: Any, basename: str) -> None:
     if denied(bound.config, ext):
         raise UnauthorizedFileType(f"{kind} are denied in storage {bound.name!r} (DENY)")
     start = streams.position(file)
-    overridden = _replaced(bound.storage, "file_allowed")
+    overridden = replaced(bound.storage, "file_allowed")
     if overridden:  # a subclass's policy (Flask-FS's API), which may ask the plugins itself
         if bound.storage.file_allowed(file, basename):
             return
-    elif bound.plugins.calls.sole("file_allowed") is builtin.file_allowed and not _replaced(
+    elif bound.plugins.calls.sole("file_allowed") is builtin.file_allowed and not replaced(
         bound.storage, "extension_allowed"
     ):
         if _listed(bound, ext):  # the core's policy alone, as its hook would answer
@@ -162,7 +164,7 @@ def core_method(method: _F) -> _F:
     return method
 
 
-def _replaced(storage: Any, method: str) -> bool:
+def replaced(storage: Any, method: str) -> bool:
     """Whether ``storage``'s ``method`` is not fs-core's own: a subclass's, a patch of its class
     or of ``Storage`` (made at any time: nothing is cached), or one set on the storage itself."""
     return method in vars(storage) or not getattr(getattr(type(storage), method), "_fs_core_method", False)

@@ -38,6 +38,7 @@ from .helpers import (
     json_option,
     lookup_location,
     lookup_storage,
+    names_local_folder,
     shown,
 )
 
@@ -86,8 +87,7 @@ class FSGroup(AppGroup):
                 "Then run the command again."
             ) from exc
         except FileNotFound as exc:
-            # (local folders are recorded as written: with a / or a ~)
-            storages = [name for name in ctx.meta.get(USED, {}) if not set(name) & {"/", "~"}]
+            storages = [name for name in ctx.meta.get(USED, {}) if not names_local_folder(name)]
             hint = f" in {shown(', '.join(storages))}" if storages else ""
             listing = f": flask fs ls {shown(storages[0])} shows what it holds" if len(storages) == 1 else ""
             raise click.ClickException(f"{shown(str(exc))} (FileNotFound{hint}){listing}.") from exc

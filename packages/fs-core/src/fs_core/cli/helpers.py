@@ -101,6 +101,11 @@ def lookup_storage(name: str) -> Storage:
 _LOCAL = re.compile(r"^(\.{1,2}(/|$)|/|~)")
 
 
+def names_local_folder(text: str) -> bool:
+    """Whether ``text`` (a location as written) names a local folder rather than a storage."""
+    return bool(_LOCAL.match(text)) or "/" in text
+
+
 def lookup_location(text: str, must_exist: bool = False) -> Location:
     """A :class:`~fs_core.locations.Location` from ``STORAGE``, ``STORAGE:FOLDER`` or a local
     folder (written with a ``/``: ``./backup``, ``/srv/files``, ``backup/``); with
@@ -110,7 +115,7 @@ def lookup_location(text: str, must_exist: bool = False) -> Location:
     if name in state and (colon or name == text):
         _used(name, state.bound[name].backend_name)
         return Location.of_storage(state[name], prefix or None)
-    if _LOCAL.match(text) or "/" in text:
+    if names_local_folder(text):
         path = os.path.expanduser(text)
         if must_exist and not os.path.isdir(path):
             raise click.UsageError(f"No local folder {text!r}")
