@@ -176,6 +176,18 @@ def test_a_name_without_extension_gets_its_suffix_at_the_end():
     assert list(conflict_names("README", limit=2)) == ["README_1"]
 
 
+def test_marked_names_keep_the_extension_and_stay_within_a_segment():
+    from fs_core.naming import MAX_SEGMENT_BYTES, marked
+
+    assert marked("photo.jpg", "-64") == "photo-64.jpg"
+    assert marked("é" * 127 + ".txt", "_1") == "é" * 124 + "_1.txt"  # cut at a character
+    long_ext = "b." + "t" * 253  # 255 bytes, the last 253 after the dot
+    assert marked(long_ext, "_1") == long_ext[:253] + "_1"
+    assert marked("b." + "t" * 250, "_1") == "b_1." + "t" * 250  # still fits: kept
+    for name in ("é" * 127 + ".txt", long_ext, "a" * 255, "." + "e" * 254):
+        assert len(marked(name, "_abcdefghijk").encode()) <= MAX_SEGMENT_BYTES
+
+
 def test_misuse_outside_an_app_says_how_to_fix_it():
     app = Flask("bare")
     with pytest.raises(RuntimeError, match="needs an application context"):

@@ -294,6 +294,24 @@ def test_rename_on_conflict_keeps_names_within_the_segment_limit(make_app):
         assert files.read(second) == b"2"
 
 
+@pytest.mark.parametrize(
+    "client_name",
+    ["b.txt/" + "a" * 250, "x.php" + "a" * 250],  # secure_filename keeps 255 bytes, all "extension"
+)
+def test_rename_on_conflict_of_a_name_that_is_mostly_extension(make_app, client_name):
+    """A taken name whose text after its last dot leaves no room for ``_1`` is still renamed
+    (CI found ``InvalidFilename`` here): the marker goes at the end, and the extension is
+    never cut short, which could have made a denied one (``.php``) of an allowed one."""
+    files = fs.Storage("files", fs.AllExcept(["php"]))
+    with make_app(files, FILES_FS_ON_CONFLICT="rename").app_context():
+        first = files.save(upload(b"1", client_name))
+        second = files.save(upload(b"2", client_name))
+        assert len(first.encode()) == 255
+        assert second == first[:253] + "_1"
+        assert files.extension_allowed(fs.extension(second))
+        assert [files.read(first), files.read(second)] == [b"1", b"2"]
+
+
 def test_rename_on_conflict_under_concurrency(make_app):
     files = fs.Storage("files")
     app = make_app(files, FILES_FS_ON_CONFLICT="rename", FILES_FS_MAX_SIZE=100)  # as in the demo

@@ -311,6 +311,48 @@ def test_a_refused_overwrite_keeps_the_previous_image_and_its_variants(disk_phot
         assert img.opened(photos.read("cat.jpg")).size == (100, 67)
 
 
+def test_an_image_name_too_long_for_its_variants_is_refused_up_front(disk_photo_app, photos, img):
+    """``x-original.png``, ``x-100.png.webp`` are longer than ``x.png``: a name that fits but
+    whose variants would not is refused before anything is stored (it was a ``BackendError``
+    of the file system's, from the clean-up), and variants are never cut short (two long
+    names would share them)."""
+    config = {
+        "PHOTOS_FS_IMAGES_THUMBNAILS": [100],
+        "PHOTOS_FS_IMAGES_MAX_SIZE": 50,
+        "PHOTOS_FS_IMAGES_WEBP": True,
+    }
+    fits = "a" * 242 + ".png"  # its longest variant, -original.png or -100.png.webp, is 255 bytes
+    with disk_photo_app(**config):
+        photos.save(io.BytesIO(img.png(img.quadrants((300, 200)))), fits)
+        assert sorted(name.replace("a" * 242, "x") for name in files(photos)) == [
+            "x-100.png",
+            "x-100.png.webp",
+            "x-original.png",
+            "x.png",
+            "x.png.webp",
+        ]
+        too_long = "b" * 243 + ".png"
+        with pytest.raises(fs_core.InvalidFilename, match=r"variants: .* 1 bytes over .* at least 1 bytes"):
+            photos.save(io.BytesIO(img.png(img.quadrants())), too_long)
+        with pytest.raises(fs_core.InvalidFilename, match="too long for its variants"):
+            photos.copy(fits, too_long)
+        assert len(files(photos)) == 5
+
+
+def test_a_long_image_stored_before_the_pipeline_is_refused_processing_and_deletes(
+    disk_photo_app, photos, img
+):
+    long = "c" * 250 + ".png"
+    with disk_photo_app():
+        photos.save(io.BytesIO(img.png(img.quadrants())), long)
+    with disk_photo_app(PHOTOS_FS_IMAGES_THUMBNAILS=[100]):
+        with pytest.raises(fs_core.InvalidFilename, match="too long for its variants"):
+            fs_images.process(photos, long, fs_images.settings_for(photos))
+        assert files(photos) == [long]
+        photos.delete(long)  # its variants, which could not exist, are not asked for
+        assert files(photos) == []
+
+
 def test_upload_stream_is_left_where_it_was(photo_app, photos, img):
     data = img.png()
     stream = io.BytesIO(data)

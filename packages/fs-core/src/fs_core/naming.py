@@ -26,6 +26,7 @@ __all__ = [
     "check_chars",
     "hashed_name",
     "join_name",
+    "marked",
     "secure_filename",
     "under",
     "validate_name",
@@ -171,17 +172,31 @@ def hashed_name(hexdigest: str, extension: str = "", *, depth: int = 4, width: i
     return "/".join([*folders, f"{rest}.{ext}" if ext else rest])
 
 
-def conflict_names(basename: str, limit: int = 10_000) -> Iterator[str]:
-    """``name_1.ext``, ``name_2.ext``…: the names ``ON_CONFLICT = 'rename'`` tries, each
-    shortened if the suffix would make it longer than a segment may be."""
+def marked(basename: str, marker: str) -> str:
+    """``basename`` with ``marker`` before its extension (``photo.jpg``, ``_1`` gives
+    ``photo_1.jpg``; ``.env``, ``_1`` gives ``.env_1``), the stem shortened so that the result
+    is still one segment a file system takes.
+
+    An "extension" so long that it leaves no room (``b.txt_aaaa…``, as :func:`secure_filename`
+    makes of ``b.txt/aaaa…``) is no extension: the marker goes at the end of the shortened
+    name. The extension is never cut, which could turn it into one the storage refuses.
+    """
     stem, dot, ext = basename.rpartition(".")
     if not dot or not stem:
         stem, ext = basename, ""
-    encoded = stem.encode("utf-8")
+    tail = f"{marker}.{ext}" if ext else marker
+    room = MAX_SEGMENT_BYTES - len(tail.encode("utf-8"))
+    if room < 0:
+        stem, tail = basename, marker
+        room = MAX_SEGMENT_BYTES - len(marker.encode("utf-8"))
+    return stem.encode("utf-8")[:room].decode("utf-8", "ignore") + tail
+
+
+def conflict_names(basename: str, limit: int = 10_000) -> Iterator[str]:
+    """``name_1.ext``, ``name_2.ext``…: the names ``ON_CONFLICT = 'rename'`` tries, each
+    shortened if the suffix would make it longer than a segment may be (:func:`marked`)."""
     for n in range(1, limit):
-        suffix = f"_{n}.{ext}" if ext else f"_{n}"
-        room = max(0, MAX_SEGMENT_BYTES - len(suffix.encode("utf-8")))
-        yield encoded[:room].decode("utf-8", "ignore") + suffix
+        yield marked(basename, f"_{n}")
 
 
 def previous_name(name: str, token: str) -> str:

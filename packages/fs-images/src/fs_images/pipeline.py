@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any
 
 from fs_core import streams
 from fs_core.content_types import content_type_for
-from fs_core.errors import FileExists, FileNotFound
+from fs_core.errors import FileExists, FileNotFound, InvalidFilename
+from fs_core.naming import MAX_NAME_BYTES, MAX_SEGMENT_BYTES, validate_name
 
 from . import metadata
 from .errors import InvalidImage, ReservedName
@@ -147,6 +148,36 @@ def variant_names(name: str, settings: ImageSettings) -> list[str]:
     return names
 
 
+def check_variant_names(filename: str, settings: ImageSettings) -> None:
+    """Refuse, with :class:`~fs_core.errors.InvalidFilename`, an image name whose variants'
+    names would be too long for a storage (``x-original.jpg``, ``x-256.jpg.webp``… add to the
+    name): derived names are never shortened, since two long names could then share them."""
+    overs = {
+        name: max(
+            len(name.encode("utf-8")) - MAX_NAME_BYTES,
+            len(name.rpartition("/")[2].encode("utf-8")) - MAX_SEGMENT_BYTES,
+        )
+        for name in variant_names(filename, settings)
+        if not _valid(name)
+    }
+    if overs:
+        longest = max(overs, key=overs.__getitem__)
+        over = max(overs[longest], 1)  # (a name invalid for another reason than its length)
+        raise InvalidFilename(
+            f"Image name {filename!r} is too long for its variants: the name of "
+            f"{_role(longest, filename, settings)} would be {overs[longest]} bytes over the "
+            f"limit; shorten the name by at least {over} bytes"
+        )
+
+
+def _valid(name: str) -> bool:
+    try:
+        validate_name(name)
+    except InvalidFilename:
+        return False
+    return True
+
+
 def is_variant(name: str, names: set[str] | frozenset[str]) -> bool:
     """Whether ``name`` looks derived from another of ``names``: ``x-original.jpg``,
     ``x-<digits>.jpg`` next to ``x.jpg``, or ``x.jpg.webp``/``.avif`` next to ``x.jpg``."""
@@ -245,6 +276,7 @@ def check_target(storage: Storage, filename: str, replace: bool, settings: Image
             raise ReservedName(message)
     if format_for(filename) is None:
         return
+    check_variant_names(filename, settings)
     if replace and backend.exists(filename):
         return  # an image replaced: its own variants are replaced with it
     for name in variant_names(filename, settings):
@@ -632,6 +664,7 @@ def process(
     fmt = format_for(filename)
     if fmt is None:
         return None
+    check_variant_names(filename, settings)
     backend = storage.backend
     result = Processed(filename)
     original = original_name(filename)
@@ -765,7 +798,7 @@ def delete_variants(storage: Storage, filename: str, settings: ImageSettings) ->
     if format_for(filename) is None:
         return []
     backend = storage.backend
-    names = variant_names(filename, settings)
+    names = [name for name in variant_names(filename, settings) if _valid(name)]  # others cannot exist
     for name in names:
         backend.delete(name)
     return names

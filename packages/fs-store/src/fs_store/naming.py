@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from fs_core.naming import MAX_SEGMENT_BYTES, join_name, validate_name
+from fs_core.naming import join_name, marked, validate_name
 
 __all__ = ["store_name", "suffixed", "unique_suffix"]
 
@@ -23,12 +23,8 @@ def unique_suffix() -> str:
 
 def suffixed(filename: str) -> str:
     """``a/photo.jpg`` → ``a/photo_<unique_suffix()>.jpg``: the folder and extension kept,
-    the stem shortened if the name would be longer than a segment may be."""
+    the stem shortened if the name would be longer than a segment may be
+    (:func:`fs_core.naming.marked`)."""
     folder, _, base = filename.rpartition("/")
-    stem, dot, ext = base.rpartition(".")
-    if not dot or not stem:
-        stem, ext = base, ""
-    suffix = f"_{unique_suffix()}{'.' + ext if ext else ''}"
-    room = max(0, MAX_SEGMENT_BYTES - len(suffix.encode("utf-8")))
-    name = stem.encode("utf-8")[:room].decode("utf-8", "ignore") + suffix
+    name = marked(base, f"_{unique_suffix()}")
     return f"{folder}/{name}" if folder else name
