@@ -258,3 +258,36 @@ def test_local_folders_are_told_from_storages_by_one_rule():
         assert names_local_folder(text), text
     for text in ("files", "files:docs", ".hidden", "a..b"):
         assert not names_local_folder(text), text
+
+
+@pytest.mark.parametrize(
+    ("error", "said", "not_said"),
+    [
+        # A message that merely contains "check" (an action of the backend's) gets the advice.
+        (fs.BackendError("Storage 'files': the service failed to check 'a.txt': EIO"), "reachable", None),
+        (
+            fs.BackendError("Storage 'files': the service refused the key", advice="Check KEY_FILE"),
+            "refused the key. Check KEY_FILE (BackendError",
+            "reachable",
+        ),
+    ],
+)
+def test_a_backends_own_advice_replaces_the_cores(make_app, monkeypatch, error, said, not_said):
+    """``BackendError.advice`` says whether the backend told the user what to check: the core
+    adds its own advice only where none was given (it used to look for "check" in the text)."""
+    from fs_core.memory import MemoryBackend
+
+    def fail(self, filename, mode="rb"):
+        raise error
+
+    monkeypatch.setattr(MemoryBackend, "open", fail)
+    files = fs.Storage("files")
+    app = make_app(files)
+    with app.app_context():
+        files.write("a.txt", b"1")
+    result = app.test_cli_runner().invoke(args=["fs", "cat", "files", "a.txt"])
+    assert result.exit_code == 1, result.output
+    assert said in result.output
+    assert result.output.count("Check") == 1
+    if not_said:
+        assert not_said not in result.output

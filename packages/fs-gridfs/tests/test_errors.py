@@ -41,6 +41,7 @@ def test_an_unreachable_server_is_one_clear_error(unreachable_backend):
     message = one_clear_line(info.value)
     assert message.startswith("Storage 'files': cannot reach MongoDB at mongodb://127.0.0.1:")
     assert "Check MONGO_URL (FS_GRIDFS_MONGO_URL or FILES_FS_MONGO_URL)" in message
+    assert info.value.advice.startswith("Check MONGO_URL")  # for flask fs: no advice of its own
     assert "SERVER_SELECTION_TIMEOUT (0.3 s)" in message
     assert "Topology Description" not in message  # pymongo's dump stays in .original
     assert isinstance(info.value.original, ServerSelectionTimeoutError)

@@ -254,7 +254,41 @@ def test_disk_full_during_a_kernel_copy_is_a_backend_error(backend, tmp_path, mo
     with open(source, "rb") as f, pytest.raises(fs.BackendError, match="space") as excinfo:
         backend.save(f, "big.bin")
     assert isinstance(excinfo.value.original, OSError)
+    assert excinfo.value.advice.startswith("Free space on that disk")
     assert all_entries(backend.root) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "advice"),
+    [
+        ("ENOSPC", "Free space"),
+        ("EACCES", "Check that the app's user"),
+        ("EROFS", "read-only"),
+        ("EIO", None),
+    ],
+)
+def test_a_failing_disk_says_what_to_do_where_the_cause_has_a_remedy(backend, monkeypatch, code, advice):
+    import errno
+
+    backend.write("kept.txt", b"before")
+
+    def fails(fd, data):
+        raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
+
+    monkeypatch.setattr(os, "write", fails)
+    with pytest.raises(fs.BackendError) as excinfo:
+        backend.save(io.BytesIO(b"new"), "kept.txt", overwrite=True)
+    monkeypatch.undo()
+    error = excinfo.value
+    assert error.original.errno == getattr(errno, code)
+    if advice is None:
+        assert error.advice is None
+        assert str(error).endswith(os.strerror(errno.EIO))
+    else:
+        assert advice in error.advice
+        assert str(error).endswith(error.advice)  # the message says it too
+    assert backend.read("kept.txt") == b"before"
+    assert all_entries(backend.root) == ["kept.txt"]
 
 
 def test_checksum_follows_changes(backend):

@@ -85,6 +85,10 @@ def test_unreachable_endpoint_fails_fast_and_clearly(operation):
     with pytest.raises(BackendError, match="cannot reach the S3 endpoint") as info:
         OPERATIONS[operation](backend)
     assert endpoint in str(info.value)
+    assert str(info.value).endswith(
+        ". Check ENDPOINT (FS_S3_ENDPOINT or FILES_FS_ENDPOINT) and that the service is up"
+    )
+    assert info.value.advice.startswith("Check ENDPOINT")
     assert isinstance(info.value.original, EndpointConnectionError)
     assert time.monotonic() - started < 20  # botocore's defaults would retry for minutes
 

@@ -49,6 +49,8 @@ def test_unreachable_auth_url_fails_fast_and_clearly(operation):
     with pytest.raises(BackendError, match="cannot reach Swift") as info:
         OPERATIONS[operation](backend)
     assert url in str(info.value)
+    assert info.value.advice.startswith("Check AUTHURL (FS_SWIFT_AUTHURL or FILES_FS_AUTHURL)")
+    assert str(info.value).endswith(f". {info.value.advice}")
     assert isinstance(info.value.original, requests.ConnectionError)
     assert time.monotonic() - started < 10
 

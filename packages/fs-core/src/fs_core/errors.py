@@ -95,11 +95,19 @@ class PluginError(ConfigurationError):
 
 
 class BackendError(FSError):
-    """The storage service failed; ``original`` holds the exception it raised."""
+    """The storage service failed; ``original`` holds the exception it raised.
 
-    def __init__(self, message: str, original: BaseException | None = None) -> None:
-        super().__init__(message)
+    ``advice`` is what to check or do next where the backend knows (``"Check ACCESS_KEY and
+    SECRET_KEY"``): it ends the message too, and tools that would give advice of their own,
+    such as ``flask fs``, give theirs only where a backend gave none.
+    """
+
+    def __init__(
+        self, message: str, original: BaseException | None = None, *, advice: str | None = None
+    ) -> None:
+        super().__init__(f"{message}. {advice}" if advice else message)
         self.original = original
+        self.advice = advice
         if original is not None:
             self.__cause__ = original
 

@@ -84,11 +84,13 @@ class Location:
                 if not naming.is_reserved(info.name):
                     yield info.renamed(self.relative(info.name))
         except BackendError as exc:
-            raise BackendError(
+            which = BackendError(
                 f"Cannot list {self.label} ({self.backend.backend_name or type(self.backend).__name__} "
                 f"backend): {exc}",
                 exc.original,
-            ) from exc
+            )
+            which.advice = exc.advice  # (at the end of the message already)
+            raise which from exc
 
     def overlaps(self, other: Location) -> bool:
         """Whether the two are one place, or one is inside the other: the same backend, or

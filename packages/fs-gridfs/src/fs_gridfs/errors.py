@@ -45,24 +45,25 @@ def translate(exc: BaseException, settings: GridFSSettings, action: str) -> Back
     keys = f"FS_GRIDFS_{{KEY}} or {storage.upper()}_FS_{{KEY}}"
     if isinstance(exc, pme.OperationFailure) and exc.code in AUTH_CODES:
         if exc.code == 18:
-            text = (
-                f"Storage {storage!r}: MongoDB at {url} refused the credentials ({_reason(exc)}). "
-                f"Check the user and password in MONGO_URL ({keys.format(KEY='MONGO_URL')}) or "
-                f"CLIENT_OPTIONS, and the authentication database (authSource)"
+            return BackendError(
+                f"Storage {storage!r}: MongoDB at {url} refused the credentials ({_reason(exc)})",
+                exc,
+                advice=f"Check the user and password in MONGO_URL ({keys.format(KEY='MONGO_URL')}) or "
+                f"CLIENT_OPTIONS, and the authentication database (authSource)",
             )
-        else:
-            text = (
-                f"Storage {storage!r}: the MongoDB user of {url} may not {action} in database "
-                f"{settings.database!r} ({_reason(exc)}). Grant it readWrite on that database"
-            )
-        return BackendError(text, exc)
+        return BackendError(
+            f"Storage {storage!r}: the MongoDB user of {url} may not {action} in database "
+            f"{settings.database!r} ({_reason(exc)})",
+            exc,
+            advice="Grant it readWrite on that database",
+        )
     if isinstance(exc, _UNREACHABLE):
         return BackendError(
-            f"Storage {storage!r}: cannot reach MongoDB at {url} to {action} ({_reason(exc)}). "
-            f"Check MONGO_URL ({keys.format(KEY='MONGO_URL')}) and that the server is up; "
+            f"Storage {storage!r}: cannot reach MongoDB at {url} to {action} ({_reason(exc)})",
+            exc,
+            advice=f"Check MONGO_URL ({keys.format(KEY='MONGO_URL')}) and that the server is up; "
             f"operations wait at most SERVER_SELECTION_TIMEOUT "
             f"({settings.server_selection_timeout:g} s) for it",
-            exc,
         )
     return BackendError(f"Storage {storage!r}: MongoDB failed to {action}: {_reason(exc)}", exc)
 

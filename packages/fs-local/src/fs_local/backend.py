@@ -59,6 +59,7 @@ from fs_core.listing import FileInfo
 from fs_core.serving import current_environ, http_date
 
 from . import beneath, leftovers, serving, tree
+from .errors import disk_error
 from .leftovers import TEMP_PREFIX
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -164,7 +165,7 @@ class LocalBackend(BaseBackend):
             if not create:
                 return None
         except OSError as exc:
-            raise BackendError(f"Cannot open the directory {self.root!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot open the directory {self.root!r}: {exc}", exc) from exc
         try:
             existing = self.root
             while not os.path.isdir(existing) and existing != os.path.dirname(existing):
@@ -177,7 +178,7 @@ class LocalBackend(BaseBackend):
                     _fsync_folder(folder)
             return os.open(self.root, _FOLDER)
         except OSError as exc:
-            raise BackendError(f"Cannot create the directory {self.root!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot create the directory {self.root!r}: {exc}", exc) from exc
 
     def _open(self, root: int, rel: bytes, flags: int, filename: str) -> int:
         """``rel`` opened beneath ``root`` by the storage's resolver (a refused link is
@@ -202,14 +203,14 @@ class LocalBackend(BaseBackend):
         except (FileNotFoundError, NotADirectoryError):
             raise FileNotFound(filename) from None
         except OSError as exc:
-            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot read {filename!r}: {exc}", exc) from exc
         finally:
             os.close(root)
         try:
             st = os.fstat(fd)
         except OSError as exc:
             os.close(fd)
-            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot read {filename!r}: {exc}", exc) from exc
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             raise FileNotFound(filename)
@@ -257,7 +258,7 @@ class LocalBackend(BaseBackend):
         except FileNotFoundError:
             raise
         except OSError as exc:
-            raise BackendError(f"Cannot create the folder of {filename!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot create the folder of {filename!r}: {exc}", exc) from exc
         finally:
             os.close(root)
 
@@ -342,7 +343,7 @@ class LocalBackend(BaseBackend):
                 "modified": dt.datetime.fromtimestamp(st.st_mtime, dt.timezone.utc),
             }
         except OSError as exc:
-            raise BackendError(f"Cannot read {filename!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot read {filename!r}: {exc}", exc) from exc
         finally:
             os.close(fd)
 
@@ -382,7 +383,7 @@ class LocalBackend(BaseBackend):
                 except (FileNotFoundError, NotADirectoryError):
                     return  # a missing folder (or a file) lists nothing
                 except OSError as exc:
-                    raise BackendError(f"Cannot list {folder!r}: {exc}", exc) from exc
+                    raise disk_error(f"Cannot list {folder!r}: {exc}", exc) from exc
             else:
                 top = root
             try:
@@ -408,7 +409,7 @@ class LocalBackend(BaseBackend):
 
         def unreadable(exc: OSError, path: str) -> None:
             # A folder that cannot be read must not shorten the listing silently.
-            raise BackendError(f"Cannot list {base + path!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot list {base + path!r}: {exc}", exc) from exc
 
         def follow_link(path: str, name: str) -> int | None:
             # A link the storage would read through (inside the root, or any with
@@ -507,7 +508,7 @@ class LocalBackend(BaseBackend):
                 continue
             except OSError as exc:
                 os.close(dirfd)
-                raise BackendError(f"Cannot create a file for {filename!r}: {exc}", exc) from exc
+                raise disk_error(f"Cannot create a file for {filename!r}: {exc}", exc) from exc
             except BaseException:
                 os.close(dirfd)
                 raise
@@ -568,7 +569,7 @@ class LocalBackend(BaseBackend):
         except IsADirectoryError:
             raise FileExists(filename, message=f"{filename!r}: a folder of that name exists") from None
         except OSError as exc:
-            raise BackendError(f"Cannot write {filename!r}: {exc}", exc) from exc
+            raise disk_error(f"Cannot write {filename!r}: {exc}", exc) from exc
 
     def save(
         self,
@@ -635,7 +636,7 @@ class LocalBackend(BaseBackend):
             except (FileNotFoundError, NotADirectoryError):
                 raise FileNotFound(filename) from None
             except OSError as exc:
-                raise BackendError(f"Cannot move {filename!r}: {exc}", exc) from exc
+                raise disk_error(f"Cannot move {filename!r}: {exc}", exc) from exc
             try:
                 self._relink(src_dir, src_base, dest, filename, target, overwrite)
             finally:
@@ -673,7 +674,7 @@ class LocalBackend(BaseBackend):
                     raise FileNotFound(filename) from None
                 # the target's folder was pruned by a concurrent delete: again
             except OSError as exc:
-                raise BackendError(f"Cannot move {filename!r} to {target!r}: {exc}", exc) from exc
+                raise disk_error(f"Cannot move {filename!r} to {target!r}: {exc}", exc) from exc
             finally:
                 os.close(dst_dir)
         raise BackendError(f"The folder of {target!r} keeps disappearing")
@@ -694,7 +695,7 @@ class LocalBackend(BaseBackend):
             except (FileNotFoundError, NotADirectoryError):
                 return
             except OSError as exc:
-                raise BackendError(f"Cannot delete {filename!r}: {exc}", exc) from exc
+                raise disk_error(f"Cannot delete {filename!r}: {exc}", exc) from exc
             try:
                 if not self._remove(dirfd, basename, filename):
                     return
@@ -723,7 +724,7 @@ class LocalBackend(BaseBackend):
             except OSError as exc:
                 if exc.errno == errno.ENOTEMPTY and attempt < 2:
                     continue  # a concurrent save wrote into the folder: delete that too
-                raise BackendError(f"Cannot delete {filename!r}: {exc}", exc) from exc
+                raise disk_error(f"Cannot delete {filename!r}: {exc}", exc) from exc
         return True  # pragma: no cover - the loop returns or raises
 
     # -- leftovers of interrupted writes ---------------------------------------------------
@@ -760,7 +761,7 @@ class LocalBackend(BaseBackend):
             except FileNotFoundError:
                 return
             except OSError as exc:
-                raise BackendError(f"Cannot remove {leftover.what}: {exc}", exc) from exc
+                raise disk_error(f"Cannot remove {leftover.what}: {exc}", exc) from exc
             finally:
                 if folder != root:
                     os.close(folder)
@@ -850,7 +851,7 @@ def _write_all(fd: int, data: Any) -> int:
                 while total < size:
                     total += os.write(fd, rest[total:])
     except OSError as exc:
-        raise BackendError(f"Cannot write to disk: {exc}", exc) from exc
+        raise disk_error(f"Cannot write to disk: {exc}", exc) from exc
     return total
 
 
@@ -950,7 +951,7 @@ def _kernel_copy(source: Any, fd: int) -> bool:
             offset += n
     except OSError as exc:
         if offset != start:  # too late to fall back: the disk (or the source) failed midway
-            raise BackendError(f"Cannot write to disk: {exc}", exc) from exc
+            raise disk_error(f"Cannot write to disk: {exc}", exc) from exc
         return False
     source.seek(offset)
     return True

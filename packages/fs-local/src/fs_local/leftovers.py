@@ -18,10 +18,10 @@ import stat
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from fs_core.errors import BackendError
 from fs_core.leftovers import Leftover, is_older
 
 from . import tree
+from .errors import disk_error
 
 __all__ = ["TEMP_PREFIX", "TempFile", "find", "still_stale"]
 
@@ -43,7 +43,7 @@ def find(root: int, older_than: float) -> Iterator[Leftover]:
     than ``older_than`` seconds ago, in folders of any name, never through a link."""
 
     def unreadable(exc: OSError, path: str) -> None:
-        raise BackendError(f"Cannot look for temporary files in {_shown(path)!r}: {exc}", exc) from exc
+        raise disk_error(f"Cannot look for temporary files in {_shown(path)!r}: {exc}", exc) from exc
 
     for path, _, entries in tree.walk(root, onerror=unreadable):
         for entry in entries:

@@ -103,10 +103,12 @@ def translate(exc: BaseException, settings: S3Settings, action: str, name: str |
             )
             text = f"Storage {storage!r}: bucket {settings.bucket!r} does not exist at {endpoint} ({hint})"
         elif code in CREDENTIAL_CODES:
-            text = (
+            return BackendError(
                 f"Storage {storage!r}: {endpoint} refused the credentials or their permissions for "
-                f"bucket {settings.bucket!r} ({code}{': ' + message if message else ''}). Check ACCESS_KEY "
-                f"and SECRET_KEY ({keys.format(KEY='ACCESS_KEY')}), or the policy of that key"
+                f"bucket {settings.bucket!r} ({code}{': ' + message if message else ''})",
+                exc,
+                advice=f"Check ACCESS_KEY and SECRET_KEY ({keys.format(KEY='ACCESS_KEY')}), "
+                "or the policy of that key",
             )
         elif code == "NotImplemented":
             text = (
@@ -118,17 +120,17 @@ def translate(exc: BaseException, settings: S3Settings, action: str, name: str |
         return BackendError(text, exc)
     if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError)):
         return BackendError(
-            f"Storage {storage!r}: no S3 credentials. Set ACCESS_KEY and SECRET_KEY "
-            f"({keys.format(KEY='ACCESS_KEY')}), or configure boto3's usual sources "
-            f"(AWS_* environment variables, ~/.aws, an instance role)",
+            f"Storage {storage!r}: no S3 credentials",
             exc,
+            advice=f"Set ACCESS_KEY and SECRET_KEY ({keys.format(KEY='ACCESS_KEY')}), or configure "
+            f"boto3's usual sources (AWS_* environment variables, ~/.aws, an instance role)",
         )
     if isinstance(exc, _NETWORK):
         return BackendError(
             f"Storage {storage!r}: cannot reach the S3 endpoint {endpoint} to {subject} "
-            f"({type(exc).__name__}: {exc}). Check ENDPOINT ({keys.format(KEY='ENDPOINT')}) "
-            f"and that the service is up",
+            f"({type(exc).__name__}: {exc})",
             exc,
+            advice=f"Check ENDPOINT ({keys.format(KEY='ENDPOINT')}) and that the service is up",
         )
     return BackendError(f"Storage {storage!r}: S3 failed to {subject}: {exc}", exc)
 

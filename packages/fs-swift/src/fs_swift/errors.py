@@ -77,17 +77,19 @@ def translate(exc: BaseException, settings: SwiftSettings, action: str, name: st
         status = exc.http_status
         if status == 404 and name is not None:
             return FileNotFound(name)
+        advice = None
         if _is_auth_failure(exc):
-            text = (
-                f"Storage {storage!r}: Swift at {where} refused the credentials ({_detail(exc)}). Check "
-                f"USER and KEY ({keys.format(KEY='USER')}), AUTH_VERSION ({settings.auth_version}) and, "
-                f"for Keystone, the project and domain options"
+            text = f"Storage {storage!r}: Swift at {where} refused the credentials ({_detail(exc)})"
+            advice = (
+                f"Check USER and KEY ({keys.format(KEY='USER')}), AUTH_VERSION ({settings.auth_version}) "
+                f"and, for Keystone, the project and domain options"
             )
         elif status == 403:
             text = (
                 f"Storage {storage!r}: Swift refused access to {subject} in container "
-                f"{settings.container!r} ({_detail(exc)}): check the user's roles or the container's ACLs"
+                f"{settings.container!r} ({_detail(exc)})"
             )
+            advice = "Check the user's roles or the container's ACLs"
         elif status == 404:
             hint = (
                 "it is created on first use unless CREATE_CONTAINER is false"
@@ -101,26 +103,29 @@ def translate(exc: BaseException, settings: SwiftSettings, action: str, name: st
         elif status is None and (exc.msg or "").startswith("Endpoint for"):
             text = (
                 f"Storage {storage!r}: the Keystone catalogue at {where} has no endpoint for these options "
-                f"({exc.msg}). Check REGION_NAME, ENDPOINT_TYPE and SERVICE_TYPE "
-                f"({keys.format(KEY='REGION_NAME')}…), or set STORAGE_URL"
+                f"({exc.msg})"
+            )
+            advice = (
+                f"Check REGION_NAME, ENDPOINT_TYPE and SERVICE_TYPE ({keys.format(KEY='REGION_NAME')}…), "
+                f"or set STORAGE_URL"
             )
         elif status is None and not exc.http_host:
             text = f"Storage {storage!r}: Swift failed to {subject}: {exc.msg}"
         else:
             text = f"Storage {storage!r}: Swift failed to {subject}: {_detail(exc)}"
-        return BackendError(" ".join(text.split()), exc)
+        return BackendError(" ".join(text.split()), exc, advice=advice)
     if isinstance(exc, (OSError, u3e.HTTPError)):
         return BackendError(
             f"Storage {storage!r}: cannot reach Swift at {where} to {subject} "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())}). Check AUTHURL "
-            f"({keys.format(KEY='AUTHURL')}) and that the service is up",
+            f"({type(exc).__name__}: {' '.join(str(exc).split())})",
             exc,
+            advice=f"Check AUTHURL ({keys.format(KEY='AUTHURL')}) and that the service is up",
         )
     return BackendError(
         f"Storage {storage!r}: Swift authentication at {where} failed to {subject} "
-        f"({type(exc).__name__}: {' '.join(str(exc).split())}). Check AUTHURL, AUTH_VERSION and the "
-        f"Keystone options",
+        f"({type(exc).__name__}: {' '.join(str(exc).split())})",
         exc,
+        advice="Check AUTHURL, AUTH_VERSION and the Keystone options",
     )
 
 

@@ -76,11 +76,11 @@ class FSGroup(AppGroup):
             used = ctx.meta.get(USED, {})
             where = ", ".join(f"{name} on the {backend!r} backend" for name, backend in used.items())
             message = shown(str(exc))
-            # Backends' messages often say what to check already: not said twice.
+            # A backend that knows what to check said it in its message: not said twice.
             advice = (
                 ""
-                if "check " in message.lower()
-                else (" Check that the service is reachable and the storage's settings (flask fs storages).")
+                if exc.advice
+                else " Check that the service is reachable and the storage's settings (flask fs storages)."
             )
             raise click.ClickException(
                 f"{message} (BackendError{f'; working on {shown(where)}' if where else ''}).{advice} "
