@@ -685,3 +685,41 @@ def test_readme_example_works(moto_server):
         assert response.headers["Content-Disposition"].startswith("attachment")
     assert client.get("/exports/report.csv").status_code == 403  # private: signed URLs only
     empty_bucket(backend.client, backend.bucket, delete_bucket=True)
+
+
+@pytest.mark.parametrize("size", [10, 6 * MiB], ids=["put", "multipart"])
+def test_a_key_prefix_leaves_less_room_for_names(s3_server, make_backend, size):
+    """S3 keys are at most 1,024 bytes, the storage's key prefix included: a name that fits
+    with the prefix is stored (on moto, which takes longer keys, and on Swift's s3api, which
+    answered ``KeyTooLongError`` as a BackendError); a longer one is InvalidFilename before
+    any request, so no object and no unfinished multipart upload is left. A multipart upload
+    needs 54 bytes more (Swift's s3api names its parts ``<key>/<upload id>/<part>`` and
+    answered a bare ``InternalError``)."""
+    from fs_core.testing import name_of_length
+
+    bucket = unique_name()
+    backend = make_backend(
+        s3_server,
+        bucket=bucket,
+        key_prefix="tenant-a/files",
+        multipart_chunksize="5MiB",
+        multipart_threshold="5MiB",
+    )
+    assert backend.max_name_bytes == 1024 - len("tenant-a/files/")
+    room = backend.max_name_bytes - (54 if size > 5 * MiB else 0)
+    fits, too_long = name_of_length(room), name_of_length(room + 1)
+    data = PatternStream(size).read(size)
+    backend.save(io.BytesIO(data), fits)
+    assert backend.read(fits) == data
+    with pytest.raises(InvalidFilename, match=r"too long for storage .*shorten it by 1 bytes"):
+        backend.save(io.BytesIO(data), too_long)
+    too_long = name_of_length(backend.max_name_bytes + 1)  # copies below 5 GiB have no parts
+    for operation in (backend.copy, backend.move):
+        with pytest.raises(InvalidFilename, match="too long"):
+            operation(fits, too_long)
+    neighbour = make_backend(s3_server, bucket=bucket, key_prefix="b")
+    neighbour.write("x.txt", b"x")
+    with pytest.raises(InvalidFilename, match="too long"):
+        backend.copy_from(neighbour, "x.txt", too_long)
+    assert list(backend.list_files()) == [fits]
+    assert list(backend.leftovers(0)) == []

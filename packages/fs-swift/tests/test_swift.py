@@ -492,6 +492,23 @@ def test_file_replaced_while_read_is_an_error(make_backend):
             f.read(10)
 
 
+def test_a_name_prefix_leaves_less_room_for_names(make_backend):
+    """The cluster's limit (``max_object_name_length``, 1,024 bytes) counts the storage's name
+    prefix: ``max_name_bytes`` says what is left, and a name of exactly that many bytes is
+    stored (fs-core's contract suite found the prefix counted nowhere else)."""
+    from fs_core.testing import name_of_length
+
+    backend = make_backend(container=unique_name(), key_prefix="tenant-a/files")
+    assert backend.max_name_bytes == 1024 - len("tenant-a/files/")
+    fits = name_of_length(backend.max_name_bytes)
+    backend.write(fits, b"x")
+    with pytest.raises(
+        InvalidFilename, match=r"under the name prefix 'tenant-a/files/'.*shorten it by 1 bytes"
+    ):
+        backend.write(name_of_length(backend.max_name_bytes + 1), b"x")
+    assert list(backend.list_files()) == [fits]
+
+
 def test_names_too_long_for_swift_are_refused_before_anything_is_sent(make_backend):
     backend = make_backend(**SMALL_SLO)
     fits = "d/" + "é" * 490 + "a" * 40  # 1,022 bytes in UTF-8 (Swift counts bytes)
@@ -501,7 +518,7 @@ def test_names_too_long_for_swift_are_refused_before_anything_is_sent(make_backe
     with pytest.raises(InvalidFilename, match=r"1064 bytes \(42 of them for its segments"):
         backend.save(io.BytesIO(b"L" * (MiB)), fits, overwrite=True)
     assert backend.read(fits) == b"small: one object"
-    with pytest.raises(InvalidFilename, match="1025 bytes, and the cluster allows 1024"):
+    with pytest.raises(InvalidFilename, match="1025 bytes, and it takes names of at most 1024 bytes"):
         backend.write(fits + "xyz", b"x")
     with pytest.raises(InvalidFilename, match="too long"):
         backend.copy(fits, fits + "xyz")

@@ -32,9 +32,10 @@ from werkzeug.wrappers import Response
 from . import files, streams
 from .config import Config
 from .content_types import parse_content_type
-from .errors import FileExists, FileNotFound, OperationNotSupported
+from .errors import FileExists, FileNotFound, InvalidFilename, OperationNotSupported
 from .leftovers import Leftover
 from .listing import FileInfo
+from .naming import MAX_NAME_BYTES
 from .serving import send_stream
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,6 +79,35 @@ class BaseBackend:
     def __init__(self, name: str, config: Mapping[str, Any] | None = None) -> None:
         self.name = name
         self.config = config if isinstance(config, Config) else Config(config or {})
+
+    # -- name length ----------------------------------------------------------------------
+
+    @property
+    def max_name_bytes(self) -> int:
+        """The longest name, in UTF-8 bytes, this storage can keep: the core's limit
+        (:data:`~fs_core.naming.MAX_NAME_BYTES`), unless the service caps whole keys and the
+        backend puts something before the name (fs-s3 and fs-swift: 1,024 bytes less the key
+        prefix).
+
+        A backend that lowers it refuses longer names with :class:`InvalidFilename` in its
+        writes (``save``, ``copy``, ``move``, ``copy_from``) before contacting the service
+        (:meth:`check_name_length`). The core fits the names it makes (``name_1.ext`` on a
+        conflict, the copy set aside while processors run) within it, and plugins check the
+        names they derive (fs-images' variants) against it. It may ask the service (once) but
+        is only read when a name is about to be written.
+        """
+        return MAX_NAME_BYTES
+
+    def check_name_length(self, filename: str, *, extra: int = 0, why: str = "") -> None:
+        """:class:`InvalidFilename` if ``filename`` (with ``extra`` bytes more that the backend
+        adds, ``why`` saying what they are) is longer than :attr:`max_name_bytes`."""
+        limit = self.max_name_bytes
+        length = len(filename.encode("utf-8")) + extra
+        if length > limit:
+            raise InvalidFilename(
+                f"{filename!r} is too long for storage {self.name!r}: {length} bytes{why}, and it takes "
+                f"names of at most {limit} bytes; shorten it by {length - limit} bytes"
+            )
 
     # -- primitives ---------------------------------------------------------------------
 

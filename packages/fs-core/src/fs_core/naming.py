@@ -27,6 +27,7 @@ __all__ = [
     "hashed_name",
     "join_name",
     "marked",
+    "room_in",
     "secure_filename",
     "under",
     "validate_name",
@@ -172,38 +173,58 @@ def hashed_name(hexdigest: str, extension: str = "", *, depth: int = 4, width: i
     return "/".join([*folders, f"{rest}.{ext}" if ext else rest])
 
 
-def marked(basename: str, marker: str) -> str:
+def marked(basename: str, marker: str, room: int = MAX_SEGMENT_BYTES) -> str:
     """``basename`` with ``marker`` before its extension (``photo.jpg``, ``_1`` gives
     ``photo_1.jpg``; ``.env``, ``_1`` gives ``.env_1``), the stem shortened so that the result
-    is still one segment a file system takes.
+    is at most ``room`` bytes: one segment a file system takes, or less where the name's
+    folder leaves less of the whole name's limit (:func:`room_in`).
 
     An "extension" so long that it leaves no room (``b.txt_aaaa…``, as :func:`secure_filename`
     makes of ``b.txt/aaaa…``) is no extension: the marker goes at the end of the shortened
     name. The extension is never cut, which could turn it into one the storage refuses.
+    :class:`InvalidFilename` if not even the marker and one character of the name fit.
     """
+    room = min(room, MAX_SEGMENT_BYTES)
     stem, dot, ext = basename.rpartition(".")
     if not dot or not stem:
         stem, ext = basename, ""
     tail = f"{marker}.{ext}" if ext else marker
-    room = MAX_SEGMENT_BYTES - len(tail.encode("utf-8"))
-    if room < 0:
+    left = room - len(tail.encode("utf-8"))
+    if left < 1:
         stem, tail = basename, marker
-        room = MAX_SEGMENT_BYTES - len(marker.encode("utf-8"))
-    return stem.encode("utf-8")[:room].decode("utf-8", "ignore") + tail
+        left = room - len(marker.encode("utf-8"))
+    shortened = stem.encode("utf-8")[: max(left, 0)].decode("utf-8", "ignore")
+    if not shortened:
+        raise InvalidFilename(
+            f"No room to mark {basename!r} with {marker!r}: its folder leaves {room} bytes of the "
+            f"name's limit; use a shorter folder"
+        )
+    return shortened + tail
 
 
-def conflict_names(basename: str, limit: int = 10_000) -> Iterator[str]:
+def room_in(folder: str, limit: int = MAX_NAME_BYTES) -> int:
+    """How many bytes a base name may have in ``folder`` (``''``: the top level) for the whole
+    name to stay within ``limit`` (a backend's :attr:`~fs_core.backend.BaseBackend.max_name_bytes`)
+    and within one segment."""
+    used = len(folder.encode("utf-8")) + 1 if folder else 0
+    return min(MAX_SEGMENT_BYTES, limit - used)
+
+
+def conflict_names(basename: str, limit: int = 10_000, room: int = MAX_SEGMENT_BYTES) -> Iterator[str]:
     """``name_1.ext``, ``name_2.ext``…: the names ``ON_CONFLICT = 'rename'`` tries, each
-    shortened if the suffix would make it longer than a segment may be (:func:`marked`)."""
+    shortened if the suffix would make it longer than ``room`` (:func:`marked`)."""
     for n in range(1, limit):
-        yield marked(basename, f"_{n}")
+        yield marked(basename, f"_{n}", room)
 
 
-def previous_name(name: str, token: str) -> str:
+def previous_name(name: str, token: str, limit: int = MAX_NAME_BYTES) -> str:
     """The name of the copy of ``name`` set aside while processors work on its replacement:
-    ``.fs-previous-<token>`` in the same folder (reserved, so not validated)."""
+    ``.fs-previous-<token>`` in the same folder (reserved, so not validated), or at the top
+    level where that would be longer than ``limit`` (a name near the limit with a short base
+    name: the copy must fit wherever the name fits)."""
     parent = split_parent(name)[0]
-    return f"{parent}/{PREVIOUS_PREFIX}{token}" if parent else f"{PREVIOUS_PREFIX}{token}"
+    base = f"{PREVIOUS_PREFIX}{token}"
+    return f"{parent}/{base}" if parent and room_in(parent, limit) >= len(base) else base
 
 
 def is_reserved(name: str) -> bool:

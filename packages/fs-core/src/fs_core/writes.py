@@ -192,7 +192,8 @@ def first_free_name(
 ) -> str:
     """The first of ``name_1.ext``, ``name_2.ext``… not stored in ``folder`` and not in
     ``taken`` (whole names a plugin refused); the default ``Storage.resolve_conflict``."""
-    for candidate in naming.conflict_names(basename):
+    room = naming.room_in(folder, bound.backend.max_name_bytes)
+    for candidate in naming.conflict_names(basename, room=room):
         name = naming.join_name(folder, candidate)
         if name not in taken and not bound.backend.exists(name):
             return candidate
@@ -406,8 +407,9 @@ def _set_aside(bound: BoundStorage, name: str) -> str | None:
     if will_process is None or not any(will_process(storage=bound.storage, filename=name)):
         return None
     # Same folder (a rename within one directory on local disks); a short name, since the
-    # file's own name may already be as long as a segment can be.
-    previous = naming.previous_name(name, uuid.uuid4().hex)
+    # file's own name may already be as long as a segment can be (or the whole name as long
+    # as the backend takes: the copy then goes to the top level).
+    previous = naming.previous_name(name, uuid.uuid4().hex, bound.backend.max_name_bytes)
     try:
         bound.backend.copy(name, previous, overwrite=False)
     except FileNotFound:  # a first save: nothing to keep

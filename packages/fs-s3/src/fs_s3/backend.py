@@ -72,6 +72,12 @@ __all__ = ["PROBE_PREFIX", "S3Backend"]
 PROBE_PREFIX = ".fs-s3-probe/"
 #: Buffer of the streams ``open_read`` returns (large reads bypass it).
 READ_BUFFER = 64 * 1024
+#: The longest object key S3 takes, in UTF-8 bytes (the key prefix counts).
+MAX_KEY_BYTES = 1024
+#: What a multipart upload needs beyond its key: OpenStack Swift's s3api keeps the parts as
+#: objects named ``<key>/<upload id>/<part>`` (48 + 4 bytes and two slashes) under the same
+#: limit, and answers a longer one with a bare ``InternalError``. Measured on Swift 2.30.
+MULTIPART_KEY_RESERVE = 54
 _CREATE_REFUSED = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "412"})
 #: User metadata (``x-amz-meta-fs-create``) of an object made by a create-only save: a random
 #: token, so that a save whose answer was lost, and whose retry was refused, knows the object
@@ -186,6 +192,20 @@ class S3Backend(BaseBackend):
                         exc,
                     ) from exc
                 raise
+
+    @property
+    def max_name_bytes(self) -> int:
+        """S3's 1,024-byte key limit, less the key prefix (Swift's s3api refuses longer keys
+        with ``KeyTooLongError``, AWS too; moto takes them)."""
+        return MAX_KEY_BYTES - len(self.key_prefix.encode("utf-8"))
+
+    def _check_room(self, target: str, *, multipart: bool = False) -> None:
+        """:class:`InvalidFilename` before any request if ``target``'s key would be too long
+        (for a multipart upload, with the room its parts' names need)."""
+        why = f" under the key prefix {self.key_prefix!r}"
+        if multipart:
+            why += f" and {MULTIPART_KEY_RESERVE} for the names of a multipart upload's parts"
+        self.check_name_length(target, extra=MULTIPART_KEY_RESERVE if multipart else 0, why=why)
 
     def _key(self, filename: str) -> str:
         """The object key of ``filename``; the probe's folder is reserved (never a file of the
@@ -372,6 +392,7 @@ class S3Backend(BaseBackend):
         parts read into reused buffers (:mod:`fs_s3.uploads`), which a retry resends as they
         are.
         """
+        self._check_room(filename)
         extra: dict[str, Any] = {
             "ContentType": content_type_for(filename, content_type),
             **self.settings.write_args,
@@ -413,6 +434,7 @@ class S3Backend(BaseBackend):
                 body = uploads.body(first, length)
                 client.put_object(Bucket=self.bucket, Key=key, Body=body, **extra, **condition)
                 return filename
+            self._check_room(filename, multipart=True)
             if conditional and self.exists(filename):
                 # Fail fast: the service would refuse only at the end, once every part is
                 # sent. The conditional CompleteMultipartUpload stays the real guard.
@@ -500,6 +522,7 @@ class S3Backend(BaseBackend):
     def copy(self, filename: str, target: str, overwrite: bool = False) -> str:
         """Copy inside the service. Refusing an existing ``target`` is a HEAD check: S3's
         CopyObject has no create-only condition that services honour (moto ignores it)."""
+        self._check_room(target)
         head = self._head(filename)
         if filename == target:
             return target
@@ -527,6 +550,7 @@ class S3Backend(BaseBackend):
         same credentials (another bucket, or another prefix of a shared one)."""
         if not isinstance(source, S3Backend) or not self._same_service(source):
             return False
+        self._check_room(target)
         head = source._head(filename)
         if not overwrite and self.exists(target):
             raise FileExists(target)
@@ -547,6 +571,7 @@ class S3Backend(BaseBackend):
                     **self.settings.write_args,
                 )
                 return
+            self._check_room(target, multipart=True)
             extra = {h: head[h] for h in _COPIED_HEADERS if head.get(h)}
             extra.update(Metadata=head.get("Metadata") or {}, **self.settings.write_args)
             config = copy_transfer_config(self.settings, size)

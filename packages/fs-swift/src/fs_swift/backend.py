@@ -47,7 +47,6 @@ from fs_core.errors import (
     ConfigurationError,
     FileExists,
     FileNotFound,
-    InvalidFilename,
     OperationNotSupported,
 )
 from fs_core.leftovers import Leftover
@@ -153,20 +152,21 @@ class SwiftBackend(BaseBackend):
     def _key(self, filename: str) -> str:
         return self.key_prefix + filename
 
-    def _check_length(self, filename: str, key: str, *, large: bool) -> None:
-        """Refuse, before anything is sent, a name whose object name (or, for a large object,
-        whose segments' names) would be longer than the cluster allows (1,024 bytes unless
-        ``/info`` says otherwise): Swift would answer a bare ``400 Bad Request``."""
-        length = len(key.encode()) + (SEGMENT_SUFFIX if large else 0)
+    @property
+    def max_name_bytes(self) -> int:
+        """The cluster's object-name limit (``max_object_name_length`` in ``/info``, 1,024
+        bytes unless it says otherwise), less the name prefix."""
         limit = int(self.connections.info().get("swift", {}).get("max_object_name_length") or 1024)
-        if length > limit:
-            extra = (
-                f" ({SEGMENT_SUFFIX} of them for its segments' names: it is a large object)" if large else ""
-            )
-            raise InvalidFilename(
-                f"{filename!r} is too long for storage {self.name!r}: its Swift object name would be "
-                f"{length} bytes{extra}, and the cluster allows {limit}"
-            )
+        return limit - len(self.key_prefix.encode())
+
+    def _check_length(self, filename: str, *, large: bool) -> None:
+        """Refuse, before anything is sent, a name whose object name (or, for a large object,
+        whose segments' names) would be longer than the cluster allows: Swift would answer a
+        bare ``400 Bad Request``."""
+        why = f" under the name prefix {self.key_prefix!r}" if self.key_prefix else ""
+        if large:
+            why += f" ({SEGMENT_SUFFIX} of them for its segments' names: it is a large object)"
+        self.check_name_length(filename, extra=SEGMENT_SUFFIX if large else 0, why=why)
 
     def _bulk(self) -> int:
         """Names per bulk-delete request, ``0`` where the cluster has no bulk delete."""
@@ -332,13 +332,13 @@ class SwiftBackend(BaseBackend):
                     size, stream, head = len(head), io.BytesIO(head), b""
             try:
                 if size is not None and size <= threshold:
-                    self._check_length(filename, key, large=False)
+                    self._check_length(filename, large=False)
                     body = UploadBody(stream, size, exact=True)
                     conn.put_object(
                         self.container, key, body, content_length=size, content_type=mime, headers=headers
                     )
                 else:
-                    self._check_length(filename, key, large=True)
+                    self._check_length(filename, large=True)
                     if not overwrite and self._head_or_none(key) is not None:
                         raise FileExists(filename)  # before any segment is sent
                     self._save_large(stream, key, size, head, mime, headers)
@@ -445,7 +445,7 @@ class SwiftBackend(BaseBackend):
             return target
         key = self._key(target)
         with translated(self.settings, f"copy {filename!r} to {target!r}"):
-            self._check_length(target, key, large=_is_slo(head))
+            self._check_length(target, large=_is_slo(head))
             previous = self._head_or_none(key)
             if previous is not None and not overwrite:
                 raise FileExists(target)

@@ -32,7 +32,7 @@ from ..backend import BaseBackend
 from ..extension import init_app
 from ..storage import Storage
 from .contract import BackendContract, ServiceFailureContract
-from .names import HOSTILE_NAMES
+from .names import HOSTILE_NAMES, name_of_length
 from .processes import child_env, kill_9_when
 from .streams import ClientWentAway, FailingStream, PatternStream
 
@@ -49,6 +49,7 @@ __all__ = [
     "fs_make_app",
     "fs_register_plugin",
     "kill_9_when",
+    "name_of_length",
 ]
 
 

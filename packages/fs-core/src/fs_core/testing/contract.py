@@ -41,7 +41,7 @@ from ..errors import BackendError, FileExists, FileNotFound, FSError, InvalidFil
 from ..files import ALL
 from ..leftovers import Leftover
 from ..storage import Storage
-from .names import NameSafetyContract
+from .names import NameSafetyContract, name_of_length
 from .streams import ClientWentAway, FailingStream, PatternStream
 
 __all__ = ["BackendContract", "ServiceFailureContract"]
@@ -492,6 +492,27 @@ class BackendContract(NameSafetyContract):
                 assert response.read() == b"secret"
 
     # -- the core in front of the backend ---------------------------------------------------------
+
+    def test_longest_names(self, backend: BaseBackend, storage: Storage) -> None:
+        """A name as long as the backend takes (:attr:`~BaseBackend.max_name_bytes`) is stored,
+        copied and moved; a byte more is :class:`InvalidFilename` (the core's limit, or the
+        backend's where its service caps whole keys and it adds a prefix), never the service's
+        error, and nothing is stored."""
+        room = backend.max_name_bytes
+        longest, other = name_of_length(room), name_of_length(room, "b.txt")
+        storage.write(longest, b"long")
+        assert storage.copy(longest, other) == other
+        assert storage.move(other, longest, overwrite=True) == longest
+        assert storage.read(longest) == b"long"
+        too_long = name_of_length(room + 1)
+        with pytest.raises(InvalidFilename):
+            storage.write(too_long, b"x")
+        with pytest.raises(InvalidFilename):
+            storage.copy(longest, too_long)
+        with pytest.raises(InvalidFilename):
+            storage.move(longest, too_long)
+        assert _names(backend) == {longest}
+        assert storage.read(longest) == b"long"
 
     @pytest.mark.parametrize(
         "name", ["../escape.txt", "/etc/passwd", "a/../../b", "a\\b", "nul\x00.txt", "a//b"]

@@ -25,7 +25,7 @@ from ..errors import FSError, InvalidFilename
 from ..naming import validate_name
 from ..storage import Storage
 
-__all__ = ["HOSTILE_NAMES", "NameSafetyContract", "exercise"]
+__all__ = ["HOSTILE_NAMES", "NameSafetyContract", "exercise", "name_of_length"]
 
 _SEGMENTS = st.one_of(
     st.sampled_from(
@@ -47,6 +47,20 @@ HOSTILE_NAMES = st.one_of(
 )
 
 _PAYLOAD = b"hostile-name payload"
+
+
+def name_of_length(length: int, basename: str = "a.txt") -> str:
+    """A valid name of exactly ``length`` UTF-8 bytes ending in ``/basename``, its folders
+    at most 200 bytes each: for tests at a storage's length limits."""
+    folders: list[str] = []
+    room = length - len(basename.encode("utf-8")) - 1
+    while room > 0:
+        segment = min(200, room)
+        if room - segment == 1:  # one byte left would need an empty segment
+            segment -= 1
+        folders.append("d" * segment)
+        room -= segment + 1
+    return "/".join([*folders, basename])
 
 
 def _attempt(what: str, call: Callable[[], Any], failures: list[str]) -> Any:
