@@ -18,7 +18,7 @@ from flask import Flask
 from PIL import Image, ImageCms, ImageDraw
 
 import fs_core
-from fs_core.testing import fs_register_plugin  # noqa: F401  (a fixture)
+from fs_core.testing import fs_make_app, fs_register_plugin  # noqa: F401  (fixtures)
 
 RED = (255, 0, 0)
 GREEN = (0, 255, 0)

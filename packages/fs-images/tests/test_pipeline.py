@@ -339,6 +339,39 @@ def test_an_image_name_too_long_for_its_variants_is_refused_up_front(disk_photo_
         assert len(files(photos)) == 5
 
 
+def test_variants_fit_the_room_a_backends_key_prefix_leaves(fs_make_app, photos, img):
+    """Under an S3 or Swift key prefix a backend takes less than 1,024 bytes
+    (``max_name_bytes``): an image whose variants would not fit it is refused before anything
+    is stored, not by the service once the image is."""
+    from fs_core.memory import MemoryBackend
+    from fs_core.testing import name_of_length
+
+    class Prefixed(MemoryBackend):
+        max_name_bytes = 1024 - 40
+
+        def save(self, file_or_wfs, filename, overwrite=False, content_type=None):
+            self.check_name_length(filename)
+            return super().save(file_or_wfs, filename, overwrite=overwrite, content_type=content_type)
+
+    class Registers:
+        @fs_core.hookimpl
+        def register_backends(self, register):
+            register("prefixed", Prefixed)
+
+    app = fs_make_app(
+        "images", Registers(), storages=[photos], FS_BACKEND="prefixed", PHOTOS_FS_IMAGES_THUMBNAILS=[100]
+    )
+    with app.app_context():
+        # Every variant it could have counts: a-original.png, a-100.png.webp are 984 bytes.
+        fits = name_of_length(984 - len("-original"), "a.png")
+        photos.save(io.BytesIO(img.png(img.quadrants((300, 200)))), fits)
+        assert len(files(photos)) == 2  # the image and its thumbnail (nothing was resized)
+        too_long = name_of_length(984 - len("-original") + 1, "b.png")
+        with pytest.raises(fs_core.InvalidFilename, match="its -original would be 1 bytes over"):
+            photos.save(io.BytesIO(img.png(img.quadrants((300, 200)))), too_long)
+        assert len(files(photos)) == 2
+
+
 def test_a_long_image_stored_before_the_pipeline_is_refused_processing_and_deletes(
     disk_photo_app, photos, img
 ):

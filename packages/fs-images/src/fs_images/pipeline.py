@@ -148,34 +148,37 @@ def variant_names(name: str, settings: ImageSettings) -> list[str]:
     return names
 
 
-def check_variant_names(filename: str, settings: ImageSettings) -> None:
+def check_variant_names(filename: str, settings: ImageSettings, limit: int = MAX_NAME_BYTES) -> None:
     """Refuse, with :class:`~fs_core.errors.InvalidFilename`, an image name whose variants'
-    names would be too long for a storage (``x-original.jpg``, ``x-256.jpg.webp``… add to the
-    name): derived names are never shortened, since two long names could then share them."""
-    overs = {
-        name: max(
-            len(name.encode("utf-8")) - MAX_NAME_BYTES,
-            len(name.rpartition("/")[2].encode("utf-8")) - MAX_SEGMENT_BYTES,
-        )
-        for name in variant_names(filename, settings)
-        if not _valid(name)
-    }
+    names would be too long for the storage (``x-original.jpg``, ``x-256.jpg.webp``… add to
+    the name; ``limit`` is the backend's ``max_name_bytes``, less than 1,024 bytes under an
+    S3 or Swift key prefix): derived names are never shortened, since two long names could
+    then share them."""
+    overs = {name: over for name in variant_names(filename, settings) if (over := _over(name, limit))}
     if overs:
         longest = max(overs, key=overs.__getitem__)
-        over = max(overs[longest], 1)  # (a name invalid for another reason than its length)
         raise InvalidFilename(
             f"Image name {filename!r} is too long for its variants: the name of "
             f"{_role(longest, filename, settings)} would be {overs[longest]} bytes over the "
-            f"limit; shorten the name by at least {over} bytes"
+            f"limit; shorten the name by at least {overs[longest]} bytes"
         )
 
 
-def _valid(name: str) -> bool:
+def _over(name: str, limit: int = MAX_NAME_BYTES) -> int:
+    """How many bytes ``name`` is over what a storage with ``limit`` takes (at least 1 for a
+    name refused for another reason), or 0 if it is a name the storage can hold."""
     try:
         validate_name(name)
     except InvalidFilename:
-        return False
-    return True
+        pass
+    else:
+        if len(name.encode("utf-8")) <= limit:
+            return 0
+    return max(
+        1,
+        len(name.encode("utf-8")) - limit,
+        len(name.rpartition("/")[2].encode("utf-8")) - MAX_SEGMENT_BYTES,
+    )
 
 
 def is_variant(name: str, names: set[str] | frozenset[str]) -> bool:
@@ -276,7 +279,7 @@ def check_target(storage: Storage, filename: str, replace: bool, settings: Image
             raise ReservedName(message)
     if format_for(filename) is None:
         return
-    check_variant_names(filename, settings)
+    check_variant_names(filename, settings, backend.max_name_bytes)
     if replace and backend.exists(filename):
         return  # an image replaced: its own variants are replaced with it
     for name in variant_names(filename, settings):
@@ -664,8 +667,8 @@ def process(
     fmt = format_for(filename)
     if fmt is None:
         return None
-    check_variant_names(filename, settings)
     backend = storage.backend
+    check_variant_names(filename, settings, backend.max_name_bytes)
     result = Processed(filename)
     original = original_name(filename)
     from_original = rerender and backend.exists(original)
@@ -798,7 +801,8 @@ def delete_variants(storage: Storage, filename: str, settings: ImageSettings) ->
     if format_for(filename) is None:
         return []
     backend = storage.backend
-    names = [name for name in variant_names(filename, settings) if _valid(name)]  # others cannot exist
+    limit = backend.max_name_bytes  # (names longer than it cannot exist)
+    names = [name for name in variant_names(filename, settings) if not _over(name, limit)]
     for name in names:
         backend.delete(name)
     return names
