@@ -417,6 +417,24 @@ def test_hostile_names_stay_inside_and_raise_only_the_cores_errors(make_app, tmp
     assert snapshot() == before
 
 
+def test_unique_names_fit_what_the_backend_takes_under_a_long_destination(store):
+    """The suffix of a taken name counts the destination and the backend's own key prefix
+    (``max_name_bytes``): the stem gives way, the name stays within the limit."""
+    from fs_core.testing import name_of_length
+
+    limit = store.storage.backend.max_name_bytes
+    destination = name_of_length(limit - 20 - 1, "d")  # leaves 20 bytes for a base name
+    provider = store.Provider(destination=destination)
+    first = provider.save(upload(b"1", "report.pdf")).filename
+    second = provider.save(upload(b"2", "report.pdf")).filename
+    assert first == "report.pdf"
+    assert second.startswith("repo_")
+    assert second.endswith(".pdf")
+    assert len(f"{destination}/{second}".encode()) == limit
+    assert provider.safe_filename("report.pdf").startswith("repo_")
+    assert [provider.open(name).read() for name in (first, second)] == [b"1", b"2"]
+
+
 def test_suffixed_names_stay_within_a_segment():
     from fs_store.naming import suffixed
 

@@ -182,7 +182,8 @@ class BackgroundUploads:
     def _reserve(self, name: str, id: str) -> str:
         """The first of ``name``, ``name_<suffix>``… that the storage does not hold and no
         upload of this spool reserved; reserved for upload ``id``."""
-        candidate = suffixed(name) if self.unique_names else name
+        limit = self.storage.backend.max_name_bytes
+        candidate = suffixed(name, limit) if self.unique_names else name
         for _ in range(100):
             # A random suffix is not asked about (no round trip to the service in the
             # request): a clash of 64 random bits would be caught by the create-only write.
@@ -195,7 +196,7 @@ class BackgroundUploads:
                     with os.fdopen(fd, "w") as out:
                         out.write(f"{id}\n{candidate}\n")
                     return candidate
-            candidate = suffixed(name)
+            candidate = suffixed(name, limit)
         raise FileExists(name, message=f"No free name for {name!r}: the first 100 tried were taken")
 
     # -- the pool ------------------------------------------------------------------------

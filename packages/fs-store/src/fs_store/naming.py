@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from fs_core.naming import join_name, marked, validate_name
+from fs_core.naming import MAX_NAME_BYTES, join_name, marked, room_in, validate_name
 
 __all__ = ["store_name", "suffixed", "unique_suffix"]
 
@@ -21,10 +21,10 @@ def unique_suffix() -> str:
     return secrets.token_urlsafe(8)
 
 
-def suffixed(filename: str) -> str:
+def suffixed(filename: str, limit: int = MAX_NAME_BYTES) -> str:
     """``a/photo.jpg`` → ``a/photo_<unique_suffix()>.jpg``: the folder and extension kept,
-    the stem shortened if the name would be longer than a segment may be
-    (:func:`fs_core.naming.marked`)."""
+    the stem shortened if the name would be longer than a segment may be, or than ``limit``
+    (the backend's ``max_name_bytes``) in all (:func:`fs_core.naming.marked`)."""
     folder, _, base = filename.rpartition("/")
-    name = marked(base, f"_{unique_suffix()}")
+    name = marked(base, f"_{unique_suffix()}", room_in(folder, limit))
     return f"{folder}/{name}" if folder else name

@@ -88,8 +88,11 @@ class BaseStore:
         """``filename``, or, if it is taken, ``filename`` with a short URL-safe unique suffix
         before its extension (``photo_Xk3J-q9cT0w.jpg``), never an existing name. (Flask-Store
         added a timestamp, then a shortuuid.) ``save`` does this itself, race-free."""
+        limit = self.storage.backend.max_name_bytes
+        if self.destination:
+            limit -= len(self.destination.encode("utf-8")) + 1
         while self.exists(filename):
-            filename = suffixed(filename)
+            filename = suffixed(filename, limit)
         return filename
 
     def save(self, file: Any, filename: str | None = None) -> StoreFile:
@@ -135,4 +138,5 @@ class StoreStorage(Storage):
     (the core's ``ON_CONFLICT = 'rename'`` calls this, and retries on a race)."""
 
     def resolve_conflict(self, target_folder: str, basename: str) -> str:
-        return suffixed(basename)
+        name = f"{target_folder}/{basename}" if target_folder else basename
+        return suffixed(name, self.backend.max_name_bytes).rpartition("/")[2]
