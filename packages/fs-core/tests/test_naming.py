@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import operator
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.utils import secure_filename as werkzeug_secure_filename
 
 from fs_core.errors import InvalidFilename
@@ -123,6 +127,49 @@ def test_long_names_are_truncated_keeping_the_extension():
     assert len(name.encode()) <= 255
     assert name.endswith(".jpeg")
     validate_name(name)
+
+
+@pytest.mark.parametrize(
+    "client_name",
+    [
+        "a." + "\u0130" * 127,  # 'İ' lowercases to 'i' + U+0307: 2 bytes become 3, after the cut
+        "\u023a." + "\u023a" * 111,  # 'Ⱥ' lowercases to 'ⱥ' (2 bytes to 3): 225 bytes become 337
+        "A" * 300 + "." + "\u0130" * 16,  # the kept extension grows by 16 bytes when lowercased
+        "\u1100!\u1161.txt",  # Hangul jamo that compose (NFC) once the '!' between them is dropped
+    ],
+)
+def test_a_secure_name_is_one_the_storage_accepts_as_it_is(client_name):
+    # Lowercasing the extension can make it longer in bytes, and dropping a character can
+    # leave two that NFC composes: the name secure_filename gives must still be a valid
+    # segment, unchanged by validate_name (else the upload is refused, or stored under
+    # another name than the one secure_filename returned).
+    for ascii_only in (False, True):
+        name = secure_filename(client_name, ascii_only=ascii_only)
+        assert validate_name(name) == name
+        assert "/" not in name
+        assert len(name.encode()) <= 255
+
+
+# Any text, with more of what broke it: letters whose lowercase is longer, composing jamo,
+# and long stems and extensions (a piece repeated: near or past 255 bytes).
+_CLIENT_CHARS = st.one_of(st.characters(), st.sampled_from("\u0130\u023a\u1100\u1161!./ "))
+_PART = st.one_of(
+    st.text(_CLIENT_CHARS, max_size=12),
+    st.builds(operator.mul, st.text(_CLIENT_CHARS, min_size=1, max_size=3), st.integers(1, 260)),
+)
+_CLIENT_NAMES = st.one_of(
+    st.text(_CLIENT_CHARS, min_size=1, max_size=40),
+    st.builds(lambda stem, ext: f"{stem}.{ext}", _PART, _PART),
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(client_name=_CLIENT_NAMES, ascii_only=st.booleans())
+def test_every_client_name_becomes_a_valid_segment(client_name, ascii_only):
+    name = secure_filename(client_name, ascii_only=ascii_only)
+    assert name
+    assert "/" not in name
+    assert validate_name(name) == name
 
 
 def test_hashed_name_layout():

@@ -153,7 +153,13 @@ def secure_filename(filename: str, *, ascii_only: bool = False) -> str:
         digest = hashlib.sha256(filename.encode("utf-8", "surrogatepass")).hexdigest()[:12]
         ext = _werkzeug_secure_filename(source_ext) if dot else ""
         result = f"file-{digest}.{ext}" if ext else f"file-{digest}"
-    return lower_extension(_truncate(result))
+    # Lowercase, then compose, then cut: lowercasing can lengthen the extension in bytes
+    # ('Ⱥ', 2 bytes, becomes 'ⱥ', 3) and dropping a character can leave two that NFC composes
+    # (Hangul jamo), so the name is made NFC and cut to a segment's length last of all.
+    result = lower_extension(result)
+    if not result.isascii():
+        result = unicodedata.normalize("NFC", result)
+    return _truncate(result)
 
 
 def hashed_name(hexdigest: str, extension: str = "", *, depth: int = 4, width: int = 1) -> str:

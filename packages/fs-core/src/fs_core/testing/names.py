@@ -39,11 +39,48 @@ _SEGMENTS = st.one_of(
     ),
     st.text(min_size=1, max_size=12),
 )
-#: Names a hostile client could send: any text, and paths built from dangerous segments.
+
+
+def _filled(head: str, piece: str, nbytes: int, tail: str) -> str:
+    """``head``, ``piece`` repeated, ``tail``: ``nbytes`` UTF-8 bytes, or a few past it where
+    ``piece`` is multibyte (so a cut at the limit falls inside a character)."""
+    fixed = len((head + tail).encode("utf-8"))
+    per = len(piece.encode("utf-8"))
+    return head + piece * max(0, -(-(nbytes - fixed) // per)) + tail
+
+
+# Segments at a segment's limit (254 to 256 bytes and a little past, of one- to four-byte
+# characters), with no extension, a short one or one of multibyte letters whose lowercase
+# is longer, or nearly all "extension" ('b.' + 250 bytes): where truncating, lowercasing and
+# renaming with a marker can break. Lists of them make whole names at and past 1024 bytes.
+_LONG_SEGMENTS = st.builds(
+    _filled,
+    st.sampled_from(["", "a", "b.", "x.php", ".", "\u00e9"]),
+    st.sampled_from(
+        [
+            "a",
+            "\u00e9",
+            "\u20ac",
+            "\U0001f600",
+            "e\u0301",
+            "\u023a",
+            "\u0130",
+            "\ufb01",
+            "\u1100\u1161",
+            " ",
+            ".",
+        ]
+    ),
+    st.sampled_from([254, 255, 255, 256]),
+    st.sampled_from(["", ".txt", ".JPG", ".tar.gz", "." + "\u023a" * 8]),
+)
+#: Names a hostile client could send: any text, paths built from dangerous segments, and
+#: names at the length limits (about a third of the examples).
 HOSTILE_NAMES = st.one_of(
     st.text(max_size=40),
     st.lists(_SEGMENTS, min_size=1, max_size=5).map("/".join),
     st.lists(_SEGMENTS, min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts)),
+    st.lists(_LONG_SEGMENTS, min_size=1, max_size=5).map("/".join),
 )
 
 _PAYLOAD = b"hostile-name payload"
@@ -96,7 +133,16 @@ def exercise(storage: Storage, client: Any, name: str) -> list[str]:
     if saved is not None and saved != valid:
         failures.append(f"save stored {saved!r}, the name validates as {valid!r}")
     upload = FileStorage(io.BytesIO(_PAYLOAD), filename=name)
-    client_named = _attempt("save (client's name)", lambda: storage.save(upload, overwrite=True), failures)
+    client_named: str | None = None
+    try:
+        client_named = storage.save(upload, overwrite=True)
+    except InvalidFilename as exc:  # secure_filename makes a valid name of any client's name
+        if name:
+            failures.append(f"a client's name {name!r} was refused: {exc}")
+    except FSError:
+        pass
+    except Exception as exc:
+        failures.append(f"save (client's name): {type(exc).__name__}: {exc}")
     if client_named is not None and ("/" in client_named or validate_name(client_named) != client_named):
         failures.append(f"a client's name {name!r} was stored as {client_named!r}")
     for what, call in (
