@@ -36,10 +36,19 @@ class ShortKeys(MemoryBackend):
         return super().copy(filename, target, overwrite=overwrite)
 
 
+class TinyKeys(ShortKeys):
+    """A key prefix that leaves 40 bytes: too few for a copy set aside (45 bytes)."""
+
+    @property
+    def max_name_bytes(self) -> int:
+        return 40
+
+
 class Registers:
     @fs.hookimpl
     def register_backends(self, register):
         register("short", ShortKeys)
+        register("tiny", TinyKeys)
 
 
 class Processes:
@@ -155,6 +164,20 @@ def test_replacing_a_longest_name_with_processors(limited, fail):
         files.write(longest, b"new", overwrite=True)
     assert files.read(longest) == (b"old" if fail else b"new")
     assert list(files.backend.list_files()) == [longest]  # nothing set aside is left
+
+
+def test_no_room_for_the_copy_set_aside_is_a_configuration_error(fs_make_app):
+    """Under a prefix that leaves fewer bytes than ``.fs-previous-<token>`` takes, replacing a
+    processed file is refused with what to change (the storage's key prefix), not an
+    ``InvalidFilename`` about a reserved name the user never gave; nothing is lost."""
+    files = fs.Storage("files", fs.ALL)
+    app = fs_make_app(Registers(), Processes(), storages=[files], FILES_FS_BACKEND="tiny")
+    with app.app_context():
+        files.write("me.txt", b"old")  # a first save sets nothing aside
+        with pytest.raises(fs.ConfigurationError, match=r"'me.txt' in storage 'files'.*shorter key prefix"):
+            files.write("me.txt", b"new", overwrite=True)
+        assert files.read("me.txt") == b"old"
+        assert list(files.backend.list_files()) == ["me.txt"]
 
 
 def test_marked_names_fit_the_room_a_folder_leaves():
