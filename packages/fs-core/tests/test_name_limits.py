@@ -98,6 +98,20 @@ def test_a_backend_takes_names_up_to_its_max_name_bytes(limited):
     assert list(files.list_files()) == [longest]
 
 
+def test_check_name_length_says_where_the_room_went():
+    backend = ShortKeys("files")
+    name = name_of_length(backend.max_name_bytes + 1)
+    with pytest.raises(InvalidFilename) as caught:
+        backend.check_name_length(name, why="under the key prefix 'files/'")  # no leading space
+    assert str(caught.value).endswith(
+        f": {len(name)} bytes under the key prefix 'files/', and it takes names of at most "
+        f"{backend.max_name_bytes} bytes; shorten it by 1 byte"
+    )
+    with pytest.raises(InvalidFilename, match=r"\d+ bytes \(54 for its parts\), .* by 55 bytes$"):
+        backend.check_name_length(name, extra=54, why=" (54 for its parts)")
+    backend.check_name_length(name_of_length(backend.max_name_bytes))  # fits: no error
+
+
 def test_base_backend_takes_the_whole_name_limit():
     assert fs.BaseBackend("x").max_name_bytes == MAX_NAME_BYTES
 

@@ -99,14 +99,21 @@ class BaseBackend:
         return MAX_NAME_BYTES
 
     def check_name_length(self, filename: str, *, extra: int = 0, why: str = "") -> None:
-        """:class:`InvalidFilename` if ``filename`` (with ``extra`` bytes more that the backend
-        adds, ``why`` saying what they are) is longer than :attr:`max_name_bytes`."""
+        """:class:`InvalidFilename` if ``filename`` is longer than :attr:`max_name_bytes`.
+
+        Call it in every write before contacting the service. ``extra``: bytes the backend adds
+        to this name beyond its prefix (fs-s3: 54 for a multipart upload's part names); ``why``:
+        words that follow the name's length in the message, saying where the room went
+        (``"under the key prefix 'files/'"``), so that the user knows it is not the name alone.
+        """
         limit = self.max_name_bytes
         length = len(filename.encode("utf-8")) + extra
         if length > limit:
+            said = f" {why.strip()}" if why.strip() else ""
+            over = length - limit
             raise InvalidFilename(
-                f"{filename!r} is too long for storage {self.name!r}: {length} bytes{why}, and it takes "
-                f"names of at most {limit} bytes; shorten it by {length - limit} bytes"
+                f"{filename!r} is too long for storage {self.name!r}: {length} bytes{said}, and it "
+                f"takes names of at most {limit} bytes; shorten it by {over} byte{'s' if over > 1 else ''}"
             )
 
     # -- primitives ---------------------------------------------------------------------
