@@ -89,12 +89,13 @@ class BaseBackend:
         backend puts something before the name (fs-s3 and fs-swift: 1,024 bytes less the key
         prefix).
 
-        A backend that lowers it refuses longer names with :class:`InvalidFilename` in its
-        writes (``save``, ``copy``, ``move``, ``copy_from``) before contacting the service
-        (:meth:`check_name_length`). The core fits the names it makes (``name_1.ext`` on a
-        conflict, the copy set aside while processors run) within it, and plugins check the
-        names they derive (fs-images' variants) against it. It may ask the service (once) but
-        is only read when a name is about to be written.
+        A backend that lowers it refuses longer names with :class:`InvalidFilename` before
+        contacting the service (:meth:`check_name_length`) in ``save``, and in ``copy``,
+        ``move`` or ``copy_from`` where it overrides them (the defaults go through ``save``).
+        The core fits the names it makes (``name_1.ext`` on a conflict, the copy set aside
+        while processors run: 45 bytes at least) within it, and plugins check the names they
+        derive (fs-images' variants) against it. It may ask the service (once) but is only
+        read when a name is about to be written.
         """
         return MAX_NAME_BYTES
 
