@@ -261,3 +261,13 @@ def test_the_longest_names_contract_says_what_to_fix(storage_on, backend, expect
     app, storage = storage_on(backend)
     with app.app_context(), pytest.raises(pytest.fail.Exception, match=expected):
         BackendContract().test_longest_names(backend, storage)
+
+
+@pytest.mark.parametrize("checksum", [None, "d41d8cd98f00b204e9800998ecf8427e"])
+def test_a_checksum_without_its_algorithm_is_caught(checksum):
+    class NoAlgorithm(MemoryBackend):
+        def get_metadata(self, filename):
+            return {**super().get_metadata(filename), "checksum": checksum}
+
+    with pytest.raises(AssertionError, match=r"checksum is .*: it must be 'algo:hex'"):
+        BackendContract().test_metadata(NoAlgorithm("files"))

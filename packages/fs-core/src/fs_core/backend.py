@@ -163,7 +163,9 @@ class BaseBackend:
         raise NotImplementedError(f"{type(self).__qualname__} does not implement list_files()")
 
     def get_metadata(self, filename: str) -> dict[str, Any]:
-        """``checksum``, ``size``, ``mime`` and ``modified``; :class:`FileNotFound` if missing."""
+        """``checksum`` (``'algo:hex'`` of the content, such as ``'sha256:…'``: ETags and
+        ``flask fs verify`` use it), ``size``, ``mime`` and ``modified``; :class:`FileNotFound`
+        if missing."""
         raise NotImplementedError(f"{type(self).__qualname__} does not implement get_metadata()")
 
     # -- built on the primitives ----------------------------------------------------------

@@ -373,9 +373,12 @@ class BackendContract(NameSafetyContract):
         assert isinstance(modified, dt.datetime)
         assert modified.utcoffset() == dt.timedelta(0)
         assert before <= modified <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
-        algorithm, _, value = meta["checksum"].partition(":")
-        assert algorithm, meta["checksum"]
-        assert value, meta["checksum"]
+        checksum = meta.get("checksum")
+        algorithm, _, value = checksum.partition(":") if isinstance(checksum, str) else ("", "", "")
+        assert algorithm and value, (
+            f"get_metadata's checksum is {checksum!r}: it must be 'algo:hex' of the content, "
+            f"such as 'sha256:' and hashlib's hexdigest"
+        )
         if algorithm in hashlib.algorithms_available:
             assert value == hashlib.new(algorithm, data).hexdigest()
 
