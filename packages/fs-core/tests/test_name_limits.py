@@ -152,11 +152,11 @@ def test_marked_keeps_a_real_extension_or_refuses():
 
     assert marked("a.jpeg", "_9", room=8) == "a_9.jpeg"
     for room in (7, 3):  # no room for a_10.jpeg: never a.jpe_10 (a type the storage may refuse)
-        with pytest.raises(InvalidFilename, match="No room to add '_10' to 'a.jpeg'"):
+        with pytest.raises(InvalidFilename, match=r"No room to add '_10' to 'a\.jpeg'"):
             marked("a.jpeg", "_10", room=room)
     # A stem of multibyte characters is cut at a character, never inside one.
     assert marked("日本語.txt", "_1", room=11) == "日_1.txt"
-    with pytest.raises(InvalidFilename, match="fewer than the 9 of '日_1.txt'"):
+    with pytest.raises(InvalidFilename, match=r"fewer than the 9 of '日_1\.txt'"):
         marked("日本語.txt", "_1", room=8)
     # An extension too long for any stem to fit before it in a segment is no extension.
     long_ext = "b." + "t" * 253
@@ -201,7 +201,7 @@ def test_marked_names_fit_the_room_a_folder_leaves():
     assert room_in("d" * 1000) == 23
     assert room_in("d" * 1000, limit=1010) == 9
     assert marked("abcdef.txt", "_1", room=9) == "abc_1.txt"
-    with pytest.raises(InvalidFilename, match="No room to add '_100' to 'abcdef.txt'"):
+    with pytest.raises(InvalidFilename, match=r"No room to add '_100' to 'abcdef\.txt'"):
         marked("abcdef.txt", "_100", room=4)
     assert previous_name("d" * 900 + "/a.txt", "t" * 32) == "d" * 900 + "/.fs-previous-" + "t" * 32
     assert previous_name("d" * 1000 + "/a.txt", "t" * 32) == ".fs-previous-" + "t" * 32

@@ -29,7 +29,7 @@ import io
 import threading
 import tracemalloc
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -375,10 +375,12 @@ class BackendContract(NameSafetyContract):
         assert before <= modified <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
         checksum = meta.get("checksum")
         algorithm, _, value = checksum.partition(":") if isinstance(checksum, str) else ("", "", "")
-        assert algorithm and value, (
+        wanted = (
             f"get_metadata's checksum is {checksum!r}: it must be 'algo:hex' of the content, "
             f"such as 'sha256:' and hashlib's hexdigest"
         )
+        assert algorithm, wanted
+        assert value, wanted
         if algorithm in hashlib.algorithms_available:
             assert value == hashlib.new(algorithm, data).hexdigest()
 
@@ -515,11 +517,12 @@ class BackendContract(NameSafetyContract):
             )
         assert storage.read(longest) == b"long"
         too_long = name_of_length(room + 1)
-        for what, call in (
+        attempts: list[tuple[str, Callable[[], object]]] = [
             ("write", lambda: storage.write(too_long, b"x")),
             ("copy", lambda: storage.copy(longest, too_long)),
             ("move", lambda: storage.move(longest, too_long)),
-        ):
+        ]
+        for what, call in attempts:
             try:
                 call()
             except InvalidFilename:
