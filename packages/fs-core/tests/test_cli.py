@@ -291,3 +291,17 @@ def test_a_backends_own_advice_replaces_the_cores(make_app, monkeypatch, error, 
     assert result.output.count("Check") == 1
     if not_said:
         assert not_said not in result.output
+
+
+@pytest.mark.parametrize(
+    "message", ["The key you gave does not exist in our records.", "the key was refused", "refused. "]
+)
+def test_advice_is_the_sentence_after_the_message(message):
+    """A service's own text often ends with a period: the advice follows it as one more
+    sentence, never after ``..``."""
+    error = fs.BackendError(message, advice="Check KEY_FILE")
+    assert error.advice == "Check KEY_FILE"
+    assert str(error).endswith("Check KEY_FILE")
+    assert ".." not in str(error)
+    assert str(error).startswith(message.rstrip().rstrip("."))
+    assert str(fs.BackendError(message)) == message  # no advice: the message as given

@@ -216,3 +216,58 @@ def test_a_name_that_breaks_validation_is_caught(storage_on, monkeypatch):
         "validate_name: UnicodeEncodeError: 'utf-8' codec can't encode character '\\udc80' in position 0: "
         "surrogates not allowed"
     ]
+
+
+class _CapsKeys(MemoryBackend):
+    """A service that caps whole keys at 100 bytes, and a backend that puts a 10-byte prefix
+    before names: what it declares and checks is up to each subclass."""
+
+    def _service(self, filename):
+        if len(filename.encode()) + 10 > 100:
+            raise fs_core.BackendError("KeyTooLong: the key is longer than 100 bytes")
+
+    def save(self, file_or_wfs, filename, overwrite=False, content_type=None):
+        self._service(filename)
+        return super().save(file_or_wfs, filename, overwrite=overwrite, content_type=content_type)
+
+    def copy(self, filename, target, overwrite=False):
+        self._service(target)
+        return super().copy(filename, target, overwrite=overwrite)
+
+
+class _DeclaresRoom(_CapsKeys):
+    @property
+    def max_name_bytes(self):
+        return 90
+
+
+class _DeclaresTooLittle(MemoryBackend):
+    @property
+    def max_name_bytes(self):
+        return 90
+
+
+@pytest.mark.parametrize(
+    ("backend", "expected"),
+    [
+        (_CapsKeys("files"), r"1024\) bytes was refused by the service.*override max_name_bytes"),
+        (_DeclaresRoom("files"), r"write to a name of 91 bytes.*reached the service.*check_name_length"),
+        (_DeclaresTooLittle("files"), r"write stored a name of 91 bytes.*check_name_length"),
+    ],
+)
+def test_the_longest_names_contract_says_what_to_fix(storage_on, backend, expected):
+    """A backend over a service that caps keys, which does not declare its room or does not
+    check names against it, is told which of the two to do, not shown the service's error."""
+    app, storage = storage_on(backend)
+    with app.app_context(), pytest.raises(pytest.fail.Exception, match=expected):
+        BackendContract().test_longest_names(backend, storage)
+
+
+@pytest.mark.parametrize("checksum", [None, "d41d8cd98f00b204e9800998ecf8427e"])
+def test_a_checksum_without_its_algorithm_is_caught(checksum):
+    class NoAlgorithm(MemoryBackend):
+        def get_metadata(self, filename):
+            return {**super().get_metadata(filename), "checksum": checksum}
+
+    with pytest.raises(AssertionError, match=r"checksum is .*: it must be 'algo:hex'"):
+        BackendContract().test_metadata(NoAlgorithm("files"))

@@ -435,6 +435,23 @@ def test_unique_names_fit_what_the_backend_takes_under_a_long_destination(store)
     assert [provider.open(name).read() for name in (first, second)] == [b"1", b"2"]
 
 
+def test_a_unique_name_that_cannot_fit_is_refused_never_stripped_of_its_extension(store):
+    """Under a destination that leaves no room for ``_<suffix>.pdf`` after one character of
+    the stem, a taken name is refused with what to do; ``report_<suffix>`` (the extension cut
+    to make room) would change the file's type."""
+    from fs_core.testing import name_of_length
+
+    limit = store.storage.backend.max_name_bytes
+    destination = name_of_length(limit - 15 - 1, "d")  # 15 bytes for a base name: _<11>.pdf is 16
+    provider = store.Provider(destination=destination)
+    assert provider.save(upload(b"1", "report.pdf")).filename == "report.pdf"
+    with pytest.raises(fs_core.InvalidFilename, match="use a shorter folder"):
+        provider.save(upload(b"2", "report.pdf"))
+    with pytest.raises(fs_core.InvalidFilename, match="use a shorter folder"):
+        provider.safe_filename("report.pdf")
+    assert provider.open("report.pdf").read() == b"1"
+
+
 def test_suffixed_names_stay_within_a_segment():
     from fs_store.naming import suffixed
 

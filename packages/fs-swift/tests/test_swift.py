@@ -503,7 +503,7 @@ def test_a_name_prefix_leaves_less_room_for_names(make_backend):
     fits = name_of_length(backend.max_name_bytes)
     backend.write(fits, b"x")
     with pytest.raises(
-        InvalidFilename, match=r"under the name prefix 'tenant-a/files/'.*shorten it by 1 bytes"
+        InvalidFilename, match=r"under the name prefix 'tenant-a/files/'.*shorten it by 1 byte$"
     ):
         backend.write(name_of_length(backend.max_name_bytes + 1), b"x")
     assert list(backend.list_files()) == [fits]

@@ -89,24 +89,32 @@ class BaseBackend:
         backend puts something before the name (fs-s3 and fs-swift: 1,024 bytes less the key
         prefix).
 
-        A backend that lowers it refuses longer names with :class:`InvalidFilename` in its
-        writes (``save``, ``copy``, ``move``, ``copy_from``) before contacting the service
-        (:meth:`check_name_length`). The core fits the names it makes (``name_1.ext`` on a
-        conflict, the copy set aside while processors run) within it, and plugins check the
-        names they derive (fs-images' variants) against it. It may ask the service (once) but
-        is only read when a name is about to be written.
+        A backend that lowers it refuses longer names with :class:`InvalidFilename` before
+        contacting the service (:meth:`check_name_length`) in ``save``, and in ``copy``,
+        ``move`` or ``copy_from`` where it overrides them (the defaults go through ``save``).
+        The core fits the names it makes (``name_1.ext`` on a conflict, the copy set aside
+        while processors run: 45 bytes at least) within it, and plugins check the names they
+        derive (fs-images' variants) against it. It may ask the service (once) but is only
+        read when a name is about to be written.
         """
         return MAX_NAME_BYTES
 
     def check_name_length(self, filename: str, *, extra: int = 0, why: str = "") -> None:
-        """:class:`InvalidFilename` if ``filename`` (with ``extra`` bytes more that the backend
-        adds, ``why`` saying what they are) is longer than :attr:`max_name_bytes`."""
+        """:class:`InvalidFilename` if ``filename`` is longer than :attr:`max_name_bytes`.
+
+        Call it in every write before contacting the service. ``extra``: bytes the backend adds
+        to this name beyond its prefix (fs-s3: 54 for a multipart upload's part names); ``why``:
+        words that follow the name's length in the message, saying where the room went
+        (``"under the key prefix 'files/'"``), so that the user knows it is not the name alone.
+        """
         limit = self.max_name_bytes
         length = len(filename.encode("utf-8")) + extra
         if length > limit:
+            said = f" {why.strip()}" if why.strip() else ""
+            over = length - limit
             raise InvalidFilename(
-                f"{filename!r} is too long for storage {self.name!r}: {length} bytes{why}, and it takes "
-                f"names of at most {limit} bytes; shorten it by {length - limit} bytes"
+                f"{filename!r} is too long for storage {self.name!r}: {length} bytes{said}, and it "
+                f"takes names of at most {limit} bytes; shorten it by {over} byte{'s' if over > 1 else ''}"
             )
 
     # -- primitives ---------------------------------------------------------------------
@@ -155,7 +163,9 @@ class BaseBackend:
         raise NotImplementedError(f"{type(self).__qualname__} does not implement list_files()")
 
     def get_metadata(self, filename: str) -> dict[str, Any]:
-        """``checksum``, ``size``, ``mime`` and ``modified``; :class:`FileNotFound` if missing."""
+        """``checksum`` (``'algo:hex'`` of the content, such as ``'sha256:…'``: ETags and
+        ``flask fs verify`` use it), ``size``, ``mime`` and ``modified``; :class:`FileNotFound`
+        if missing."""
         raise NotImplementedError(f"{type(self).__qualname__} does not implement get_metadata()")
 
     # -- built on the primitives ----------------------------------------------------------

@@ -98,14 +98,17 @@ class BackendError(FSError):
     """The storage service failed; ``original`` holds the exception it raised.
 
     ``advice`` is what to check or do next where the backend knows (``"Check ACCESS_KEY and
-    SECRET_KEY"``): it ends the message too, and tools that would give advice of their own,
-    such as ``flask fs``, give theirs only where a backend gave none.
+    SECRET_KEY"``): it ends the message too, as the sentence after it (so the message need not
+    repeat it), and tools that would give advice of their own, such as ``flask fs``, give
+    theirs only where a backend gave none.
     """
 
     def __init__(
         self, message: str, original: BaseException | None = None, *, advice: str | None = None
     ) -> None:
-        super().__init__(f"{message}. {advice}" if advice else message)
+        # One sentence after another, whether or not the service's text ended with a period.
+        ended = message.rstrip().endswith((".", "!", "?"))
+        super().__init__(f"{message.rstrip()}{' ' if ended else '. '}{advice}" if advice else message)
         self.original = original
         self.advice = advice
         if original is not None:

@@ -185,25 +185,27 @@ def marked(basename: str, marker: str, room: int = MAX_SEGMENT_BYTES) -> str:
     is at most ``room`` bytes: one segment a file system takes, or less where the name's
     folder leaves less of the whole name's limit (:func:`room_in`).
 
-    An "extension" so long that it leaves no room (``b.txt_aaaa…``, as :func:`secure_filename`
-    makes of ``b.txt/aaaa…``) is no extension: the marker goes at the end of the shortened
-    name. The extension is never cut, which could turn it into one the storage refuses.
-    :class:`InvalidFilename` if not even the marker and one character of the name fit.
+    An "extension" so long that no stem fits before it in a segment (``b.txt_aaaa…``, as
+    :func:`secure_filename` makes of ``b.txt/aaaa…``) is no extension: the marker goes at the
+    end of the shortened name. A real extension is never cut, which could turn it into one the
+    storage refuses (``a.txt`` never becomes ``a.t_1``): :class:`InvalidFilename` if not even
+    the marker, the extension and one character of the stem fit in ``room``.
     """
     room = min(room, MAX_SEGMENT_BYTES)
     stem, dot, ext = basename.rpartition(".")
     if not dot or not stem:
         stem, ext = basename, ""
     tail = f"{marker}.{ext}" if ext else marker
-    left = room - len(tail.encode("utf-8"))
-    if left < 1:
+    if ext and len(tail.encode("utf-8")) >= MAX_SEGMENT_BYTES:  # no room for a stem anywhere
         stem, tail = basename, marker
-        left = room - len(marker.encode("utf-8"))
+    left = room - len(tail.encode("utf-8"))
     shortened = stem.encode("utf-8")[: max(left, 0)].decode("utf-8", "ignore")
     if not shortened:
+        shortest = stem[:1] + tail
         raise InvalidFilename(
-            f"No room to mark {basename!r} with {marker!r}: its folder leaves {room} bytes of the "
-            f"name's limit; use a shorter folder"
+            f"No room to add {marker!r} to {basename!r}: its folder leaves {max(room, 0)} bytes "
+            f"for the file name, fewer than the {len(shortest.encode('utf-8'))} of {shortest!r}; "
+            f"use a shorter folder"
         )
     return shortened + tail
 

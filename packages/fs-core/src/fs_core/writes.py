@@ -409,7 +409,17 @@ def _set_aside(bound: BoundStorage, name: str) -> str | None:
     # Same folder (a rename within one directory on local disks); a short name, since the
     # file's own name may already be as long as a segment can be (or the whole name as long
     # as the backend takes: the copy then goes to the top level).
-    previous = naming.previous_name(name, uuid.uuid4().hex, bound.backend.max_name_bytes)
+    limit = bound.backend.max_name_bytes
+    previous = naming.previous_name(name, uuid.uuid4().hex, limit)
+    if len(previous.encode("utf-8")) > limit and bound.backend.exists(name):
+        # Not the user's name: no shorter name helps, and replacing without a copy to put
+        # back could lose the file.
+        raise ConfigurationError(
+            f"Cannot replace {name!r} in storage {bound.storage.name!r} while processors run: the "
+            f"copy kept until they finish ({naming.PREVIOUS_PREFIX}<token>, {len(previous)} bytes) "
+            f"is longer than the {limit} bytes its backend leaves for a name; give the storage a "
+            f"shorter key prefix"
+        )
     try:
         bound.backend.copy(name, previous, overwrite=False)
     except FileNotFound:  # a first save: nothing to keep
