@@ -100,9 +100,15 @@ def name_of_length(length: int, basename: str = "a.txt") -> str:
     return "/".join([*folders, basename])
 
 
-def _attempt(what: str, call: Callable[[], Any], failures: list[str]) -> Any:
+def _attempt(what: str, call: Callable[[], Any], failures: list[str], *, refused: str | None = None) -> Any:
+    """``call()``'s answer, or ``None`` where it raised; an error outside the core's family is
+    a finding, and so is an ``InvalidFilename`` where ``refused`` says why none may come."""
     try:
         return call()
+    except InvalidFilename as exc:
+        if refused:
+            failures.append(f"{refused}: {exc}")
+        return None
     except FSError:
         return None
     except Exception as exc:  # the finding: anything but the core's errors
@@ -133,16 +139,13 @@ def exercise(storage: Storage, client: Any, name: str) -> list[str]:
     if saved is not None and saved != valid:
         failures.append(f"save stored {saved!r}, the name validates as {valid!r}")
     upload = FileStorage(io.BytesIO(_PAYLOAD), filename=name)
-    client_named: str | None = None
-    try:
-        client_named = storage.save(upload, overwrite=True)
-    except InvalidFilename as exc:  # secure_filename makes a valid name of any client's name
-        if name:
-            failures.append(f"a client's name {name!r} was refused: {exc}")
-    except FSError:
-        pass
-    except Exception as exc:
-        failures.append(f"save (client's name): {type(exc).__name__}: {exc}")
+    client_named = _attempt(
+        "save (client's name)",
+        lambda: storage.save(upload, overwrite=True),
+        failures,
+        # secure_filename makes a valid name of any client's name but ''
+        refused=f"a client's name {name!r} was refused" if name else None,
+    )
     if client_named is not None and ("/" in client_named or validate_name(client_named) != client_named):
         failures.append(f"a client's name {name!r} was stored as {client_named!r}")
     for what, call in (
